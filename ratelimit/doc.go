@@ -1,0 +1,40 @@
+// Package ratelimit limits how often a key may do something that costs
+// money: send a verification code, place a call, text a number.
+//
+// An attacker pumping SMS or calls controls the key space, rotating phone
+// numbers and IP addresses, and a script can send thousands of requests in
+// minutes. So the limits here are exact (GCRA, no window edges), bounded in
+// memory under key flooding, checked several at once all-or-nothing, and
+// they put persistent offenders in a penalty box.
+//
+// # Limits
+//
+// A [Limit] is a token bucket: [PerHour](3) allows 3 at once and then one
+// every 20 minutes. A [Result] says whether a request was allowed, how many
+// tokens remain (exactly), how long to wait before retrying (the real wait,
+// not a window) and when the bucket is full again.
+//
+// # Several limits at once
+//
+// A verification request should pass a per-IP, a per-phone, a per-prefix and
+// a global limit. [Limiter.AllowAll] checks them atomically: when one denies,
+// none spends, so a script that trips the per-IP limit does not use up a real
+// user's per-phone allowance.
+//
+// # Stores
+//
+// A [Store] keeps the state: [MemoryStore] for one process, and
+// ratelimit/redis for several processes sharing one Redis. Both implement the
+// same semantics, defined once by [Step].
+//
+// # Failure
+//
+// When a store cannot answer, a [Limiter] fails closed (the default), fails
+// open, or falls back to a local store, as configured with [WithFailOpen] or
+// [WithFallback], and reports the failure to [WithOnError] and [WithLogger].
+//
+// # Keys
+//
+// Key helpers such as [KeyIP] (IPv6 grouped by /64), [KeyPhone] and
+// [KeyPrefix] build bounded keys with a kind prefix.
+package ratelimit
