@@ -114,7 +114,14 @@ func fill(l *lazyNumber) (n Number, err error) {
 		}
 	}()
 	pn := &l.pn
-	switch phonenumbers.IsPossibleNumberWithReason(pn) {
+	possible := phonenumbers.IsPossibleNumberWithReason(pn)
+	if possible != phonenumbers.IS_POSSIBLE && phonenumbers.IsValidNumber(pn) {
+		// The length check uses the main region of a shared calling code
+		// (US for +1); a number valid in another region of it, such as
+		// Canada's seven-digit 310 numbers, is possible after all.
+		possible = phonenumbers.IS_POSSIBLE
+	}
+	switch possible {
 	case phonenumbers.IS_POSSIBLE:
 	case phonenumbers.TOO_SHORT:
 		return Number{}, &ParseError{Reason: ReasonTooShort, Offset: -1}
