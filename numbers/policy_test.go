@@ -22,7 +22,7 @@ const (
 	gbPremium     = "+449012345678" // GB PREMIUM_RATE
 	gbVoIP        = "+445612345678" // GB VOIP
 	deMobile      = "+4915123456789"
-	usPremium     = "+19002345678" // US PREMIUM_RATE
+	usPremium     = "+19002345678"  // US PREMIUM_RATE
 	gbUnknown     = "+447700900123" // a possible GB length in no known range (Ofcom drama range)
 	nonGeoMobile  = "+8823421234"   // 001 MOBILE
 	frSharedCost  = "+33884012345"
