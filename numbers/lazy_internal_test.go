@@ -37,7 +37,7 @@ func TestCheckDecidesWithoutType(t *testing.T) {
 			if d := p.Check(n, Voice); d.Reason != tt.want {
 				t.Fatalf("Check = %v, want %s", d, tt.want)
 			}
-			if n.lazy.typ.Load() != 0 {
+			if n.lazy.state.Load() != 0 {
 				t.Error("the number type was computed")
 			}
 		})
@@ -45,7 +45,7 @@ func TestCheckDecidesWithoutType(t *testing.T) {
 	// The type is computed when a type rule needs it, and only once.
 	n, _ := Parse("+447400123456", "")
 	MustPolicy().Check(n, SMS)
-	if v := n.lazy.typ.Load(); v != uint32(Mobile)+1 {
+	if v := n.lazy.state.Load(); v != uint32(Mobile)+1 {
 		t.Errorf("type after an allowing check: %d", v)
 	}
 }

@@ -111,37 +111,60 @@ type Number struct {
 	lazy *lazyNumber
 }
 
-// lazyNumber holds the parsed libphonenumber value and the type computed
+// lazyNumber holds the parsed libphonenumber value and what is computed
 // from it on demand.
 type lazyNumber struct {
 	pn phonenumbers.PhoneNumber
-	// typ is 0 until the type is known, then the Type plus one.
-	typ atomic.Uint32
+	// state is 0 until the type is known, then the Type plus one, with
+	// nonCanonical set for numbers whose E.164 form parses as another number.
+	state atomic.Uint32
 }
+
+const nonCanonical = 1 << 8
 
 // Type returns the number type. It is computed on first call (a walk over the
 // region's patterns, from 0.2 to several microseconds) and remembered.
 // A Number that did not come from [Parse] has [UnknownType].
 func (n Number) Type() Type {
-	l := n.lazy
-	if l == nil {
-		return UnknownType
-	}
-	if v := l.typ.Load(); v != 0 {
-		return Type(v - 1)
-	}
-	t := l.computeType()
-	l.typ.Store(uint32(t) + 1)
+	t, _ := n.typeInfo()
 	return t
 }
 
-func (l *lazyNumber) computeType() (t Type) {
+// typeInfo returns the type and, for numbers outside the known ranges,
+// whether the E.164 form parses back to the same number.
+func (n Number) typeInfo() (t Type, canonical bool) {
+	l := n.lazy
+	if l == nil {
+		return UnknownType, false
+	}
+	v := l.state.Load()
+	if v == 0 {
+		v = l.compute(n.E164)
+		l.state.Store(v)
+	}
+	return Type(v&0xff - 1), v&nonCanonical == 0
+}
+
+func (l *lazyNumber) compute(e164 string) (v uint32) {
 	defer func() {
 		if recover() != nil {
-			t = UnknownType
+			v = uint32(UnknownType) + 1 | nonCanonical
 		}
 	}()
-	return fromLibType[phonenumbers.GetNumberType(&l.pn)]
+	t := fromLibType[phonenumbers.GetNumberType(&l.pn)]
+	v = uint32(t) + 1
+	if t == UnknownType {
+		// libphonenumber does not promise that the E.164 form of a number
+		// outside the known ranges parses back to it (a leading national
+		// prefix is stripped again), so check before anyone is allowed to
+		// send to it.
+		again, err := phonenumbers.Parse(e164, "")
+		if err != nil || again.GetCountryCode() != l.pn.GetCountryCode() ||
+			phonenumbers.GetNationalSignificantNumber(again) != phonenumbers.GetNationalSignificantNumber(&l.pn) {
+			v |= nonCanonical
+		}
+	}
+	return v
 }
 
 // Valid reports whether the number matches a range of its region in the

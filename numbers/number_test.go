@@ -16,7 +16,7 @@ func TestMask(t *testing.T) {
 		{"+14155552671", "+1******2671"},
 		{"+37121234567", "+371****4567"},
 		{"+8823421234", "+882****234"}, // 7 national digits: 3 shown
-		{"+2474012", "+247**12"}, // short: half the national number stays hidden
+		{"+2474012", "+247**12"},       // short: half the national number stays hidden
 		{"+1", "**"},
 		{"", ""},
 		{"(415) 555-2671", "**************"},

@@ -1,6 +1,7 @@
 package numbers
 
 import (
+	"github.com/nyaruka/phonenumbers/v2"
 	"slices"
 	"strconv"
 	"strings"
@@ -42,7 +43,12 @@ type Policy struct {
 	unknown                     [numChannels]Decision
 	allowed                     Decision
 	notParsed, unknownChan      Decision
+	ambiguous                   Decision
 	allowedTypes                [numChannels]uint16
+	// For numbers whose region the metadata cannot tell (Region ""): does
+	// the allow-list hold any region of the calling code, and does the
+	// deny-list hold all of them?
+	ccAllowed, ccDenied callingCodeSet
 }
 
 // Option configures a [Policy]. Options are applied in order.
@@ -414,7 +420,21 @@ func compile(cfg policyConfig) *Policy {
 			p.unknown[ch] = Decision{Reason: ReasonUnknownRange, Rule: ch.String() + " denies numbers outside known ranges", Source: src}
 		}
 	}
+	for cc := 1; cc < 1000; cc++ {
+		regions := phonenumbers.GetRegionCodesForCountryCode(cc)
+		if len(regions) == 0 {
+			continue
+		}
+		allowed, denied := false, true
+		for _, r := range regions {
+			allowed = allowed || p.allowRegions.has(r)
+			denied = denied && p.denyRegions.has(r)
+		}
+		p.ccAllowed.set(cc, allowed)
+		p.ccDenied.set(cc, denied)
+	}
 	p.allowed = Decision{Allowed: true, Reason: ReasonAllowed}
+	p.ambiguous = Decision{Reason: ReasonUnknownRange, Rule: "number outside known ranges whose E.164 form reads as another number", Source: src}
 	p.notParsed = Decision{Reason: ReasonNotParsed, Rule: "number not produced by Parse", Source: src}
 	p.unknownChan = Decision{Reason: ReasonUnknownChannel, Rule: "unknown channel", Source: src}
 	return p
@@ -445,6 +465,19 @@ func (p *Policy) Check(n Number, ch Channel) Decision {
 			d.Entry = n.Region
 			return d
 		}
+	} else {
+		// The calling code is shared and the number matches none of its
+		// regions: decide on the regions it could belong to.
+		if p.hasAllowList && !p.ccAllowed.has(n.CallingCode) {
+			d := p.regionAllowRule
+			d.Entry = n.E164[:len(n.E164)-len(n.NationalNumber)]
+			return d
+		}
+		if p.ccDenied.has(n.CallingCode) {
+			d := p.regionDeny
+			d.Entry = n.E164[:len(n.E164)-len(n.NationalNumber)]
+			return d
+		}
 	}
 	if rule >= 0 && !p.rules[rule].Allowed {
 		return p.rules[rule]
@@ -454,8 +487,11 @@ func (p *Policy) Check(n Number, ch Channel) Decision {
 			return Decision{Reason: ReasonPrefixBlocked, Rule: s.rule, Entry: e.desc, Source: e.Source}
 		}
 	}
-	t := n.Type()
+	t, canonical := n.typeInfo()
 	if t == UnknownType {
+		if !canonical {
+			return p.ambiguous
+		}
 		return p.unknown[ch]
 	}
 	if p.allowedTypes[ch]&(1<<t) == 0 {
@@ -534,6 +570,19 @@ func (d Decision) Err() error {
 		return nil
 	}
 	return &BlockedError{Decision: d}
+}
+
+// callingCodeSet is a set of calling codes 1 to 999.
+type callingCodeSet [1000/64 + 1]uint64
+
+func (s *callingCodeSet) set(cc int, on bool) {
+	if on {
+		s[cc/64] |= 1 << (cc % 64)
+	}
+}
+
+func (s *callingCodeSet) has(cc int) bool {
+	return cc > 0 && cc < 1000 && s[cc/64]&(1<<(cc%64)) != 0
 }
 
 // regionSet is a set of region codes: a bit per pair of upper-case letters,

@@ -336,3 +336,53 @@ func TestCheckDoesNotAllocate(t *testing.T) {
 		}
 	}
 }
+
+// TestRegressionSharedCodeBypassedAllowList: a number of a shared calling
+// code that matches none of its regions (Region "") slipped past a region
+// allow-list that holds none of those regions. Found by FuzzCheck.
+func TestRegressionSharedCodeBypassedAllowList(t *testing.T) {
+	n := mustParse(t, gbUnknown) // +44 is GB, GG, IM and JE; this matches none
+	if n.Region != "" {
+		t.Fatalf("region %q; the test needs an unresolved region", n.Region)
+	}
+	p, err := numbers.SMSVerificationPolicy("US", "CA")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := p.Check(n, numbers.SMS); d.Allowed || d.Reason != numbers.ReasonRegionNotAllowed || d.Entry != "+44" {
+		t.Errorf("Check = %v", d)
+	}
+	p, err = numbers.SMSVerificationPolicy("US", "JE")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := p.Check(n, numbers.SMS); !d.Allowed || d.Reason != numbers.ReasonUnknownRange {
+		t.Errorf("allow-list with one region of +44: %v", d)
+	}
+	deny := mustPolicy(t, numbers.DenyRegions("GB", "GG", "IM", "JE"), numbers.AllowUnknownRanges())
+	if d := deny.Check(n, numbers.SMS); d.Allowed || d.Reason != numbers.ReasonRegionDenied {
+		t.Errorf("deny-list: %v", d)
+	}
+	partial := mustPolicy(t, numbers.DenyRegions("GB"), numbers.AllowUnknownRanges())
+	if d := partial.Check(n, numbers.SMS); !d.Allowed {
+		t.Errorf("deny-list of one region of four: %v", d)
+	}
+}
+
+// TestRegressionNonCanonicalE164: "0001000000" from AX parsed to
+// +358001000000, whose E.164 form parses as +35801000000. A policy that
+// allows unknown ranges allowed it, and a sender would have texted another
+// number. Found by FuzzCheck.
+func TestRegressionNonCanonicalE164(t *testing.T) {
+	n, err := numbers.Parse("0001000000", "AX")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := mustPolicy(t, numbers.AllowUnknownRanges())
+	if d := p.Check(n, numbers.SMS); d.Allowed || d.Reason != numbers.ReasonUnknownRange {
+		t.Errorf("Check(%s) = %v", n.E164, d)
+	}
+	if d := p.Check(mustParse(t, gbUnknown), numbers.SMS); !d.Allowed {
+		t.Errorf("a canonical unknown-range number: %v", d)
+	}
+}
