@@ -2,6 +2,7 @@ package ratelimit
 
 import (
 	"fmt"
+	"math/bits"
 	"time"
 )
 
@@ -122,22 +123,32 @@ func (l Limit) String() string {
 }
 
 // Validate reports whether l is usable. The error wraps [ErrInvalidLimit].
-func (l Limit) Validate() error {
+func (l Limit) Validate() error { return l.validate() }
+
+// validate is Validate through a pointer: it is on every take's path.
+func (l *Limit) validate() error {
 	switch {
 	case l.Rate < 1:
-		return invalidLimit(l, "rate must be at least 1")
+		return invalidLimit(*l, "rate must be at least 1")
 	case l.Period <= 0:
-		return invalidLimit(l, "period must be positive")
+		return invalidLimit(*l, "period must be positive")
 	case l.Period > MaxWindow:
-		return invalidLimit(l, "period longer than MaxWindow")
+		return invalidLimit(*l, "period longer than MaxWindow")
 	case l.Burst < 1:
-		return invalidLimit(l, "burst must be at least 1")
-	case l.Interval() < Resolution:
-		return invalidLimit(l, "rate too high: period/rate is under one microsecond")
-	case int64(l.Burst) > int64(MaxWindow/l.Interval()):
-		return invalidLimit(l, "burst × interval longer than MaxWindow")
+		return invalidLimit(*l, "burst must be at least 1")
 	}
-	return l.Penalty.validate(l)
+	// Validate is on every take's path: one division, no more.
+	iv := l.Interval()
+	if iv < Resolution {
+		return invalidLimit(*l, "rate too high: period/rate is under one microsecond")
+	}
+	if hi, lo := bits.Mul64(uint64(l.Burst), uint64(iv)); hi != 0 || lo > uint64(MaxWindow) {
+		return invalidLimit(*l, "burst × interval longer than MaxWindow")
+	}
+	if l.Penalty == (Penalty{}) {
+		return nil
+	}
+	return l.Penalty.validate(*l)
 }
 
 func (p Penalty) validate(l Limit) error {
