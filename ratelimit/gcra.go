@@ -36,12 +36,12 @@ type State struct {
 func Step(now int64, reqs []Request, states []State, results []Result) (allowed bool, binding int) {
 	if len(reqs) == 1 {
 		r := &reqs[0]
-		return stepOne(now, &r.Limit, r.cost(), r.Peek, &states[0], &results[0]), 0
+		return stepOne(now, &r.Limit, int64(r.Limit.Interval()), r.cost(), r.Peek, &states[0], &results[0]), 0
 	}
 	allowed = true
 	for i := range reqs {
 		r := &reqs[i]
-		check(now, &r.Limit, r.cost(), r.Peek, &states[i], &results[i])
+		check(now, &r.Limit, int64(r.Limit.Interval()), r.cost(), r.Peek, &states[i], &results[i])
 		if !results[i].Allowed {
 			allowed = false
 		}
@@ -96,20 +96,25 @@ func Validate(reqs []Request) error {
 // outside input must be bounded, and the helpers always are.
 const MaxKeyLen = 512
 
-func validateRequest(r *Request) error { return validateTake(r.Key, &r.Limit, r.Cost) }
+func validateRequest(r *Request) error {
+	_, err := validateTake(r.Key, &r.Limit, r.Cost)
+	return err
+}
 
-// validateTake validates the parts of a Request.
-func validateTake(key string, l *Limit, cost int) error {
+// validateTake validates the parts of a Request and returns the limit's
+// Interval.
+func validateTake(key string, l *Limit, cost int) (time.Duration, error) {
 	if len(key) == 0 || len(key) > MaxKeyLen {
-		return errorf(ErrInvalidKey, "key length %d not in 1..%d", len(key), MaxKeyLen)
+		return 0, errorf(ErrInvalidKey, "key length %d not in 1..%d", len(key), MaxKeyLen)
 	}
-	if err := l.validate(); err != nil {
-		return err
+	iv, err := l.validate()
+	if err != nil {
+		return 0, err
 	}
 	if cost < 0 || cost > l.Burst {
-		return errorf(ErrInvalidCost, "cost %d not in 0..%d (the burst of %v)", cost, l.Burst, *l)
+		return 0, errorf(ErrInvalidCost, "cost %d not in 0..%d (the burst of %v)", cost, l.Burst, *l)
 	}
-	return nil
+	return iv, nil
 }
 
 func truncKey(k string) string {
@@ -119,10 +124,11 @@ func truncKey(k string) string {
 	return k
 }
 
-// stepOne is Step for a single request of cost (at least 1) on l, for
-// stores that take one key at a time without building slices.
-func stepOne(now int64, l *Limit, cost int, peek bool, s *State, res *Result) bool {
-	check(now, l, cost, peek, s, res)
+// stepOne is Step for a single request of cost (at least 1) on l, whose
+// Interval is iv, for stores that take one key at a time without building
+// slices.
+func stepOne(now int64, l *Limit, iv int64, cost int, peek bool, s *State, res *Result) bool {
+	check(now, l, iv, cost, peek, s, res)
 	if res.Allowed {
 		if !peek {
 			commit(now, s, res)
@@ -135,14 +141,14 @@ func stepOne(now int64, l *Limit, cost int, peek bool, s *State, res *Result) bo
 	return false
 }
 
-// check computes the result of a request of cost (at least 1) on l against
-// s into res without changing s. It works through pointers: it is on every
-// take's path.
-func check(now int64, l *Limit, cost int, peek bool, s *State, res *Result) {
-	iv := int64(l.Interval())
+// check computes the result of a request of cost (at least 1) on l, whose
+// Interval is iv, against s into res without changing s. It works through
+// pointers: it is on every take's path.
+func check(now int64, l *Limit, iv int64, cost int, peek bool, s *State, res *Result) {
 	capacity := iv * int64(l.Burst)
 	tat := max(s.TAT, now)
-	*res = Result{Limit: *l}
+	*res = Result{}
+	setLimit(&res.Limit, l)
 	if s.BoxUntil > now {
 		res.Penalized = true
 		res.RetryAfter = time.Duration(s.BoxUntil - now)
@@ -162,6 +168,15 @@ func check(now int64, l *Limit, cost int, peek bool, s *State, res *Result) {
 	}
 	res.Remaining = int((capacity - (newTAT - now)) / iv)
 	res.ResetAfter = time.Duration(newTAT - now)
+}
+
+// setLimit copies src to dst field by field: a Limit just spilled to the
+// stack with 8-byte stores and copied with 16-byte loads stalls on store
+// forwarding, which costs more on the hot path than the rest of check.
+func setLimit(dst, src *Limit) {
+	dst.Rate, dst.Period, dst.Burst = src.Rate, src.Period, src.Burst
+	dst.Penalty.After, dst.Penalty.Within, dst.Penalty.For = src.Penalty.After, src.Penalty.Within, src.Penalty.For
+	dst.Penalty.Max, dst.Penalty.Reset = src.Penalty.Max, src.Penalty.Reset
 }
 
 // commit spends an allowed request: check has computed its new TAT,

@@ -149,7 +149,6 @@ type MemoryStore struct {
 	logger    *slog.Logger
 	hooks     MemoryHooks
 
-	closed    atomic.Bool
 	closeOnce sync.Once
 	stop      chan struct{}
 	done      chan struct{}
@@ -253,7 +252,8 @@ func (m *MemoryStore) shardOf(tag uint64) *shard { return &m.shards[(tag>>1)&m.m
 // Take spends n tokens of l for key (n == 0 means 1). The context is not
 // used: the memory store never blocks on I/O.
 func (m *MemoryStore) Take(_ context.Context, key string, l Limit, n int) (Result, error) {
-	if err := validateTake(key, &l, n); err != nil {
+	iv, err := validateTake(key, &l, n)
+	if err != nil {
 		return Result{Limit: l}, err
 	}
 	if n == 0 {
@@ -265,23 +265,26 @@ func (m *MemoryStore) Take(_ context.Context, key string, l Limit, n int) (Resul
 	var st State
 	var res Result
 	sh.mu.Lock()
-	if m.closed.Load() {
+	if sh.closed {
 		sh.mu.Unlock()
 		return Result{Limit: l}, ErrClosed
 	}
 	i := sh.find(t)
 	if i >= 0 {
-		st = sh.load(i, now)
+		sh.load(i, now, &st)
 	} else if !sh.reserve(m, now, 1, nil) {
 		wait := sh.fullWait(now)
 		sh.mu.Unlock()
 		m.reportFull()
 		return fullResult(l, wait), nil
 	}
-	stepOne(now, &l, n, false, &st, &res)
-	if i >= 0 {
+	stepOne(now, &l, int64(iv), n, false, &st, &res)
+	switch {
+	case i >= 0 && sh.slots[i].tag == t && plain(&st) && st.TAT != 0:
+		sh.slots[i].exp = st.TAT // the common case, inline
+	case i >= 0:
 		sh.put(i, t, &st)
-	} else {
+	default:
 		sh.insert(t, &st)
 	}
 	sh.mu.Unlock()
@@ -329,13 +332,13 @@ func (m *MemoryStore) TakeAll(_ context.Context, reqs []Request) (Decision, erro
 			m.shards[order[k]].mu.Unlock()
 		}
 	}()
-	if m.closed.Load() {
+	if m.shards[order[0]].closed {
 		return Decision{}, ErrClosed
 	}
 	for i, t := range tags {
 		sh := m.shardOf(t)
 		if idx[i] = sh.find(t); idx[i] >= 0 {
-			states[i] = sh.load(idx[i], now)
+			sh.load(idx[i], now, &states[i])
 		}
 	}
 	// Make room for the new keys before anything is spent, so that a
@@ -514,7 +517,6 @@ func (m *MemoryStore) housekeep(interval time.Duration) {
 // ErrClosed. Close may be called more than once.
 func (m *MemoryStore) Close(ctx context.Context) error {
 	m.closeOnce.Do(func() {
-		m.closed.Store(true)
 		if m.stop != nil {
 			close(m.stop)
 		}
@@ -530,6 +532,7 @@ func (m *MemoryStore) Close(ctx context.Context) error {
 		sh := &m.shards[i]
 		sh.mu.Lock()
 		sh.release()
+		sh.closed = true
 		sh.mu.Unlock()
 	}
 	return nil

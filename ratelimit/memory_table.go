@@ -44,6 +44,7 @@ type shardState struct {
 	ext    map[uint64]State
 	extMax int // largest len(ext) since ext was last rebuilt
 	cands  []entry
+	closed bool
 }
 
 // shard pads shardState to a multiple of 128 bytes, so that two shards'
@@ -80,17 +81,22 @@ func (sh *shard) find(tag uint64) int {
 	}
 }
 
-// load returns the state of slot i at now.
-func (sh *shard) load(i int, now int64) State {
-	e := sh.slots[i]
+// load sets s to the state of slot i at now. It writes s field by field
+// (see setLimit): it is on every take's path.
+func (sh *shard) load(i int, now int64, s *State) {
+	e := &sh.slots[i]
 	switch {
 	case e.exp <= now:
-		return State{}
+		s.TAT, s.PTAT, s.BoxUntil, s.Level, s.Expire = 0, 0, 0, 0, 0
 	case e.tag&extFlag == 0:
-		return State{TAT: e.exp, Expire: e.exp}
+		s.TAT, s.PTAT, s.BoxUntil, s.Level, s.Expire = e.exp, 0, 0, 0, e.exp
+	default:
+		*s = sh.ext[e.tag&^extFlag]
 	}
-	return sh.ext[e.tag&^extFlag]
 }
+
+// zero reports whether s is the zero State, without a 40-byte compare.
+func zero(s *State) bool { return s.TAT|s.PTAT|s.BoxUntil|s.Level|s.Expire == 0 }
 
 // plain reports whether s is a bare GCRA state that an entry holds alone.
 func plain(s *State) bool {
@@ -101,7 +107,7 @@ func plain(s *State) bool {
 // the zero State and reports whether it did (which moves other entries).
 func (sh *shard) put(i int, tag uint64, s *State) (deleted bool) {
 	wasExt := sh.slots[i].tag&extFlag != 0
-	if *s == (State{}) {
+	if zero(s) {
 		sh.deleteAt(i)
 		return true
 	}
@@ -128,7 +134,7 @@ func (sh *shard) setExt(tag uint64, s *State) {
 // insert adds tag, absent from the table, with state s, unless s is zero.
 // The caller has made room with reserve.
 func (sh *shard) insert(tag uint64, s *State) {
-	if *s == (State{}) {
+	if zero(s) {
 		return
 	}
 	sh.grow(sh.count + 1)
