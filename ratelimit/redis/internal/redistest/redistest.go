@@ -218,6 +218,7 @@ func (s *Server) run() error {
 		"--loglevel", "notice",
 		"--logfile", "",
 	)
+	dieWithParent(cmd)
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		return err
