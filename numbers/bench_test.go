@@ -2,6 +2,7 @@ package numbers_test
 
 import (
 	"testing"
+	"time"
 
 	"github.com/antifraud-go/antifraud/numbers"
 	"github.com/nyaruka/phonenumbers/v2"
@@ -59,5 +60,109 @@ func BenchmarkParseCheck(b *testing.B) {
 			b.Fatal(err)
 		}
 		_ = p.Check(n, numbers.SMS)
+	}
+}
+
+// deniedInputs are numbers a moderate policy denies by prefix: Jamaica,
+// Latvia, Somalia, Sierra Leone, +882 networks, Fiji.
+var deniedInputs = []struct{ s, region string }{
+	{"+1 876 210 1234", "US"},
+	{"+371 2123 4567", "US"},
+	{"+252 71 123456", "US"},
+	{"+232 25 123456", "US"},
+	{"+882 3421234", "US"},
+	{"+679 701 2345", "US"},
+}
+
+// BenchmarkBaselineDenied is the bare libphonenumber work on numbers a
+// policy denies by prefix.
+func BenchmarkBaselineDenied(b *testing.B) {
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		in := deniedInputs[i%len(deniedInputs)]
+		i++
+		pn, err := phonenumbers.Parse(in.s, in.region)
+		if err != nil {
+			b.Fatal(err)
+		}
+		_ = phonenumbers.IsValidNumber(pn)
+		_ = phonenumbers.GetNumberType(pn)
+	}
+}
+
+// BenchmarkParseCheckDenied: the same inputs through Parse and Check, which
+// decides by prefix without computing the number type.
+func BenchmarkParseCheckDenied(b *testing.B) {
+	p := numbers.ModeratePolicy()
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		in := deniedInputs[i%len(deniedInputs)]
+		i++
+		n, err := numbers.Parse(in.s, in.region)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if d := p.Check(n, numbers.SMS); d.Allowed {
+			b.Fatal(d)
+		}
+	}
+}
+
+func BenchmarkParse(b *testing.B) {
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		in := benchInputs[i%len(benchInputs)]
+		i++
+		if _, err := numbers.Parse(in.s, in.region); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkCheck checks already parsed numbers (types computed once) with
+// the moderate policy and a prefix set. Target: under 100 ns, 0 allocations.
+func BenchmarkCheck(b *testing.B) {
+	set := numbers.NewPrefixSet("monitor")
+	if err := set.Add("+23276", time.Hour, "test"); err != nil {
+		b.Fatal(err)
+	}
+	p, err := numbers.ModeratePolicy().With(numbers.WithPrefixSet(set))
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, tc := range []struct{ name, number string }{
+		{"allowed-US", "+14155552671"},
+		{"allowed-DE", "+4915123456789"},
+		{"denied-type", "+442079460018"},
+		{"denied-prefix-JM", "+18762101234"},
+		{"denied-prefix-LV", "+37121234567"},
+	} {
+		n, err := numbers.Parse(tc.number, "")
+		if err != nil {
+			b.Fatal(err)
+		}
+		n.Type()
+		b.Run(tc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				_ = p.Check(n, numbers.SMS)
+			}
+		})
+	}
+}
+
+func BenchmarkPrefixSetLookup(b *testing.B) {
+	s := numbers.NewPrefixSet("monitor")
+	for _, p := range []string{"+23276", "+2327", "+1876210", "+44740012"} {
+		if err := s.Add(p, time.Hour, ""); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		s.Lookup("+447400123456")
 	}
 }
