@@ -11,7 +11,7 @@ import (
 // benchInputs is a mix of what a signup form receives: national and
 // international formats, several regions, and some numbers a moderate policy
 // denies by prefix (Jamaica, Latvia, Somalia, +882).
-var benchInputs = []struct{ s, region string }{
+var benchInputs = []benchInput{
 	{"+1 415-555-2671", "US"},
 	{"(650) 253-0000", "US"},
 	{"+44 7911 123456", "GB"},
@@ -28,86 +28,61 @@ var benchInputs = []struct{ s, region string }{
 	{"+1 604 555 0123", "CA"},
 }
 
-// BenchmarkBaseline is what the issue compares against: bare
-// phonenumbers.Parse + IsValidNumber + GetNumberType on the same inputs.
-func BenchmarkBaseline(b *testing.B) {
-	b.ReportAllocs()
-	i := 0
-	for b.Loop() {
-		in := benchInputs[i%len(benchInputs)]
-		i++
-		pn, err := phonenumbers.Parse(in.s, in.region)
-		if err != nil {
-			b.Fatal(err)
-		}
-		_ = phonenumbers.IsValidNumber(pn)
-		_ = phonenumbers.GetNumberType(pn)
-	}
-}
+type benchInput struct{ s, region string }
 
-// BenchmarkParseCheck is Parse followed by Check with ModeratePolicy on SMS,
-// on the same inputs as BenchmarkBaseline. The target is at most 1.15 times
-// the baseline.
-func BenchmarkParseCheck(b *testing.B) {
-	p := numbers.ModeratePolicy()
-	b.ReportAllocs()
-	i := 0
-	for b.Loop() {
-		in := benchInputs[i%len(benchInputs)]
-		i++
-		n, err := numbers.Parse(in.s, in.region)
-		if err != nil {
-			b.Fatal(err)
+// BenchmarkEndToEnd compares, on the same inputs and in one run, what the
+// issue compares: bare libphonenumber (Parse + IsValidNumber +
+// GetNumberType) and this package (Parse + Policy.Check with ModeratePolicy
+// on SMS). The target is numbers <= 1.15 x phonenumbers; see the ratio with
+//
+//	go test -run '^$' -bench EndToEnd -count 10 ./numbers > bench.txt
+//	benchstat -col /impl bench.txt
+func BenchmarkEndToEnd(b *testing.B) { benchEndToEnd(b, benchInputs) }
+
+// BenchmarkEndToEndDenied is BenchmarkEndToEnd on numbers that the moderate
+// policy denies by prefix, which it decides without computing the type.
+func BenchmarkEndToEndDenied(b *testing.B) { benchEndToEnd(b, deniedInputs) }
+
+func benchEndToEnd(b *testing.B, inputs []benchInput) {
+	b.Run("impl=phonenumbers", func(b *testing.B) {
+		b.ReportAllocs()
+		i := 0
+		for b.Loop() {
+			in := inputs[i%len(inputs)]
+			i++
+			pn, err := phonenumbers.Parse(in.s, in.region)
+			if err != nil {
+				b.Fatal(err)
+			}
+			_ = phonenumbers.IsValidNumber(pn)
+			_ = phonenumbers.GetNumberType(pn)
 		}
-		_ = p.Check(n, numbers.SMS)
-	}
+	})
+	b.Run("impl=numbers", func(b *testing.B) {
+		p := numbers.ModeratePolicy()
+		b.ReportAllocs()
+		i := 0
+		for b.Loop() {
+			in := inputs[i%len(inputs)]
+			i++
+			n, err := numbers.Parse(in.s, in.region)
+			if err != nil {
+				b.Fatal(err)
+			}
+			_ = p.Check(n, numbers.SMS)
+		}
+	})
 }
 
 // deniedInputs are numbers a moderate policy denies by prefix: Jamaica,
 // Latvia, Somalia, Sierra Leone, +882 networks, Fiji.
-var deniedInputs = []struct{ s, region string }{
+var deniedInputs = []benchInput{
 	{"+1 876 210 1234", "US"},
 	{"+371 2123 4567", "US"},
 	{"+252 71 123456", "US"},
 	{"+232 25 123456", "US"},
 	{"+882 3421234", "US"},
 	{"+679 701 2345", "US"},
-}
-
-// BenchmarkBaselineDenied is the bare libphonenumber work on numbers a
-// policy denies by prefix.
-func BenchmarkBaselineDenied(b *testing.B) {
-	b.ReportAllocs()
-	i := 0
-	for b.Loop() {
-		in := deniedInputs[i%len(deniedInputs)]
-		i++
-		pn, err := phonenumbers.Parse(in.s, in.region)
-		if err != nil {
-			b.Fatal(err)
-		}
-		_ = phonenumbers.IsValidNumber(pn)
-		_ = phonenumbers.GetNumberType(pn)
-	}
-}
-
-// BenchmarkParseCheckDenied: the same inputs through Parse and Check, which
-// decides by prefix without computing the number type.
-func BenchmarkParseCheckDenied(b *testing.B) {
-	p := numbers.ModeratePolicy()
-	b.ReportAllocs()
-	i := 0
-	for b.Loop() {
-		in := deniedInputs[i%len(deniedInputs)]
-		i++
-		n, err := numbers.Parse(in.s, in.region)
-		if err != nil {
-			b.Fatal(err)
-		}
-		if d := p.Check(n, numbers.SMS); d.Allowed {
-			b.Fatal(d)
-		}
-	}
 }
 
 func BenchmarkParse(b *testing.B) {
