@@ -1,0 +1,142 @@
+package sanitize_test
+
+import (
+	"bufio"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/nyaruka/phonenumbers/v2"
+	"mvdan.cc/xurls/v2"
+
+	"github.com/antifraud-go/antifraud/sanitize"
+)
+
+// The evaluation corpus is the UCI SMS Spam Collection (Almeida & Gómez
+// Hidalgo, 2011), which is not redistributed here. It is read from
+// ../shared/testdata/sms beside the module, or from the file or directory in
+// $ANTIFRAUD_SMS_CORPUS; the tests that need it skip when it is absent.
+const corpusFile = "SMSSpamCollection.tsv"
+
+type message struct {
+	spam bool
+	text string
+}
+
+func loadCorpus(tb testing.TB) []message {
+	tb.Helper()
+	path := filepath.Join("..", "..", "shared", "testdata", "sms", corpusFile)
+	if env := os.Getenv("ANTIFRAUD_SMS_CORPUS"); env != "" {
+		path = env
+		if fi, err := os.Stat(env); err == nil && fi.IsDir() {
+			path = filepath.Join(env, corpusFile)
+		}
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		tb.Skipf("SMS corpus not available (%v); set ANTIFRAUD_SMS_CORPUS", err)
+	}
+	defer f.Close()
+	var msgs []message
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 64*1024), 1<<20)
+	for sc.Scan() {
+		label, text, ok := strings.Cut(sc.Text(), "\t")
+		if !ok || (label != "spam" && label != "ham") {
+			tb.Fatalf("%s: bad line %q", path, sc.Text())
+		}
+		msgs = append(msgs, message{spam: label == "spam", text: text})
+	}
+	if err := sc.Err(); err != nil {
+		tb.Fatal(err)
+	}
+	if len(msgs) != 5574 {
+		tb.Fatalf("%s: %d messages, want the 5,574 of the SMS Spam Collection v.1", path, len(msgs))
+	}
+	return msgs
+}
+
+// corpusPolicy reads national numbers as British: the corpus' spam is.
+var corpusPolicy = sanitize.MustPolicy(sanitize.WithRegion("GB"))
+
+// reference reports what an independent check still finds in text: a URL
+// with a scheme (xurls Strict) or a number libphonenumber validates for GB.
+func reference(text string) (link, number bool) {
+	link = xurls.Strict().MatchString(text)
+	for range phonenumbers.FindNumbers(text, "GB") {
+		number = true
+		break
+	}
+	return link, number
+}
+
+// TestCorpus measures Strip on the SMS Spam Collection: spam must keep no
+// link or number that xurls Strict or libphonenumber finds; at most 0.3% of
+// ham may change.
+func TestCorpus(t *testing.T) {
+	msgs := loadCorpus(t)
+	relaxed := xurls.Relaxed()
+	var spam, ham, spamBefore, spamRefBefore, spamAfter, spamRelaxedAfter, hamAltered, hamRelaxed int
+	for _, m := range msgs {
+		res := corpusPolicy.Strip(m.text)
+		if !m.spam {
+			ham++
+			if relaxed.MatchString(m.text) {
+				hamRelaxed++
+			}
+			if res.Text != m.text {
+				hamAltered++
+				for _, f := range res.Removed {
+					t.Logf("ham altered: %s", mask(f))
+				}
+			}
+			continue
+		}
+		spam++
+		if len(res.Removed) > 0 {
+			spamBefore++
+		}
+		if l, n := reference(m.text); l || n || relaxed.MatchString(m.text) {
+			spamRefBefore++
+		}
+		if l, n := reference(res.Text); l || n {
+			spamAfter++
+			t.Errorf("spam still has a link (%v) or number (%v) after Strip: %q", l, n, res.Text)
+		}
+		if relaxed.MatchString(res.Text) {
+			spamRelaxedAfter++
+		}
+		if left := corpusPolicy.Find(res.Text); len(left) > 0 {
+			t.Errorf("Find still finds %v in stripped spam %q", left, res.Text)
+		}
+	}
+	share := func(n, of int) float64 { return 100 * float64(n) / float64(of) }
+	t.Logf("spam: %d messages; with a link, email, number or short code: %d (%.1f%%); "+
+		"xurls Relaxed or libphonenumber(GB) alone: %d (%.1f%%)",
+		spam, spamBefore, share(spamBefore, spam), spamRefBefore, share(spamRefBefore, spam))
+	t.Logf("spam after Strip: xurls Strict or libphonenumber(GB) find something in %d; xurls Relaxed in %d",
+		spamAfter, spamRelaxedAfter)
+	t.Logf("ham: %d messages; altered by Strip: %d (%.2f%%); xurls Relaxed alone would alter %d (%.2f%%)",
+		ham, hamAltered, share(hamAltered, ham), hamRelaxed, share(hamRelaxed, ham))
+	if share(hamAltered, ham) > 0.3 {
+		t.Errorf("Strip altered %.2f%% of ham, want at most 0.3%%", share(hamAltered, ham))
+	}
+}
+
+// mask hides all but the last four digits of a phone number for the log.
+func mask(f sanitize.Finding) string {
+	if f.Kind != sanitize.Phone {
+		return f.Kind.String() + " " + f.Text
+	}
+	b := []byte(f.Text)
+	seen := 0
+	for i := len(b) - 1; i >= 0; i-- {
+		if b[i] >= '0' && b[i] <= '9' {
+			if seen++; seen > 4 {
+				b[i] = '*'
+			}
+		}
+	}
+	return "phone " + string(b)
+}
