@@ -1,20 +1,21 @@
 package sanitize
 
+import "math"
+
 // refang undoes the ways phishers write a link so that it does not look like
 // one: hxxp://, example[.]com, example(dot)com, "example dot com",
 // "www . example . com", [:], [at]. It works on a normalised view and returns
 // a view of it (so spans map back through both), with each rewrite marked by
 // its evasion. Nothing is allocated when there is nothing to rewrite.
 func refang(s string) view {
+	if len(s) > math.MaxInt32 {
+		return view{s: s}
+	}
 	var w *builder
 	last := 0 // s[last:i] is still to be copied into w
 	start := func(i int) {
 		if w == nil {
-			w = &builder{
-				b:     make([]byte, 0, len(s)),
-				start: make([]int, 0, len(s)),
-				end:   make([]int, 0, len(s)),
-			}
+			w = newBuilder(len(s))
 		}
 		for k := last; k < i; k++ {
 			w.emit(s[k], k, k+1)

@@ -75,8 +75,16 @@ func (ls *linkScanner) scan() {
 		if j == i {
 			j = i + 1
 		}
+		n := len(ls.out)
 		ls.token(i, j)
 		i = j
+		// A link that runs to the cut goes on to the end of the token.
+		if len(ls.out) > n && ls.out[len(ls.out)-1].end == j && j < len(s) && !isTokenBreak(s[j]) {
+			for i < len(s) && !isTokenBreak(s[i]) {
+				i++
+			}
+			ls.out[len(ls.out)-1].end = i
+		}
 	}
 }
 
@@ -94,7 +102,7 @@ func (ls *linkScanner) token(a, b int) {
 			cut = b
 		}
 		n := len(ls.out)
-		if !ls.budget.url() {
+		if !ls.budget.url(cut - a) {
 			ls.unverifiedHosts(a, cut)
 		} else {
 			ls.parse(a, cut)
@@ -173,7 +181,7 @@ func (ls *linkScanner) hostRunWorthParsing(i, j, tokEnd int) (cut int, ok bool) 
 			host := run[:k]
 			tld := run[labelStart:k]
 			last := k == len(run) || k == len(run)-1
-			if in(validTLDs, tld) && ls.accept(host, false, path && last, i, i+k) {
+			if (in(validTLDs, tld) || path && last && isDigit(tld[0])) && ls.accept(host, false, path && last, i, i+k) {
 				return 0, true
 			}
 			if k == len(run) {
@@ -238,12 +246,12 @@ func (ls *linkScanner) accept(host string, scheme, path bool, a, b int) bool {
 	if dot <= 0 || dot == len(host)-1 {
 		return false
 	}
+	if len(host) <= 15 && isIPv4(host) {
+		return path // "10.0.0.1/login", not "version 1.2.3.4"
+	}
 	tld := host[dot+1:]
 	if !in(validTLDs, tld) {
 		return false
-	}
-	if isIPv4(host) {
-		return path
 	}
 	if in(shorteners, host) {
 		return true
@@ -263,13 +271,14 @@ func (ls *linkScanner) accept(host string, scheme, path bool, a, b int) bool {
 	if ev&(Defanged|Fullwidth|Invisible) != 0 && asciiTLD {
 		return true
 	}
-	if path {
-		return true
+	if path && ev&(SpacedDot|SpelledDot) == 0 {
+		return true // a path is evidence, unless the dot itself is in doubt
 	}
 	sldStart := strings.LastIndexByte(host[:dot], '.') + 1
 	sld := host[sldStart:dot]
-	if ev&SpelledDot != 0 && (in(commonTLDs, tld) || len(tld) == 2) && !in(spelledDotStopLabels, first) {
-		return true
+	if ev&SpelledDot != 0 {
+		// "example dot com", but not "the dot com bubble".
+		return (in(commonTLDs, tld) || len(tld) == 2) && !in(spelledDotStopLabels, first)
 	}
 	if in(commonTLDs, tld) {
 		return true

@@ -1,6 +1,7 @@
 package sanitize
 
 import (
+	"math"
 	"sort"
 	"unicode"
 	"unicode/utf8"
@@ -14,7 +15,7 @@ type view struct {
 	s string
 	// start[i] and end[i] are the source span of the character that produced
 	// s[i]. Both are nil when s is the source itself.
-	start, end []int
+	start, end []int32
 	// marks are the places where normalisation changed something, in order.
 	marks []mark
 }
@@ -32,7 +33,7 @@ func (v *view) span(a, b int) (int, int) {
 	if v.start == nil || a >= b {
 		return a, b
 	}
-	return v.start[a], v.end[b-1]
+	return int(v.start[a]), int(v.end[b-1])
 }
 
 // evasions returns the evasions marked within [a, b). Invisible characters
@@ -53,14 +54,22 @@ func (v *view) evasions(a, b int) Evasion {
 // builder accumulates a view.
 type builder struct {
 	b          []byte
-	start, end []int
+	start, end []int32
 	marks      []mark
+}
+
+func newBuilder(size int) *builder {
+	return &builder{
+		b:     make([]byte, 0, size),
+		start: make([]int32, 0, size),
+		end:   make([]int32, 0, size),
+	}
 }
 
 func (w *builder) emit(c byte, from, to int) {
 	w.b = append(w.b, c)
-	w.start = append(w.start, from)
-	w.end = append(w.end, to)
+	w.start = append(w.start, int32(from))
+	w.end = append(w.end, int32(to))
 }
 
 func (w *builder) copy(src string, from, to int) {
@@ -85,16 +94,15 @@ func (w *builder) view() view {
 // to '-', deletes invisible characters, and turns each byte of invalid UTF-8
 // into a NUL, which no rule treats as part of a match. An ASCII text is its
 // own view.
+//
+// A text of 2 GiB or more, which no message is, is its own view: the map
+// holds 32-bit offsets.
 func normalize(text string) view {
 	i := firstChange(text)
-	if i == len(text) {
+	if i == len(text) || len(text) > math.MaxInt32 {
 		return view{s: text}
 	}
-	w := builder{
-		b:     make([]byte, 0, len(text)),
-		start: make([]int, 0, len(text)),
-		end:   make([]int, 0, len(text)),
-	}
+	w := newBuilder(len(text))
 	for k := 0; k < i; k++ {
 		w.emit(text[k], k, k+1)
 	}

@@ -509,7 +509,7 @@ func (ns *numberScanner) shortCodes(r *run, found int) {
 
 // smsVerbs are the words that make a short code a call to action.
 var smsVerbs = setOf("txt", "text", "texting", "send", "sms", "reply", "call",
-	"ring", "dial", "msg", "message", "shortcode", "tx", "textin", "sending", "code")
+	"ring", "dial", "msg", "message", "shortcode", "tx", "textin", "sending")
 
 // smsVerbBefore looks back from i, within the sentence and at most eight words,
 // for a word in smsVerbs.

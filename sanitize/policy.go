@@ -8,23 +8,26 @@ import (
 	"github.com/nyaruka/phonenumbers/v2"
 )
 
-// Work limits per text. Each link candidate costs one xurls run, each number
-// candidate one libphonenumber parse (a search inside a run costs
-// findTries). A text of any length stays linear: past the limits, candidates
-// are reported as Unverified instead of checked. An SMS of 1,600 characters
-// cannot reach them.
+// Work limits per text: xurls runs on at most maxURLTries candidates and
+// maxURLBytes bytes in all; libphonenumber parses at most maxNumberTries
+// candidates (a search inside a run costs findTries). A text of any length
+// stays linear: past the limits, candidates are reported as Unverified
+// instead of checked. An SMS of 1,600 characters cannot reach them.
 const (
-	maxURLTries    = 256
-	maxNumberTries = 2048
+	maxURLTries    = 128
+	maxURLBytes    = 8 << 10
+	maxNumberTries = 512
 )
 
-type budget struct{ urls, numbers int }
+type budget struct{ urls, urlBytes, numbers int }
 
-func (b *budget) url() bool {
-	if b.urls <= 0 {
+func (b *budget) url(size int) bool {
+	if b.urls <= 0 || b.urlBytes < size {
+		b.urls = 0
 		return false
 	}
 	b.urls--
+	b.urlBytes -= size
 	return true
 }
 
@@ -182,31 +185,144 @@ func (p *Policy) Find(text string) []Finding {
 
 // Strip replaces each finding of the policy's kinds with the replacement for
 // its kind and returns the text and what was removed. Text outside the
-// findings is kept byte for byte. Stripping is idempotent: stripping the
-// result again changes nothing.
+// findings is kept byte for byte.
+//
+// Stripping is idempotent: stripping the result again changes nothing. When
+// removing a finding joins the text around it into a new one (possible with
+// an empty replacement: "call 0906... . example.com"), Strip removes that
+// too, and reports the union as one finding.
 func (p *Policy) Strip(text string) Result {
-	var removed []Finding
-	for _, f := range find(text, p.region) {
-		if p.kinds&f.Kind != 0 {
-			removed = append(removed, f)
-		}
-	}
+	removed := p.calls(text)
 	if len(removed) == 0 {
 		return Result{Text: text}
 	}
-	var b strings.Builder
-	b.Grow(len(text))
-	last := 0
-	for _, f := range removed {
-		b.WriteString(text[last:f.Start])
-		b.WriteString(p.replacement(f.Kind))
-		last = f.End
+	out, segs := p.rebuild(text, removed)
+	for round := 1; round < maxStripRounds; round++ {
+		more := p.calls(out)
+		if len(more) == 0 {
+			break
+		}
+		for i := range more {
+			more[i].Start, more[i].End = segs.orig(more[i].Start, more[i].End)
+		}
+		removed = mergeFindings(text, removed, more)
+		out, segs = p.rebuild(text, removed)
 	}
-	b.WriteString(text[last:])
-	return Result{Text: b.String(), Removed: removed}
+	return Result{Text: out, Removed: removed}
 }
 
-func (p *Policy) replacement(k Kind) string {
+// maxStripRounds bounds the rounds of Strip; each is linear in the text.
+const maxStripRounds = 4
+
+// calls returns the findings of the policy's kinds.
+func (p *Policy) calls(text string) []Finding {
+	fs := find(text, p.region)
+	n := 0
+	for _, f := range fs {
+		if p.kinds&f.Kind != 0 {
+			fs[n] = f
+			n++
+		}
+	}
+	return fs[:n]
+}
+
+// segment maps a piece of Strip's output to the original text: copied
+// verbatim, or a replacement standing for a finding.
+type segment struct {
+	outStart, outEnd   int
+	origStart, origEnd int
+	replaced           bool
+}
+
+type segments []segment
+
+// orig maps the output's bytes [a, b) to the original text. A span that
+// touches a replacement covers the whole finding it stands for.
+func (ss segments) orig(a, b int) (int, int) {
+	return ss.at(a, false), ss.at(b-1, true)
+}
+
+func (ss segments) at(pos int, end bool) int {
+	for _, s := range ss {
+		if s.outStart <= pos && pos < s.outEnd {
+			switch {
+			case s.replaced && end:
+				return s.origEnd
+			case s.replaced:
+				return s.origStart
+			case end:
+				return s.origStart + pos - s.outStart + 1
+			default:
+				return s.origStart + pos - s.outStart
+			}
+		}
+	}
+	return 0 // not reached: pos is within the output
+}
+
+// rebuild replaces the findings in text.
+func (p *Policy) rebuild(text string, fs []Finding) (string, segments) {
+	var b strings.Builder
+	b.Grow(len(text))
+	segs := make(segments, 0, 2*len(fs)+1)
+	copyTo := func(from, to int) {
+		if from < to {
+			segs = append(segs, segment{b.Len(), b.Len() + to - from, from, to, false})
+			b.WriteString(text[from:to])
+		}
+	}
+	last := 0
+	for _, f := range fs {
+		copyTo(last, f.Start)
+		rep := p.Replacement(f.Kind)
+		segs = append(segs, segment{b.Len(), b.Len() + len(rep), f.Start, f.End, true})
+		b.WriteString(rep)
+		last = f.End
+	}
+	copyTo(last, len(text))
+	return b.String(), segs
+}
+
+// mergeFindings adds the findings more (in original offsets, in order) to
+// fs, merging those that overlap into one that spans both and has the kind
+// of the new one.
+func mergeFindings(text string, fs, more []Finding) []Finding {
+	all := make([]Finding, 0, len(fs)+len(more))
+	i, j := 0, 0
+	for i < len(fs) || j < len(more) {
+		var f Finding
+		isNew := false
+		if j == len(more) || i < len(fs) && fs[i].Start < more[j].Start {
+			f = fs[i]
+			i++
+		} else {
+			f, isNew = more[j], true
+			j++
+		}
+		if n := len(all); n > 0 && f.Start < all[n-1].End {
+			prev := &all[n-1]
+			prev.End = max(prev.End, f.End)
+			if isNew {
+				prev.Kind = f.Kind
+			}
+			prev.Normalized = ""
+			prev.Evasions |= f.Evasions
+			prev.Unverified = prev.Unverified || f.Unverified
+			prev.Text = text[prev.Start:prev.End]
+			continue
+		}
+		if isNew {
+			f.Normalized = ""
+		}
+		f.Text = text[f.Start:f.End]
+		all = append(all, f)
+	}
+	return all
+}
+
+// Replacement returns the text that replaces a finding of kind k.
+func (p *Policy) Replacement(k Kind) string {
 	for i := range p.replacements {
 		if k == 1<<i {
 			return p.replacements[i]
@@ -220,12 +336,7 @@ func (p *Policy) replacement(k Kind) string {
 // and otherwise a [*CallToActionError] listing the findings, which unwraps to
 // [ErrCallToAction].
 func (p *Policy) Check(text string) error {
-	var fs []Finding
-	for _, f := range find(text, p.region) {
-		if p.kinds&f.Kind != 0 {
-			fs = append(fs, f)
-		}
-	}
+	fs := p.calls(text)
 	if len(fs) == 0 {
 		return nil
 	}
@@ -251,7 +362,7 @@ func Check(text string) error { return defaultPolicy.Check(text) }
 func find(text, region string) []Finding {
 	v1 := normalize(text)
 	v2 := refang(v1.s)
-	b := budget{urls: maxURLTries, numbers: maxNumberTries}
+	b := budget{urls: maxURLTries, urlBytes: maxURLBytes, numbers: maxNumberTries}
 	ls := linkScanner{v1: &v1, v2: &v2, budget: &b}
 	ls.scan()
 	links := ls.out
