@@ -93,6 +93,9 @@ func (ls *linkScanner) token(a, b int) {
 	if !hasLinkByte(ls.v2.s[a:b]) {
 		return
 	}
+	if plainHostFastPath && ls.plainHost(a, b) {
+		return
+	}
 	for a < b {
 		cut, ok := ls.worthParsing(a, b)
 		if !ok {
@@ -115,6 +118,75 @@ func (ls *linkScanner) token(a, b int) {
 		}
 		a = cut
 	}
+}
+
+// plainHostFastPath is switched off by a test that checks it changes no
+// result.
+var plainHostFastPath = true
+
+// plainHost handles the commonest link without running xurls: a token that
+// is nothing but an ASCII host name ("www.example.co.uk", "Example.com."),
+// perhaps in brackets or quotes or before a punctuation mark. For such a
+// token xurls Relaxed matches exactly the host, provided its labels are well
+// formed and its last label is a TLD, so the result is the same. It reports
+// whether it took the token.
+func (ls *linkScanner) plainHost(a, b int) bool {
+	s := ls.v2.s
+	i := a
+	for i < b && (s[i] == '(' || s[i] == '[' || s[i] == '\'' || s[i] == '"') {
+		i++
+	}
+	j := i
+	labels, labelStart := 0, i
+	for ; j < b && (isAlnum(s[j]) || s[j] == '-' || s[j] == '.'); j++ {
+		if s[j] != '.' {
+			continue
+		}
+		if j == labelStart || s[labelStart] == '-' || s[j-1] == '-' {
+			if j == b-1 || !isAlnum(s[j+1]) {
+				break // a final dot ends the host
+			}
+			return false
+		}
+		labels++
+		labelStart = j + 1
+	}
+	host := s[i:j]
+	if j < b && s[j] == '.' {
+		// stopped at a final dot
+	} else if labelStart == j || s[labelStart] == '-' || s[j-1] == '-' {
+		return false
+	} else {
+		labels++
+	}
+	host = strings.TrimSuffix(host, ".")
+	if labels < 2 {
+		return false
+	}
+	for k := j; k < b; k++ {
+		if strings.IndexByte(".,;!?)]'\"", s[k]) < 0 {
+			return false
+		}
+	}
+	tld := host[strings.LastIndexByte(host, '.')+1:]
+	for k := 0; k < len(tld); k++ {
+		if !isLetter(tld[k]) {
+			return false
+		}
+	}
+	if !in(validTLDs, tld) {
+		return false // maybe a TLD glued to a word: leave it to token
+	}
+	if !ls.accept(host, false, false, i, i+len(host)) {
+		return true // xurls would match only this host, and it is not a link
+	}
+	ev := hostEvasions(host) | ls.evasionsAt(i, i+len(host))
+	if in(shorteners, host) {
+		ev |= Shortener
+	}
+	ls.out = append(ls.out, match{kind: Link, start: i, end: i + len(host), ev: ev,
+		normalized: "http://" + toASCIIHost(host)})
+	return true
 }
 
 // hasLinkByte reports whether tok has a '.', ':' or '@', without which it
