@@ -1,6 +1,9 @@
 package sanitize
 
-import "fmt"
+import (
+	"fmt"
+	"log/slog"
+)
 
 // Finding is one link, email address, phone number or short code in a text.
 type Finding struct {
@@ -28,9 +31,9 @@ type Finding struct {
 	Unverified bool
 }
 
-// String returns a short description for logs, such as
-// `phone "09061701461" at 91-102 (+449061701461)`. It contains the matched
-// text, so mask it before logging a phone number.
+// String returns a short description, such as
+// `phone "09061701461" at 91-102 (+449061701461)`. It contains the number;
+// log a Finding through log/slog instead, where [Finding.LogValue] masks it.
 func (f Finding) String() string {
 	s := fmt.Sprintf("%s %q at %d-%d", f.Kind, f.Text, f.Start, f.End)
 	if f.Normalized != "" {
@@ -40,6 +43,55 @@ func (f Finding) String() string {
 		s += " [" + f.Evasions.String() + "]"
 	}
 	return s
+}
+
+// LogValue implements [slog.LogValuer] so that a Finding logged with
+// log/slog never shows a whole phone number: digits but the first three
+// characters and the last four are masked ("+44******0123").
+func (f Finding) LogValue() slog.Value {
+	text, norm := f.Text, f.Normalized
+	if f.Kind == Phone {
+		text, norm = maskNumber(text), maskNumber(norm)
+	}
+	attrs := []slog.Attr{
+		slog.String("kind", f.Kind.String()),
+		slog.Int("start", f.Start),
+		slog.Int("end", f.End),
+		slog.String("text", text),
+	}
+	if norm != "" {
+		attrs = append(attrs, slog.String("normalized", norm))
+	}
+	if f.Evasions != 0 {
+		attrs = append(attrs, slog.String("evasions", f.Evasions.String()))
+	}
+	if f.Unverified {
+		attrs = append(attrs, slog.Bool("unverified", true))
+	}
+	return slog.GroupValue(attrs...)
+}
+
+// maskNumber replaces with '*' every digit of s after the first three
+// characters and before the last four digits.
+func maskNumber(s string) string {
+	digits := 0
+	for i := 0; i < len(s); i++ {
+		if isDigit(s[i]) {
+			digits++
+		}
+	}
+	b := []byte(s)
+	seen := 0
+	for i := range b {
+		if !isDigit(b[i]) {
+			continue
+		}
+		seen++
+		if i >= 3 && seen <= digits-4 {
+			b[i] = '*'
+		}
+	}
+	return string(b)
 }
 
 // Result is what [Policy.Strip] returns.

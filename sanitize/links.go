@@ -11,8 +11,8 @@ import (
 )
 
 // maxToken bounds the text handed to xurls at once. A longer run without
-// spaces is cut into pieces of this size, so a URL longer than this (which no
-// message needs) is reported as several adjacent findings.
+// spaces is cut into pieces of this size; a link that reaches the end of a
+// piece is taken to go on to the end of the run.
 const maxToken = 2048
 
 // relaxed is xurls' Relaxed expression, compiled on first use (compiling it
@@ -286,21 +286,20 @@ func gluedTLD(label string, www bool) int {
 	return 0
 }
 
+// hasNoAuthorityScheme reports whether tok has a scheme that takes no "//",
+// such as "tel:" or "mailto:".
 func hasNoAuthorityScheme(tok string) bool {
-	i := strings.IndexByte(tok, ':')
-	for i > 0 {
+	for i := 0; i < len(tok); i++ {
+		if tok[i] != ':' {
+			continue
+		}
 		k := i
-		for k > 0 && isLetter(tok[k-1]) {
+		for k > 0 && isLetter(tok[k-1]) && i-k < 8 {
 			k--
 		}
 		if k < i && in(noAuthoritySchemes, tok[k:i]) {
 			return true
 		}
-		j := strings.IndexByte(tok[i+1:], ':')
-		if j < 0 {
-			break
-		}
-		i += j + 1
 	}
 	return false
 }

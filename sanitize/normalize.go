@@ -115,28 +115,28 @@ func normalize(text string) view {
 		}
 		r, n := utf8.DecodeRuneInString(text[i:])
 		j := i + n
-		switch {
-		case r == utf8.RuneError && n == 1:
+		if r == utf8.RuneError && n == 1 {
 			w.emit(0, i, j)
-		case isInvisible(r):
+			i = j
+			continue
+		}
+		switch classify(r) {
+		case invisible:
 			w.mark(Invisible)
-		case r >= 0xFF01 && r <= 0xFF5E: // fullwidth ASCII
+		case fullwidth:
 			w.mark(Fullwidth)
 			w.emit(byte(r-0xFEE0), i, j)
-		case r == 0x3002 || r == 0xFF61 || r == 0xFE52 || r == 0x2024: // ideographic, halfwidth ideographic, small and one-dot-leader full stops
+		case dotLike:
 			w.mark(Fullwidth)
 			w.emit('.', i, j)
-		case unicode.IsSpace(r):
+		case space:
 			w.emit(' ', i, j)
-		case r >= 0x2010 && r <= 0x2015 || r == 0x2212 || r == 0xFE63:
+		case dash:
 			w.emit('-', i, j)
-		case unicode.IsDigit(r):
-			if d, ok := digitValue(r); ok {
-				w.mark(UnicodeDigits)
-				w.emit('0'+d, i, j)
-			} else {
-				w.copy(text, i, j)
-			}
+		case digit:
+			d, _ := digitValue(r)
+			w.mark(UnicodeDigits)
+			w.emit('0'+d, i, j)
 		default:
 			w.copy(text, i, j)
 		}
@@ -155,14 +155,41 @@ func firstChange(text string) int {
 			continue
 		}
 		r, n := utf8.DecodeRuneInString(text[i:])
-		if r == utf8.RuneError && n == 1 || isInvisible(r) || r >= 0xFF01 && r <= 0xFF5E ||
-			r == 0x3002 || r == 0xFF61 || r == 0xFE52 || r == 0x2024 || unicode.IsSpace(r) ||
-			r >= 0x2010 && r <= 0x2015 || r == 0x2212 || r == 0xFE63 || unicode.IsDigit(r) {
+		if n == 1 || classify(r) != keep {
 			return i
 		}
 		i += n
 	}
 	return len(text)
+}
+
+// What normalize does with a non-ASCII character.
+const (
+	keep      = iota // copied as it is
+	invisible        // deleted
+	fullwidth        // fullwidth ASCII, to ASCII
+	dotLike          // ideographic and other full stops, to '.'
+	space            // to ' '
+	dash             // to '-'
+	digit            // to an ASCII digit
+)
+
+func classify(r rune) int {
+	switch {
+	case isInvisible(r):
+		return invisible
+	case r >= 0xFF01 && r <= 0xFF5E:
+		return fullwidth
+	case r == 0x3002 || r == 0xFF61 || r == 0xFE52 || r == 0x2024: // ideographic, halfwidth ideographic, small and one-dot-leader full stops
+		return dotLike
+	case unicode.IsSpace(r):
+		return space
+	case r >= 0x2010 && r <= 0x2015 || r == 0x2212 || r == 0xFE63:
+		return dash
+	case unicode.IsDigit(r):
+		return digit
+	}
+	return keep
 }
 
 // isInvisible reports whether r is drawn as nothing: format characters (zero

@@ -34,15 +34,6 @@ type run struct {
 	groups     []group
 }
 
-func (r *run) digits() (n int) {
-	for _, g := range r.groups {
-		if !g.vanityLetter {
-			n += g.digits
-		}
-	}
-	return n
-}
-
 // numberScanner finds phone numbers and short codes in a normalised view.
 type numberScanner struct {
 	s      string
@@ -57,7 +48,7 @@ func isDigit(c byte) bool { return '0' <= c && c <= '9' }
 
 func isLookalike(c byte) bool { return c == 'O' || c == 'o' || c == 'l' || c == 'I' }
 
-// isWordAt reports whether a letter (ASCII or not) ends just before i.
+// letterBefore reports whether a letter (ASCII or not) ends just before i.
 func letterBefore(s string, i int) bool {
 	if i <= 0 {
 		return false
@@ -70,6 +61,7 @@ func letterBefore(s string, i int) bool {
 	return unicode.IsLetter(r)
 }
 
+// letterAt reports whether a letter (ASCII or not) starts at i.
 func letterAt(s string, i int) bool {
 	if i >= len(s) {
 		return false

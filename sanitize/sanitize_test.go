@@ -2,6 +2,7 @@ package sanitize_test
 
 import (
 	"errors"
+	"log/slog"
 	"strings"
 	"sync"
 	"testing"
@@ -385,6 +386,27 @@ func TestStrings(t *testing.T) {
 		if tc.got != tc.want {
 			t.Errorf("got %q, want %q", tc.got, tc.want)
 		}
+	}
+}
+
+func TestLogValueMasksNumbers(t *testing.T) {
+	var buf strings.Builder
+	log := slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{
+		ReplaceAttr: func(_ []string, a slog.Attr) slog.Attr {
+			if a.Key == slog.TimeKey {
+				return slog.Attr{}
+			}
+			return a
+		},
+	}))
+	for _, f := range sanitize.Find("call +44 20 7946 0018 or visit evil.com") {
+		log.Info("removed", "finding", f)
+	}
+	want := `level=INFO msg=removed finding.kind=phone finding.start=5 finding.end=21 finding.text="+44 ** **** 0018" finding.normalized=+44******0018
+level=INFO msg=removed finding.kind=link finding.start=31 finding.end=39 finding.text=evil.com finding.normalized=http://evil.com
+`
+	if buf.String() != want {
+		t.Errorf("logged\n%s\nwant\n%s", buf.String(), want)
 	}
 }
 
