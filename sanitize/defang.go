@@ -22,6 +22,12 @@ func refang(s string) view {
 		}
 	}
 	for i := 0; i < len(s); {
+		for i < len(s) && !refangTrigger[s[i]] {
+			i++
+		}
+		if i == len(s) {
+			break
+		}
 		n, rep, ev := 0, "", Evasion(0)
 		switch s[i] {
 		case ' ':
@@ -37,10 +43,16 @@ func refang(s string) view {
 			n, rep = bracketed(s, i)
 			ev = Defanged
 		case '.':
+			if i+1 < len(s) && s[i+1] != ' ' {
+				break
+			}
 			if n = dotThenSpace(s, i); n > 0 {
 				rep, ev = ".", SpacedDot
 			}
 		case 'h', 'H':
+			if i+1 < len(s) && s[i+1] != 'x' && s[i+1] != 'X' && s[i+1] != '*' {
+				break
+			}
 			if hxxp(s, i) {
 				start(i)
 				w.mark(Defanged)
@@ -70,6 +82,14 @@ func refang(s string) view {
 	start(len(s))
 	return w.view()
 }
+
+// refangTrigger marks the bytes at which a rewrite can start.
+var refangTrigger = func() (t [256]bool) {
+	for _, c := range " [({.hH" {
+		t[c] = true
+	}
+	return t
+}()
 
 // maybeSpacedDefang is a quick test of the text after a space for what
 // bracketed and spacedDot look for.

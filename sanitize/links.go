@@ -49,13 +49,15 @@ func (ls *linkScanner) evasionsAt(a, b int) Evasion {
 	return ev
 }
 
-func isTokenBreak(c byte) bool {
-	switch c {
-	case ' ', '\t', '\n', '\r', '\f', '\v', 0, '"', '<', '>', '`':
-		return true
+// tokenBreaks are the bytes that end a token: no URL has them unescaped.
+var tokenBreaks = func() (t [256]bool) {
+	for _, c := range " \t\n\r\f\v\x00\"<>`" {
+		t[c] = true
 	}
-	return false
-}
+	return t
+}()
+
+func isTokenBreak(c byte) bool { return tokenBreaks[c] }
 
 // scan finds the links and emails in ls.v2, in order.
 func (ls *linkScanner) scan() {

@@ -41,7 +41,7 @@ type numberScanner struct {
 	budget *budget
 	skip   []match // links, in order: numbers inside them are theirs
 	out    []match
-	groups []group // scratch
+	groups [maxRunGroups + 1]group // scratch for the run being read
 }
 
 func isDigit(c byte) bool { return '0' <= c && c <= '9' }
@@ -154,7 +154,7 @@ func groupAt(s string, i, limit int) (group, bool) {
 // runFrom extends the group g over separators and further groups.
 func (ns *numberScanner) runFrom(g group, limit int) run {
 	s := ns.s
-	groups := append(ns.groups[:0], g)
+	groups := append(ns.groups[:0:len(ns.groups)], g)
 	start := g.start
 	// A leading "+" or "(" belongs to the number.
 	for start > 0 && (s[start-1] == '+' || s[start-1] == '(') && g.start-start < 2 {
@@ -186,7 +186,6 @@ func (ns *numberScanner) runFrom(g group, limit int) run {
 		digits += ng.digits
 		pos = ng.end
 	}
-	ns.groups = groups
 	return run{start: start, end: pos, groups: groups}
 }
 

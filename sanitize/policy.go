@@ -2,6 +2,7 @@ package sanitize
 
 import (
 	"strings"
+	"sync"
 	"unicode"
 	"unicode/utf8"
 
@@ -358,22 +359,48 @@ func Strip(text string) Result { return defaultPolicy.Strip(text) }
 // [Policy.Check].
 func Check(text string) error { return defaultPolicy.Check(text) }
 
+// scanState is all a find needs, kept in a pool between calls.
+type scanState struct {
+	v1, v2 view
+	budget budget
+	links  linkScanner
+	nums   numberScanner
+}
+
+var scanStates = sync.Pool{New: func() any { return new(scanState) }}
+
+// release returns st to the pool, keeping the capacity of its match slices
+// and nothing that points into a text.
+func (st *scanState) release() {
+	lo, no := st.links.out, st.nums.out
+	clear(lo)
+	clear(no)
+	*st = scanState{}
+	st.links.out, st.nums.out = lo[:0], no[:0]
+	scanStates.Put(st)
+}
+
 // find is the scanner behind Find, Strip and Check.
 func find(text, region string) []Finding {
-	v1 := normalize(text)
-	v2 := refang(v1.s)
-	b := budget{urls: maxURLTries, urlBytes: maxURLBytes, numbers: maxNumberTries}
-	ls := linkScanner{v1: &v1, v2: &v2, budget: &b}
+	st := scanStates.Get().(*scanState)
+	defer st.release()
+	st.budget = budget{urls: maxURLTries, urlBytes: maxURLBytes, numbers: maxNumberTries}
+	st.v1 = normalize(text)
+	st.v2 = refang(st.v1.s)
+	ls := &st.links
+	ls.v1, ls.v2, ls.budget = &st.v1, &st.v2, &st.budget
 	ls.scan()
 	links := ls.out
 	for i := range links {
-		links[i].start, links[i].end = v2.span(links[i].start, links[i].end)
+		links[i].start, links[i].end = st.v2.span(links[i].start, links[i].end)
 	}
-	ns := numberScanner{s: v1.s, region: region, budget: &b, skip: links}
+	ns := &st.nums
+	ns.s, ns.region, ns.budget, ns.skip = st.v1.s, region, &st.budget, links
 	ns.scan()
 	if len(links) == 0 && len(ns.out) == 0 {
 		return nil
 	}
+	v1 := &st.v1
 	out := make([]Finding, 0, len(links)+len(ns.out))
 	last := 0
 	add := func(m match) {
