@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"os"
 	"testing"
+	"time"
 
 	goredis "github.com/redis/go-redis/v9"
 
@@ -30,6 +31,11 @@ func newStore(t testing.TB, cfg Config, opts ...func(*goredis.Options)) (*Store,
 	c := srv.Client(t, opts...)
 	if cfg.Prefix == "" {
 		cfg.Prefix = testPrefix(t)
+	}
+	if cfg.Timeout == 0 {
+		// The machine running the tests may be busy; no test here is
+		// about the default timeout.
+		cfg.Timeout = 10 * time.Second
 	}
 	s, err := New(c, cfg)
 	if err != nil {

@@ -102,8 +102,10 @@ func TestServerStopsAndReturns(t *testing.T) {
 	ctx := context.Background()
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			c := srv.Client(t)
-			store, err := New(c, Config{Prefix: testPrefix(t)})
+			// No retries, so that calls to a stopped server fail at once,
+			// and a timeout that a busy machine cannot trip.
+			c := srv.Client(t, func(o *goredis.Options) { o.MaxRetries = -1 })
+			store, err := New(c, Config{Prefix: testPrefix(t), Timeout: 10 * time.Second})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -173,8 +175,8 @@ func TestServerStopsAndReturns(t *testing.T) {
 // server is back every check succeeds.
 func TestServerStopsUnderLoad(t *testing.T) {
 	srv := redistest.Start(t)
-	c := srv.Client(t, func(o *goredis.Options) { o.PoolSize = 4 })
-	store, err := New(c, Config{Prefix: testPrefix(t)})
+	c := srv.Client(t, func(o *goredis.Options) { o.PoolSize = 4; o.MaxRetries = -1 })
+	store, err := New(c, Config{Prefix: testPrefix(t), Timeout: 10 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
