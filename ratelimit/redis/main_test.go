@@ -13,7 +13,15 @@ import (
 	"github.com/antifraud-go/antifraud/ratelimit/redis/internal/redistest"
 )
 
-func TestMain(m *testing.M) { os.Exit(redistest.Main(m)) }
+func TestMain(m *testing.M) {
+	// go-redis logs every failed dial; the outage tests make many on purpose.
+	goredis.SetLogger(quietLogger{})
+	os.Exit(redistest.Main(m))
+}
+
+type quietLogger struct{}
+
+func (quietLogger) Printf(context.Context, string, ...any) {}
 
 // testPrefix returns a key prefix of the test's own, so that tests sharing
 // a server (or an external one) never see each other's keys.

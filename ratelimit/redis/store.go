@@ -269,7 +269,7 @@ func (s *Store) take(ctx context.Context, reqs []ratelimit.Request, results []ra
 
 // run runs the script under the store's timeout.
 func (s *Store) run(ctx context.Context, keys []string, args []any) ([]int64, error) {
-	if s.timeout > 0 {
+	if dl, ok := ctx.Deadline(); s.timeout > 0 && (!ok || time.Until(dl) > s.timeout) {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, s.timeout)
 		defer cancel()

@@ -444,7 +444,7 @@ func TestOneRoundTrip(t *testing.T) {
 	h := &countHook{}
 	c.AddHook(h)
 	admin := srv.Client(t)
-	s, err := New(c, Config{})
+	s, err := New(c, Config{Timeout: 10 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -515,7 +515,7 @@ func TestTimeout(t *testing.T) {
 	for _, honour := range []bool{false, true} {
 		t.Run(fmt.Sprintf("ContextTimeoutEnabled=%v", honour), func(t *testing.T) {
 			c := srv.Client(t, func(o *goredis.Options) { o.ContextTimeoutEnabled = honour })
-			s, err := New(c, Config{Timeout: 20 * time.Millisecond})
+			s, err := New(c, Config{Timeout: 10 * time.Second})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -525,6 +525,7 @@ func TestTimeout(t *testing.T) {
 			if _, err := s.Take(ctx, "k", ratelimit.PerSecond(10), 1); err != nil {
 				t.Fatal(err)
 			}
+			s.timeout = 20 * time.Millisecond
 			// Long enough that only the store's timeout can end the call.
 			if err := admin.Do(ctx, "CLIENT", "PAUSE", 400, "ALL").Err(); err != nil {
 				t.Fatal(err)
@@ -534,7 +535,7 @@ func TestTimeout(t *testing.T) {
 				t.Fatalf("stalled server: %+v, %v; want ErrUnavailable and DeadlineExceeded", r, err)
 			}
 			// The pause ends by itself; the store answers again.
-			s.timeout = 5 * time.Second
+			s.timeout = 10 * time.Second
 			if r, err := s.Take(ctx, "k", ratelimit.PerSecond(10), 1); err != nil || !r.Allowed {
 				t.Fatalf("after the pause: %+v, %v", r, err)
 			}
