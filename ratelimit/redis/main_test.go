@@ -49,6 +49,23 @@ func newStore(t testing.TB, cfg Config, opts ...func(*goredis.Options)) (*Store,
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { s.Close(context.Background()) })
+	t.Cleanup(func() {
+		s.Close(context.Background())
+		deleteKeys(t, c, cfg.Prefix)
+	})
 	return s, c
+}
+
+// deleteKeys deletes the keys under prefix, so that a test leaves nothing
+// behind on a server it does not own (the differential tests write keys
+// that expire a year ahead).
+func deleteKeys(t testing.TB, c *goredis.Client, prefix string) {
+	ctx := context.Background()
+	iter := c.Scan(ctx, 0, prefix+"*", 1000).Iterator()
+	for iter.Next(ctx) {
+		c.Unlink(ctx, iter.Val())
+	}
+	if err := iter.Err(); err != nil {
+		t.Logf("deleting test keys: %v", err)
+	}
 }

@@ -271,6 +271,8 @@ func TestExactAcrossClients(t *testing.T) {
 	global := ratelimit.Request{Key: "global", Limit: ratelimit.PerDay(100)}
 	perClient := ratelimit.PerDay(30)
 	stores := make([]*Store, clients)
+	admin := srv.Client(t)
+	t.Cleanup(func() { deleteKeys(t, admin, prefix) })
 	for i := range stores {
 		s, err := New(srv.Client(t, func(o *goredis.Options) { o.PoolSize = workers }), Config{Prefix: prefix, Timeout: 5 * time.Second})
 		if err != nil {
