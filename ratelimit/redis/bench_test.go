@@ -10,6 +10,7 @@ import (
 	goredis "github.com/redis/go-redis/v9"
 
 	"github.com/antifraud-go/antifraud/ratelimit"
+	"github.com/antifraud-go/antifraud/ratelimit/redis/internal/redistest"
 )
 
 // The benchmarks compare a check with a go-redis PING against the same
@@ -18,8 +19,9 @@ import (
 //	go test -run '^$' -bench 'Redis' -count 6 ./ratelimit/redis > bench.txt
 //	benchstat -col /op bench.txt
 //
-// guard=on is a client without ContextTimeoutEnabled, for which the store
-// enforces its timeout with a goroutine; guard=off is one with it.
+// client=default is a *redis.Client as most applications make it, without
+// ContextTimeoutEnabled, for which the store enforces its timeout with a
+// goroutine per call; client=ctx is one with ContextTimeoutEnabled.
 
 const benchKeys = 10_000
 
@@ -34,20 +36,20 @@ var benchKeyNames = func() []string {
 // benchLimit is never exhausted in a benchmark, so every take writes.
 var benchLimit = ratelimit.Limit{Rate: 1_000_000, Period: 1_000_000_000, Burst: 1_000_000}
 
-type benchOp func(ctx context.Context, s *Store, c *goredis.Client, i int) error
+type benchOp func(ctx context.Context, s *Store, c goredis.UniversalClient, i int) error
 
 var benchOps = []struct {
 	name string
 	op   benchOp
 }{
-	{"ping", func(ctx context.Context, _ *Store, c *goredis.Client, _ int) error {
+	{"ping", func(ctx context.Context, _ *Store, c goredis.UniversalClient, _ int) error {
 		return c.Ping(ctx).Err()
 	}},
-	{"take1", func(ctx context.Context, s *Store, _ *goredis.Client, i int) error {
+	{"take1", func(ctx context.Context, s *Store, _ goredis.UniversalClient, i int) error {
 		_, err := s.Take(ctx, benchKeyNames[i%benchKeys], benchLimit, 1)
 		return err
 	}},
-	{"take3", func(ctx context.Context, s *Store, _ *goredis.Client, i int) error {
+	{"take3", func(ctx context.Context, s *Store, _ goredis.UniversalClient, i int) error {
 		_, err := s.TakeAll(ctx, []ratelimit.Request{
 			{Key: benchKeyNames[i%benchKeys], Limit: benchLimit},
 			{Key: benchKeyNames[(i+1)%benchKeys], Limit: benchLimit},
@@ -57,10 +59,21 @@ var benchOps = []struct {
 	}},
 }
 
-func benchStore(b *testing.B, guard bool) (*Store, *goredis.Client) {
-	s, c := newStore(b, Config{}, func(o *goredis.Options) { o.ContextTimeoutEnabled = !guard })
-	if s.guard != guard {
-		b.Fatalf("guard = %v, want %v", s.guard, guard)
+var benchClients = []string{"default", "ctx"}
+
+// benchStore returns a store over the named kind of client, and a client
+// for PING over the same kind.
+func benchStore(b *testing.B, kind string) (*Store, goredis.UniversalClient) {
+	srv := redistest.Shared(b)
+	c := goredis.NewClient(&goredis.Options{Addr: srv.Addr, ContextTimeoutEnabled: kind == "ctx"})
+	b.Cleanup(func() { c.Close() })
+	s, err := New(c, Config{Prefix: testPrefix(b)})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { deleteKeys(b, srv.Client(b), s.prefix) })
+	if s.guard != (kind == "default") {
+		b.Fatalf("guard = %v for %s", s.guard, kind)
 	}
 	// Load the script so that no run pays for the NOSCRIPT fallback.
 	if _, err := s.Take(context.Background(), "warm", benchLimit, 1); err != nil {
@@ -71,10 +84,10 @@ func benchStore(b *testing.B, guard bool) (*Store, *goredis.Client) {
 
 // BenchmarkRedisSequential runs one check at a time.
 func BenchmarkRedisSequential(b *testing.B) {
-	for _, guard := range []string{"on", "off"} {
-		s, c := benchStore(b, guard == "on")
+	for _, kind := range benchClients {
+		s, c := benchStore(b, kind)
 		for _, o := range benchOps {
-			b.Run("guard="+guard+"/op="+o.name, func(b *testing.B) {
+			b.Run("client="+kind+"/op="+o.name, func(b *testing.B) {
 				b.ReportAllocs()
 				ctx := context.Background()
 				i := 0
@@ -91,10 +104,10 @@ func BenchmarkRedisSequential(b *testing.B) {
 
 // BenchmarkRedisParallel16 keeps 16 checks in flight.
 func BenchmarkRedisParallel16(b *testing.B) {
-	for _, guard := range []string{"on", "off"} {
-		s, c := benchStore(b, guard == "on")
+	for _, kind := range benchClients {
+		s, c := benchStore(b, kind)
 		for _, o := range benchOps {
-			b.Run("guard="+guard+"/op="+o.name, func(b *testing.B) {
+			b.Run("client="+kind+"/op="+o.name, func(b *testing.B) {
 				b.ReportAllocs()
 				procs := runtime.GOMAXPROCS(0)
 				b.SetParallelism((16 + procs - 1) / procs)
