@@ -78,10 +78,13 @@
 // (a few µs, more on a busy machine): create the client with
 // ContextTimeoutEnabled to avoid it.
 //
-// Three properties of go-redis and Redis worth knowing. After PoolSize
-// failed dials in a row a go-redis pool stops dialling and probes once a
-// second, so checks can keep failing for up to a second after Redis is
-// back. go-redis retries a command whose connection broke (MaxRetries); if
+// Four properties of go-redis and Redis worth knowing. While Redis is
+// down, go-redis retries dials (DialerRetries) and commands (MaxRetries)
+// with back-off, so a check can take the whole Timeout before the failure
+// mode answers; lower those on the client for a faster answer. After
+// PoolSize failed dials in a row a go-redis pool stops dialling and probes
+// once a second, so checks can keep failing for up to a second after Redis
+// is back. go-redis retries a command whose connection broke (MaxRetries); if
 // the first attempt had run, tokens are spent twice, which can deny but
 // never over-admit. And Redis replicates asynchronously: after a failover
 // the last takes before it may be lost, and admitted again.
