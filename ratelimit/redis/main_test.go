@@ -6,13 +6,22 @@ import (
 	"encoding/hex"
 	"os"
 	"testing"
+	"time"
 
 	goredis "github.com/redis/go-redis/v9"
 
 	"github.com/antifraud-go/antifraud/ratelimit/redis/internal/redistest"
 )
 
-func TestMain(m *testing.M) { os.Exit(redistest.Main(m)) }
+func TestMain(m *testing.M) {
+	// go-redis logs every failed dial; the outage tests make many on purpose.
+	goredis.SetLogger(quietLogger{})
+	os.Exit(redistest.Main(m))
+}
+
+type quietLogger struct{}
+
+func (quietLogger) Printf(context.Context, string, ...any) {}
 
 // testPrefix returns a key prefix of the test's own, so that tests sharing
 // a server (or an external one) never see each other's keys.
@@ -31,10 +40,32 @@ func newStore(t testing.TB, cfg Config, opts ...func(*goredis.Options)) (*Store,
 	if cfg.Prefix == "" {
 		cfg.Prefix = testPrefix(t)
 	}
+	if cfg.Timeout == 0 {
+		// The machine running the tests may be busy; no test here is
+		// about the default timeout.
+		cfg.Timeout = 10 * time.Second
+	}
 	s, err := New(c, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { s.Close(context.Background()) })
+	t.Cleanup(func() {
+		s.Close(context.Background())
+		deleteKeys(t, c, cfg.Prefix)
+	})
 	return s, c
+}
+
+// deleteKeys deletes the keys under prefix, so that a test leaves nothing
+// behind on a server it does not own (the differential tests write keys
+// that expire a year ahead).
+func deleteKeys(t testing.TB, c *goredis.Client, prefix string) {
+	ctx := context.Background()
+	iter := c.Scan(ctx, 0, prefix+"*", 1000).Iterator()
+	for iter.Next(ctx) {
+		c.Unlink(ctx, iter.Val())
+	}
+	if err := iter.Err(); err != nil {
+		t.Logf("deleting test keys: %v", err)
+	}
 }

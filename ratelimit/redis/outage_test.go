@@ -102,8 +102,10 @@ func TestServerStopsAndReturns(t *testing.T) {
 	ctx := context.Background()
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			c := srv.Client(t)
-			store, err := New(c, Config{Prefix: testPrefix(t)})
+			// No retries, so that calls to a stopped server fail at once,
+			// and a timeout that a busy machine cannot trip.
+			c := srv.Client(t, func(o *goredis.Options) { o.MaxRetries = -1 })
+			store, err := New(c, Config{Prefix: testPrefix(t), Timeout: 10 * time.Second})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -169,18 +171,18 @@ func TestServerStopsAndReturns(t *testing.T) {
 }
 
 // TestServerStopsUnderLoad stops and restarts the server while goroutines
-// keep checking: no panic, every error wraps ErrUnavailable, and once the
-// server is back every check succeeds.
+// keep checking: no panic, no success while it is down, every error wraps
+// ErrUnavailable, and once the server is back every check succeeds.
 func TestServerStopsUnderLoad(t *testing.T) {
 	srv := redistest.Start(t)
-	c := srv.Client(t, func(o *goredis.Options) { o.PoolSize = 4 })
-	store, err := New(c, Config{Prefix: testPrefix(t)})
+	c := srv.Client(t, func(o *goredis.Options) { o.PoolSize = 4; o.MaxRetries = -1 })
+	store, err := New(c, Config{Prefix: testPrefix(t), Timeout: 10 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
-	var phase atomic.Int32 // 0 up, 1 down, 2 restarting, 3 back
-	var okDown, failedBack atomic.Int64
+	var phase atomic.Int32 // 0 up, 1 down, 2 restarting
+	var okDown atomic.Int64
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
 	for range 4 {
@@ -198,8 +200,6 @@ func TestServerStopsUnderLoad(t *testing.T) {
 					t.Errorf("error not wrapping ErrUnavailable: %v", err)
 				case err == nil && p == 1 && phase.Load() == 1:
 					okDown.Add(1)
-				case err != nil && p == 3:
-					failedBack.Add(1)
 				}
 			}
 		})
@@ -226,9 +226,13 @@ func TestServerStopsUnderLoad(t *testing.T) {
 	if err := srv.Restart(); err != nil {
 		t.Fatal(err)
 	}
-	// After PoolSize failed dials in a row, go-redis stops dialling and
-	// probes once a second, so recovery can take that long: wait for the
-	// first success (bounded), then every check must succeed.
+	// Calls still in flight from the outage finish; go-redis may then stop
+	// dialling for a while: after PoolSize failed dials in a row it probes
+	// once a second (and a dial that began during the outage can fail
+	// after the restart). So wait for the first success (bounded), then
+	// every check must succeed.
+	close(stop)
+	wg.Wait()
 	deadline := time.Now().Add(10 * time.Second)
 	for err := take(); err != nil; err = take() {
 		if time.Now().After(deadline) {
@@ -236,15 +240,12 @@ func TestServerStopsUnderLoad(t *testing.T) {
 		}
 		time.Sleep(5 * time.Millisecond) // polling an outside process, not timing a test
 	}
-	phase.Store(3)
 	for range 20 {
 		if err := take(); err != nil {
 			t.Fatalf("back: %v", err)
 		}
 	}
-	close(stop)
-	wg.Wait()
-	if okDown.Load() != 0 || failedBack.Load() != 0 {
-		t.Fatalf("%d checks succeeded while down, %d failed once back", okDown.Load(), failedBack.Load())
+	if okDown.Load() != 0 {
+		t.Fatalf("%d checks succeeded while the server was down", okDown.Load())
 	}
 }

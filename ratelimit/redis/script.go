@@ -29,137 +29,125 @@ const takeLua = `
 local now = tonumber(ARGV[1])
 if not now then
 	local t = redis.call('TIME')
-	now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+	now = t[1] * 1000000 + t[2]
 end
 local n = #KEYS
 local vals = redis.call('MGET', unpack(KEYS))
-local tat, ptat, box, lvl, exp = {}, {}, {}, {}, {}
-local IV, COST, PEEK, PA, PIV, PFOR, PMAX, PRESET = {}, {}, {}, {}, {}, {}, {}, {}
-local ok, rem, retry, reset, pen, dirty = {}, {}, {}, {}, {}, {}
-local max = math.max
-
--- Go's integer division truncates toward zero.
-local function idiv(a, b)
-	if a >= 0 then return math.floor(a / b) end
-	return -math.floor(-a / b)
-end
-
+local floor, max = math.floor, math.max
+-- S: per request i at k = 6(i-1): TAT, PTAT, BoxUntil, Level, Expire,
+-- dirty. A: at 3(i-1): interval, cost, peek. out: the reply; request i's
+-- result at j = 3+5(i-1): allowed, remaining, retry, reset, penalized.
+local S, A, out = {}, {}, {1, 0}
 local all = true
 for i = 1, n do
+	local k, a, j = 6 * (i - 1), 1 + 9 * (i - 1), 3 + 5 * (i - 1)
 	local v = vals[i]
+	local tat, box = 0, 0
 	if not v then
-		tat[i], ptat[i], box[i], lvl[i], exp[i] = 0, 0, 0, 0, 0
+		S[k + 1], S[k + 2], S[k + 3], S[k + 4], S[k + 5] = 0, 0, 0, 0, 0
 	elseif #v == 8 then
-		local t = struct.unpack('<d', v)
-		tat[i], ptat[i], box[i], lvl[i], exp[i] = t, 0, 0, 0, t
+		tat = struct.unpack('<d', v)
+		S[k + 1], S[k + 2], S[k + 3], S[k + 4], S[k + 5] = tat, 0, 0, 0, tat
 	elseif #v == 40 then
-		tat[i], ptat[i], box[i], lvl[i], exp[i] = struct.unpack('<ddddd', v)
+		local p, l, e
+		tat, p, box, l, e = struct.unpack('<ddddd', v)
+		S[k + 1], S[k + 2], S[k + 3], S[k + 4], S[k + 5] = tat, p, box, l, e
 	else
 		return redis.error_reply('ratelimit: key ' .. KEYS[i] .. ' does not hold limiter state')
 	end
-	local a = 1 + (i - 1) * 9
-	local iv, burst, cost = tonumber(ARGV[a + 1]), tonumber(ARGV[a + 2]), tonumber(ARGV[a + 3])
+	S[k + 6] = false
+	local iv, cost = tonumber(ARGV[a + 1]), tonumber(ARGV[a + 3])
 	local peek = ARGV[a + 4] == '1'
-	IV[i], COST[i], PEEK[i] = iv, cost, peek
-	PA[i], PIV[i], PFOR[i], PMAX[i], PRESET[i] = tonumber(ARGV[a + 5]), tonumber(ARGV[a + 6]),
-		tonumber(ARGV[a + 7]), tonumber(ARGV[a + 8]), tonumber(ARGV[a + 9])
+	A[3 * i - 2], A[3 * i - 1], A[3 * i] = iv, cost, peek
 
-	-- check
-	local cap = iv * burst
-	local t = max(tat[i], now)
-	pen[i], retry[i], rem[i] = false, 0, 0
-	if box[i] > now then
-		ok[i], pen[i] = false, true
-		retry[i] = box[i] - now
-		reset[i] = max(box[i], t) - now
+	-- check (ratelimit's check)
+	local cap = iv * tonumber(ARGV[a + 2])
+	local t = max(tat, now)
+	local ok, rem, retry, reset, pen = 0, 0, 0, 0, 0
+	if box > now then
+		pen, retry, reset = 1, box - now, max(box, t) - now
 	else
 		local newtat = t + iv * cost
 		local allowAt = newtat - cap
 		if allowAt > now then
-			ok[i] = false
-			retry[i] = allowAt - now
-			rem[i] = idiv(cap - (t - now), iv)
-			reset[i] = t - now
+			retry, reset = allowAt - now, t - now
 		else
-			ok[i] = true
+			ok = 1
 			if peek then newtat = t end
-			rem[i] = idiv(cap - (newtat - now), iv)
-			reset[i] = newtat - now
+			reset = newtat - now
 		end
+		-- Go's division truncates toward zero.
+		local x = cap - reset
+		if x >= 0 then rem = floor(x / iv) else rem = -floor(-x / iv) end
 	end
-	if not ok[i] then all = false end
+	if ok == 0 then all = false end
+	out[j], out[j + 1], out[j + 2], out[j + 3], out[j + 4] = ok, rem, retry, reset, pen
 end
 
 local binding = 1
 if all then
 	for i = 1, n do
-		if not PEEK[i] then
-			tat[i] = max(tat[i], now) + IV[i] * COST[i]
-			exp[i] = max(exp[i], tat[i])
-			dirty[i] = true
+		local k, j = 6 * (i - 1), 3 + 5 * (i - 1)
+		if not A[3 * i] then
+			local tat = max(S[k + 1], now) + A[3 * i - 2] * A[3 * i - 1]
+			S[k + 1], S[k + 5], S[k + 6] = tat, max(S[k + 5], tat), true
 		end
-		if rem[i] < rem[binding] then binding = i end
+		if out[j + 1] < out[3 + 5 * (binding - 1) + 1] then binding = i end
 	end
 else
+	out[1] = 0
 	binding = 0
 	for i = 1, n do
-		if ok[i] then
-			if not PEEK[i] then
-				rem[i] = rem[i] + COST[i]
-				reset[i] = reset[i] - COST[i] * IV[i]
+		local k, j = 6 * (i - 1), 3 + 5 * (i - 1)
+		if out[j] == 1 then
+			if not A[3 * i] then
+				-- allowed alone, but nothing was spent
+				out[j + 1] = out[j + 1] + A[3 * i - 1]
+				out[j + 3] = out[j + 3] - A[3 * i - 1] * A[3 * i - 2]
 			end
 		else
-			if not pen[i] and PA[i] > 0 and not PEEK[i] then
+			local a = 1 + 9 * (i - 1)
+			local after = tonumber(ARGV[a + 5])
+			if out[j + 4] == 0 and after > 0 and not A[3 * i] then
 				-- penalize: count a denial, and box the key when they run out
-				dirty[i] = true
-				local piv = PIV[i]
-				local p = max(ptat[i], now) + piv
-				if p - now < piv * PA[i] then
-					ptat[i] = p
-					exp[i] = max(exp[i], p)
+				S[k + 6] = true
+				local piv = tonumber(ARGV[a + 6])
+				local p = max(S[k + 2], now) + piv
+				if p - now < piv * after then
+					S[k + 2], S[k + 5] = p, max(S[k + 5], p)
 				else
-					local level = lvl[i]
-					if box[i] > 0 and now - box[i] >= PRESET[i] then level = 0 end
-					local d, m = PFOR[i], PMAX[i]
-					local k = 0
-					while k < level and d < m do
-						d = d * 2
-						k = k + 1
+					local reset = tonumber(ARGV[a + 9])
+					local level, box = S[k + 4], S[k + 3]
+					if box > 0 and now - box >= reset then level = 0 end
+					local d, m = tonumber(ARGV[a + 7]), tonumber(ARGV[a + 8])
+					local c = 0
+					while c < level and d < m do
+						d, c = d * 2, c + 1
 					end
 					if d > m then d = m end
-					box[i] = now + d
-					lvl[i] = math.min(level + 1, 62)
-					ptat[i] = now
-					exp[i] = max(exp[i], box[i] + PRESET[i])
-					pen[i], rem[i], retry[i] = true, 0, d
-					reset[i] = max(reset[i], d)
+					S[k + 2], S[k + 3], S[k + 4] = now, now + d, math.min(level + 1, 62)
+					S[k + 5] = max(S[k + 5], now + d + reset)
+					out[j + 1], out[j + 2], out[j + 3], out[j + 4] = 0, d, max(out[j + 3], d), 1
 				end
 			end
-			if binding == 0 or retry[i] > retry[binding] then binding = i end
+			if binding == 0 or out[j + 2] > out[3 + 5 * (binding - 1) + 2] then binding = i end
 		end
 	end
 end
+out[2] = binding - 1
 
 for i = 1, n do
-	if dirty[i] then
+	local k = 6 * (i - 1)
+	if S[k + 6] then
+		local tat, p, box, l, e = S[k + 1], S[k + 2], S[k + 3], S[k + 4], S[k + 5]
 		local v
-		if ptat[i] == 0 and box[i] == 0 and lvl[i] == 0 and exp[i] == tat[i] then
-			v = struct.pack('<d', tat[i])
+		if p == 0 and box == 0 and l == 0 and e == tat then
+			v = struct.pack('<d', tat)
 		else
-			v = struct.pack('<ddddd', tat[i], ptat[i], box[i], lvl[i], exp[i])
+			v = struct.pack('<ddddd', tat, p, box, l, e)
 		end
-		redis.call('SET', KEYS[i], v, 'PXAT', string.format('%d', math.ceil(exp[i] / 1000)))
+		redis.call('SET', KEYS[i], v, 'PXAT', string.format('%d', math.ceil(e / 1000)))
 	end
-end
-
-local out = {all and 1 or 0, binding - 1}
-for i = 1, n do
-	local j = 3 + (i - 1) * 5
-	out[j] = ok[i] and 1 or 0
-	out[j + 1] = rem[i]
-	out[j + 2] = retry[i]
-	out[j + 3] = reset[i]
-	out[j + 4] = pen[i] and 1 or 0
 end
 return out
 `

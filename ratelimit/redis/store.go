@@ -82,6 +82,7 @@ var _ ratelimit.Store = (*Store)(nil)
 // New returns a Store that keeps its state in client, which can be a
 // single node, Sentinel, Ring or Cluster client. It needs Redis 6.2 or
 // later (or a compatible server with Lua, struct and SET PXAT).
+
 func New(client goredis.UniversalClient, cfg Config) (*Store, error) {
 	if client == nil {
 		return nil, fmt.Errorf("%w: nil client", ErrInvalidConfig)
@@ -92,7 +93,6 @@ func New(client goredis.UniversalClient, cfg Config) (*Store, error) {
 		tag:     cfg.Tag,
 		tagFunc: cfg.TagFunc,
 		timeout: cfg.Timeout,
-		guard:   !honoursContext(client),
 	}
 	if s.prefix == "" {
 		s.prefix = DefaultPrefix
@@ -109,6 +109,9 @@ func New(client goredis.UniversalClient, cfg Config) (*Store, error) {
 	if s.timeout == 0 {
 		s.timeout = DefaultTimeout
 	}
+	// (Client.WithTimeout would bound the socket I/O without a goroutine,
+	// but its copy loses the client's hooks, tracing among them.)
+	s.guard = !honoursContext(client)
 	return s, nil
 }
 
@@ -269,13 +272,18 @@ func (s *Store) take(ctx context.Context, reqs []ratelimit.Request, results []ra
 
 // run runs the script under the store's timeout.
 func (s *Store) run(ctx context.Context, keys []string, args []any) ([]int64, error) {
-	if s.timeout > 0 {
+	if dl, ok := ctx.Deadline(); s.timeout > 0 && (!ok || time.Until(dl) > s.timeout) {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, s.timeout)
 		defer cancel()
 	}
 	if !s.guard {
-		return takeScript.Run(ctx, s.client, keys, args...).Int64Slice()
+		v, err := takeScript.Run(ctx, s.client, keys, args...).Int64Slice()
+		if err != nil && ctx.Err() != nil && !errors.Is(err, ctx.Err()) {
+			// Name the deadline whatever go-redis made of it.
+			err = fmt.Errorf("%w: %w", context.Cause(ctx), err)
+		}
+		return v, err
 	}
 	// The client would wait for its own ReadTimeout: stop waiting at the
 	// deadline and let the call finish in the background.

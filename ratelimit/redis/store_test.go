@@ -271,6 +271,8 @@ func TestExactAcrossClients(t *testing.T) {
 	global := ratelimit.Request{Key: "global", Limit: ratelimit.PerDay(100)}
 	perClient := ratelimit.PerDay(30)
 	stores := make([]*Store, clients)
+	admin := srv.Client(t)
+	t.Cleanup(func() { deleteKeys(t, admin, prefix) })
 	for i := range stores {
 		s, err := New(srv.Client(t, func(o *goredis.Options) { o.PoolSize = workers }), Config{Prefix: prefix, Timeout: 5 * time.Second})
 		if err != nil {
@@ -444,7 +446,7 @@ func TestOneRoundTrip(t *testing.T) {
 	h := &countHook{}
 	c.AddHook(h)
 	admin := srv.Client(t)
-	s, err := New(c, Config{})
+	s, err := New(c, Config{Timeout: 10 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -506,36 +508,55 @@ func TestOneRoundTrip(t *testing.T) {
 }
 
 // TestTimeout stalls the server with CLIENT PAUSE and checks that a call
-// gives up at the store's timeout, whether or not the client honours
-// context deadlines itself.
+// gives up at the store's timeout, whether the client honours context
+// deadlines (ContextTimeoutEnabled) or not (the store's own guard).
 func TestTimeout(t *testing.T) {
 	srv := redistest.Start(t)
 	admin := srv.Client(t)
 	ctx := context.Background()
-	for _, honour := range []bool{false, true} {
-		t.Run(fmt.Sprintf("ContextTimeoutEnabled=%v", honour), func(t *testing.T) {
-			c := srv.Client(t, func(o *goredis.Options) { o.ContextTimeoutEnabled = honour })
-			s, err := New(c, Config{Timeout: 20 * time.Millisecond})
+	ring := func(honour bool) goredis.UniversalClient {
+		r := goredis.NewRing(&goredis.RingOptions{Addrs: map[string]string{"a": srv.Addr}, ContextTimeoutEnabled: honour})
+		t.Cleanup(func() { r.Close() })
+		return r
+	}
+	tests := []struct {
+		name      string
+		client    goredis.UniversalClient
+		wantGuard bool
+	}{
+		{"Client", srv.Client(t), true},
+		{"Client with ContextTimeoutEnabled", srv.Client(t, func(o *goredis.Options) { o.ContextTimeoutEnabled = true }), false},
+		{"Ring", ring(false), true},
+		{"Ring with ContextTimeoutEnabled", ring(true), false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			// A store with a long timeout warms the pool and loads the
+			// script, so that only the pause can slow the fast one.
+			slow, err := New(tc.client, Config{Timeout: 10 * time.Second})
 			if err != nil {
 				t.Fatal(err)
 			}
-			if s.guard == honour {
-				t.Fatalf("guard = %v for ContextTimeoutEnabled = %v", s.guard, honour)
+			fast, err := New(tc.client, Config{Timeout: 20 * time.Millisecond})
+			if err != nil {
+				t.Fatal(err)
 			}
-			if _, err := s.Take(ctx, "k", ratelimit.PerSecond(10), 1); err != nil {
+			if fast.guard != tc.wantGuard {
+				t.Fatalf("guard = %v, want %v", fast.guard, tc.wantGuard)
+			}
+			if _, err := slow.Take(ctx, "k", ratelimit.PerSecond(10), 1); err != nil {
 				t.Fatal(err)
 			}
 			// Long enough that only the store's timeout can end the call.
 			if err := admin.Do(ctx, "CLIENT", "PAUSE", 400, "ALL").Err(); err != nil {
 				t.Fatal(err)
 			}
-			r, err := s.Take(ctx, "k", ratelimit.PerSecond(10), 1)
+			r, err := fast.Take(ctx, "k", ratelimit.PerSecond(10), 1)
 			if !errors.Is(err, ratelimit.ErrUnavailable) || !errors.Is(err, context.DeadlineExceeded) || r.Allowed {
 				t.Fatalf("stalled server: %+v, %v; want ErrUnavailable and DeadlineExceeded", r, err)
 			}
 			// The pause ends by itself; the store answers again.
-			s.timeout = 5 * time.Second
-			if r, err := s.Take(ctx, "k", ratelimit.PerSecond(10), 1); err != nil || !r.Allowed {
+			if r, err := slow.Take(ctx, "k", ratelimit.PerSecond(10), 1); err != nil || !r.Allowed {
 				t.Fatalf("after the pause: %+v, %v", r, err)
 			}
 		})
