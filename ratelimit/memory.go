@@ -118,10 +118,12 @@ type MemoryHooks struct {
 // bucket is full again and it has no penalty to remember) is identical to a
 // key never seen, so housekeeping forgets it, and the storage shrinks when
 // keys go: a million idle keys leave well under a megabyte behind. A key
-// costs about 16 to 32 bytes while it lives (an entry of a 64-bit hash and
-// one timestamp in an open-addressing table, kept between 1/2 and 3/4 full);
-// keys with penalty-box state, which are rare, keep the rest of their state
-// in a side map.
+// costs 21 to 32 bytes while the store grows (a 16-byte entry of a 64-bit
+// hash and one timestamp in an open-addressing table grown by half when 3/4
+// full, rebuilt half full when under 1/5 full); keys with penalty-box
+// state, which are rare, keep the rest of their state in a side map (about
+// 60 more bytes each). So the store never takes more than about
+// MaxKeys × 32 bytes, plus the side map.
 //
 // # Keys are hashed
 //
@@ -301,19 +303,21 @@ func (m *MemoryStore) TakeAll(_ context.Context, reqs []Request) (Decision, erro
 	if len(reqs) == 0 {
 		return Decision{}, errorf(ErrInvalidKey, "TakeAll with no requests")
 	}
-	if err := Validate(reqs); err != nil {
-		return Decision{}, err
-	}
 	n := len(reqs)
 	var (
 		tagsA   [takeAllStack]uint64
 		statesA [takeAllStack]State
 		idxA    [takeAllStack]int
 		orderA  [takeAllStack]uint32
+		ivsA    [takeAllStack]int64
 	)
-	tags, states, idx, order := tagsA[:0], statesA[:0], idxA[:0], orderA[:0]
+	tags, states, idx, order, ivs := tagsA[:0], statesA[:0], idxA[:0], orderA[:0], ivsA[:]
 	if n > takeAllStack {
-		tags, states, idx, order = make([]uint64, 0, n), make([]State, 0, n), make([]int, 0, n), make([]uint32, 0, n)
+		tags, states, idx, order, ivs = make([]uint64, 0, n), make([]State, 0, n), make([]int, 0, n), make([]uint32, 0, n), make([]int64, n)
+	}
+	ivs = ivs[:n]
+	if err := validateAll(reqs, ivs); err != nil {
+		return Decision{}, err
 	}
 	for i := range reqs {
 		t := m.tag(reqs[i].Key)
@@ -327,11 +331,15 @@ func (m *MemoryStore) TakeAll(_ context.Context, reqs []Request) (Decision, erro
 	for _, s := range order {
 		m.shards[s].mu.Lock()
 	}
-	defer func() {
-		for k := len(order) - 1; k >= 0; k-- {
-			m.shards[order[k]].mu.Unlock()
-		}
-	}()
+	d, err := m.takeAllLocked(now, reqs, ivs, tags, states, idx, order, results)
+	for k := len(order) - 1; k >= 0; k-- {
+		m.shards[order[k]].mu.Unlock()
+	}
+	return d, err
+}
+
+// takeAllLocked is TakeAll once the shards in order are locked.
+func (m *MemoryStore) takeAllLocked(now int64, reqs []Request, ivs []int64, tags []uint64, states []State, idx []int, order []uint32, results []Result) (Decision, error) {
 	if m.shards[order[0]].closed {
 		return Decision{}, ErrClosed
 	}
@@ -369,7 +377,7 @@ func (m *MemoryStore) TakeAll(_ context.Context, reqs []Request) (Decision, erro
 	if full != nil {
 		return m.denyFull(now, reqs, tags, idx, states, results, full), nil
 	}
-	allowed, b := Step(now, reqs, states, results)
+	allowed, b := step(now, reqs, ivs, states, results)
 	m.writeBack(tags, idx, states, allowed)
 	return Decision{Result: results[b], Index: b, Results: results}, nil
 }
