@@ -326,11 +326,11 @@ func (m *MemoryStore) TakeAll(_ context.Context, reqs []Request) (Decision, erro
 		idx = append(idx, -1)
 		order = insertShard(order, uint32((t>>1)&m.mask))
 	}
-	results := make([]Result, n)
 	now := m.nowNano()
 	for _, s := range order {
 		m.shards[s].mu.Lock()
 	}
+	results := m.shards[order[0]].results(n)
 	d, err := m.takeAllLocked(now, reqs, ivs, tags, states, idx, order, results)
 	for k := len(order) - 1; k >= 0; k-- {
 		m.shards[order[k]].mu.Unlock()
