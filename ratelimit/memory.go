@@ -330,8 +330,7 @@ func (m *MemoryStore) TakeAll(_ context.Context, reqs []Request) (Decision, erro
 	for _, s := range order {
 		m.shards[s].mu.Lock()
 	}
-	results := m.shards[order[0]].results(n)
-	d, err := m.takeAllLocked(now, reqs, ivs, tags, states, idx, order, results)
+	d, err := m.takeAllLocked(now, reqs, ivs, tags, states, idx, order)
 	for k := len(order) - 1; k >= 0; k-- {
 		m.shards[order[k]].mu.Unlock()
 	}
@@ -339,10 +338,11 @@ func (m *MemoryStore) TakeAll(_ context.Context, reqs []Request) (Decision, erro
 }
 
 // takeAllLocked is TakeAll once the shards in order are locked.
-func (m *MemoryStore) takeAllLocked(now int64, reqs []Request, ivs []int64, tags []uint64, states []State, idx []int, order []uint32, results []Result) (Decision, error) {
+func (m *MemoryStore) takeAllLocked(now int64, reqs []Request, ivs []int64, tags []uint64, states []State, idx []int, order []uint32) (Decision, error) {
 	if m.shards[order[0]].closed {
 		return Decision{}, ErrClosed
 	}
+	results := m.shards[order[0]].results(len(reqs))
 	for i, t := range tags {
 		sh := m.shardOf(t)
 		if idx[i] = sh.find(t); idx[i] >= 0 {
