@@ -293,8 +293,9 @@ func (m *MemoryStore) Take(_ context.Context, key string, l Limit, n int) (Resul
 	return res, nil
 }
 
-// takeAllStack is how many requests TakeAll handles without allocating (a
-// per-IP, a per-phone, a per-prefix and a global limit) scratch space.
+// takeAllStack is how many requests (say a per-IP, a per-phone, a
+// per-prefix and a global limit) TakeAll handles without allocating scratch
+// space.
 const takeAllStack = 4
 
 // TakeAll takes every request atomically: all are spent, or none is. Keys
