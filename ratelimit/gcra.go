@@ -84,19 +84,10 @@ func step(now int64, reqs []Request, ivs []int64, states []State, results []Resu
 }
 
 // Validate checks reqs for Step: valid limits, costs and keys, no key twice.
-func Validate(reqs []Request) error { return validateAll(reqs, nil) }
-
-// validateAll is Validate that also stores the requests' Intervals in ivs,
-// when it is not nil.
-func validateAll(reqs []Request, ivs []int64) error {
+func Validate(reqs []Request) error {
 	for i := range reqs {
-		r := &reqs[i]
-		iv, err := validateTake(r.Key, &r.Limit, r.Cost)
-		if err != nil {
+		if err := validateRequest(&reqs[i]); err != nil {
 			return err
-		}
-		if ivs != nil {
-			ivs[i] = int64(iv)
 		}
 		for j := 0; j < i; j++ {
 			if reqs[j].Key == reqs[i].Key {
