@@ -27,6 +27,18 @@
 // ratelimit/redis for several processes sharing one Redis. Both implement the
 // same semantics, defined once by [Step].
 //
+// A [MemoryStore] holds at most [MemoryConfig].MaxKeys keys, hashed with a
+// random seed, in about 16 to 32 bytes each. Keys as good as new (their
+// state has expired) are reclaimed by housekeeping and the storage shrinks
+// with them; when a shard is full of live keys, new keys are denied (or, if
+// configured, the key expiring soonest is evicted), so a flood of keys can
+// never reset a live limit.
+//
+// # HTTP
+//
+// The ratelimit/httplimit package writes Retry-After and the IETF RateLimit
+// and RateLimit-Policy headers for a [Result] or a [Decision].
+//
 // # Failure
 //
 // When a store cannot answer, a [Limiter] fails closed (the default), fails

@@ -34,14 +34,20 @@ type State struct {
 // any is denied, no TAT moves; denied requests whose limit has a penalty
 // count a denial, and may enter the box.
 func Step(now int64, reqs []Request, states []State, results []Result) (allowed bool, binding int) {
+	return step(now, reqs, nil, states, results)
+}
+
+// step is Step, given the requests' Intervals in ivs when the caller has
+// computed them already (nil otherwise).
+func step(now int64, reqs []Request, ivs []int64, states []State, results []Result) (allowed bool, binding int) {
 	if len(reqs) == 1 {
 		r := &reqs[0]
-		return stepOne(now, &r.Limit, int64(r.Limit.Interval()), r.cost(), r.Peek, &states[0], &results[0]), 0
+		return stepOne(now, &r.Limit, interval(reqs, ivs, 0), r.cost(), r.Peek, &states[0], &results[0]), 0
 	}
 	allowed = true
 	for i := range reqs {
 		r := &reqs[i]
-		check(now, &r.Limit, int64(r.Limit.Interval()), r.cost(), r.Peek, &states[i], &results[i])
+		check(now, &r.Limit, interval(reqs, ivs, i), r.cost(), r.Peek, &states[i], &results[i])
 		if !results[i].Allowed {
 			allowed = false
 		}
@@ -90,6 +96,13 @@ func Validate(reqs []Request) error {
 		}
 	}
 	return nil
+}
+
+func interval(reqs []Request, ivs []int64, i int) int64 {
+	if ivs != nil {
+		return ivs[i]
+	}
+	return int64(reqs[i].Limit.Interval())
 }
 
 // MaxKeyLen bounds a key's length. Longer keys are rejected: keys built from

@@ -118,10 +118,12 @@ type MemoryHooks struct {
 // bucket is full again and it has no penalty to remember) is identical to a
 // key never seen, so housekeeping forgets it, and the storage shrinks when
 // keys go: a million idle keys leave well under a megabyte behind. A key
-// costs about 16 to 32 bytes while it lives (an entry of a 64-bit hash and
-// one timestamp in an open-addressing table, kept between 1/2 and 3/4 full);
-// keys with penalty-box state, which are rare, keep the rest of their state
-// in a side map.
+// costs 21 to 32 bytes while the store grows (a 16-byte entry of a 64-bit
+// hash and one timestamp in an open-addressing table grown by half when 3/4
+// full, rebuilt half full when under 1/5 full); keys with penalty-box
+// state, which are rare, keep the rest of their state in a side map (about
+// 60 more bytes each). So the store never takes more than about
+// MaxKeys × 32 bytes, plus the side map.
 //
 // # Keys are hashed
 //
@@ -291,125 +293,156 @@ func (m *MemoryStore) Take(_ context.Context, key string, l Limit, n int) (Resul
 	return res, nil
 }
 
-// takeAllStack is how many requests TakeAll handles without allocating
-// scratch space.
-const takeAllStack = 8
+// takeAllStack is how many requests (say a per-IP, a per-phone, a
+// per-prefix and a global limit) TakeAll handles without allocating scratch
+// space.
+const takeAllStack = 4
+
+// takeScratch is TakeAll's working state, one entry per request.
+type takeScratch struct {
+	tags   []uint64
+	ivs    []int64  // the limits' Intervals
+	shard  []uint32 // index of the key's shard
+	idx    []int    // slot of the key in its shard, or -1
+	states []State
+	order  []uint32 // the shards involved, ascending: the locking order
+}
 
 // TakeAll takes every request atomically: all are spent, or none is. Keys
 // must be distinct. The context is not used.
 func (m *MemoryStore) TakeAll(_ context.Context, reqs []Request) (Decision, error) {
-	if len(reqs) == 0 {
+	n := len(reqs)
+	if n == 0 {
 		return Decision{}, errorf(ErrInvalidKey, "TakeAll with no requests")
 	}
-	if err := Validate(reqs); err != nil {
-		return Decision{}, err
-	}
-	n := len(reqs)
 	var (
 		tagsA   [takeAllStack]uint64
-		statesA [takeAllStack]State
+		ivsA    [takeAllStack]int64
+		shardA  [takeAllStack]uint32
 		idxA    [takeAllStack]int
+		statesA [takeAllStack]State
 		orderA  [takeAllStack]uint32
 	)
-	tags, states, idx, order := tagsA[:0], statesA[:0], idxA[:0], orderA[:0]
+	sc := takeScratch{tagsA[:], ivsA[:], shardA[:], idxA[:], statesA[:], orderA[:]}
 	if n > takeAllStack {
-		tags, states, idx, order = make([]uint64, 0, n), make([]State, 0, n), make([]int, 0, n), make([]uint32, 0, n)
+		sc = takeScratch{make([]uint64, n), make([]int64, n), make([]uint32, n), make([]int, n), make([]State, n), make([]uint32, n)}
 	}
+	sc.tags, sc.ivs, sc.shard, sc.idx, sc.states = sc.tags[:n], sc.ivs[:n], sc.shard[:n], sc.idx[:n], sc.states[:n]
+	shards := 0
 	for i := range reqs {
-		t := m.tag(reqs[i].Key)
-		tags = append(tags, t)
-		states = append(states, State{})
-		idx = append(idx, -1)
-		order = insertShard(order, uint32((t>>1)&m.mask))
-	}
-	results := make([]Result, n)
-	now := m.nowNano()
-	for _, s := range order {
-		m.shards[s].mu.Lock()
-	}
-	defer func() {
-		for k := len(order) - 1; k >= 0; k-- {
-			m.shards[order[k]].mu.Unlock()
+		r := &reqs[i]
+		iv, err := validateTake(r.Key, &r.Limit, r.Cost)
+		if err != nil {
+			return Decision{}, err
 		}
-	}()
-	if m.shards[order[0]].closed {
-		return Decision{}, ErrClosed
-	}
-	for i, t := range tags {
-		sh := m.shardOf(t)
-		if idx[i] = sh.find(t); idx[i] >= 0 {
-			sh.load(idx[i], now, &states[i])
-		}
-	}
-	// Make room for the new keys before anything is spent, so that a
-	// take is never allowed for a key that cannot then be stored.
-	moved := false
-	var full []uint32 // shards without room
-	for _, s := range order {
-		sh := &m.shards[s]
-		need := 0
-		for i, t := range tags {
-			if idx[i] < 0 && !reqs[i].Peek && m.shardOf(t) == sh {
-				need++
+		for j := range i {
+			if reqs[j].Key == r.Key {
+				return Decision{}, errorf(ErrInvalidKey, "key %q appears twice in one take", truncKey(r.Key))
 			}
 		}
-		if need == 0 {
+		t := m.tag(r.Key)
+		s := uint32((t >> 1) & m.mask)
+		sc.tags[i], sc.ivs[i], sc.shard[i] = t, int64(iv), s
+		// Insert s into the sorted set order[:shards].
+		k := shards
+		for k > 0 && sc.order[k-1] > s {
+			k--
+		}
+		if k > 0 && sc.order[k-1] == s {
 			continue
 		}
-		moved = true
-		if !sh.reserve(m, now, need, tags) {
-			full = append(full, s)
+		for j := shards; j > k; j-- {
+			sc.order[j] = sc.order[j-1]
+		}
+		sc.order[k] = s
+		shards++
+	}
+	sc.order = sc.order[:shards]
+	now := m.nowNano()
+	for _, s := range sc.order {
+		m.shards[s].mu.Lock()
+	}
+	d, err := m.takeAllLocked(now, reqs, &sc)
+	for k := len(sc.order) - 1; k >= 0; k-- {
+		m.shards[sc.order[k]].mu.Unlock()
+	}
+	return d, err
+}
+
+// takeAllLocked is TakeAll once the shards in sc.order are locked.
+func (m *MemoryStore) takeAllLocked(now int64, reqs []Request, sc *takeScratch) (Decision, error) {
+	first := &m.shards[sc.order[0]]
+	if first.closed {
+		return Decision{}, ErrClosed
+	}
+	results := first.results(len(reqs))
+	newKeys := false
+	for i, t := range sc.tags {
+		sh := &m.shards[sc.shard[i]]
+		if sc.idx[i] = sh.find(t); sc.idx[i] >= 0 {
+			sh.load(sc.idx[i], now, &sc.states[i])
+		} else if !reqs[i].Peek {
+			newKeys = true
 		}
 	}
-	if moved {
-		for i, t := range tags {
-			idx[i] = m.shardOf(t).find(t)
+	if newKeys {
+		if full := m.makeRoom(now, reqs, sc); full != nil {
+			return m.denyFull(now, reqs, sc, results, full), nil
 		}
 	}
-	if full != nil {
-		return m.denyFull(now, reqs, tags, idx, states, results, full), nil
-	}
-	allowed, b := Step(now, reqs, states, results)
-	m.writeBack(tags, idx, states, allowed)
+	allowed, b := step(now, reqs, sc.ivs, sc.states, results)
+	m.writeBack(sc, allowed)
 	return Decision{Result: results[b], Index: b, Results: results}, nil
 }
 
-// insertShard adds s to the sorted set order.
-func insertShard(order []uint32, s uint32) []uint32 {
-	k := 0
-	for k < len(order) && order[k] < s {
-		k++
+// makeRoom reserves room for the take's new keys before anything is spent,
+// so that a take is never allowed for a key that cannot then be stored. It
+// returns the shards that have no room, and finds the keys' slots again
+// (reclaiming and growing move them).
+func (m *MemoryStore) makeRoom(now int64, reqs []Request, sc *takeScratch) (full []uint32) {
+	for _, s := range sc.order {
+		need := 0
+		for i := range reqs {
+			if sc.shard[i] == s && sc.idx[i] < 0 && !reqs[i].Peek {
+				need++
+			}
+		}
+		if need > 0 && !m.shards[s].reserve(m, now, need, sc.tags) {
+			full = append(full, s)
+		}
 	}
-	if k < len(order) && order[k] == s {
-		return order
+	for i, t := range sc.tags {
+		sc.idx[i] = m.shards[sc.shard[i]].find(t)
 	}
-	order = append(order, 0)
-	copy(order[k+1:], order[k:])
-	order[k] = s
-	return order
+	return full
 }
 
-// writeBack stores states after Step; idx holds the keys' slots, or -1.
-func (m *MemoryStore) writeBack(tags []uint64, idx []int, states []State, inserted bool) {
+// writeBack stores states after Step; sc.idx holds the keys' slots, or -1.
+func (m *MemoryStore) writeBack(sc *takeScratch, inserted bool) {
 	stale := false
-	for i, t := range tags {
-		sh := m.shardOf(t)
-		j := idx[i]
+	for i, t := range sc.tags {
+		sh := &m.shards[sc.shard[i]]
+		st := &sc.states[i]
+		j := sc.idx[i]
 		if stale {
 			j = sh.find(t)
 		}
-		if j < 0 && states[i] != (State{}) {
+		if j >= 0 && sh.slots[j].tag == t && plain(st) && st.TAT != 0 {
+			sh.slots[j].exp = st.TAT // the common case, inline
+			continue
+		}
+		if j < 0 && !zero(st) {
 			// A new key (a denied take creates none). Look again in case
 			// two keys of the take share a hash.
 			j = sh.find(t)
 		}
 		switch {
 		case j >= 0:
-			if sh.put(j, t, &states[i]) {
+			if sh.put(j, t, st) {
 				stale = true
 			}
-		case inserted && states[i] != State{}:
-			sh.insert(t, &states[i])
+		case inserted && !zero(st):
+			sh.insert(t, st)
 		}
 	}
 }
@@ -418,27 +451,27 @@ func (m *MemoryStore) writeBack(tags []uint64, idx []int, states []State, insert
 // the keys that could not be stored are denied, and nothing is spent. When
 // a limit denies the take on its own as well, that denial is counted for
 // the penalty box exactly as Step would.
-func (m *MemoryStore) denyFull(now int64, reqs []Request, tags []uint64, idx []int, states []State, results []Result, full []uint32) Decision {
+func (m *MemoryStore) denyFull(now int64, reqs []Request, sc *takeScratch, results []Result, full []uint32) Decision {
 	peek := make([]Request, len(reqs))
 	copy(peek, reqs)
 	for i := range peek {
 		peek[i].Peek = true
 	}
-	pstates := append([]State(nil), states...)
+	pstates := append([]State(nil), sc.states...)
 	Step(now, peek, pstates, results)
 	for i := range results {
 		if !results[i].Allowed {
 			// A limit denies too: run the real step, which spends nothing
 			// but counts denials for penalty boxes.
-			Step(now, reqs, states, results)
-			m.writeBack(tags, idx, states, false)
+			Step(now, reqs, sc.states, results)
+			m.writeBack(sc, false)
 			break
 		}
 	}
 	b := -1
-	for i, t := range tags {
-		if idx[i] < 0 && !reqs[i].Peek && slices.Contains(full, uint32((t>>1)&m.mask)) {
-			results[i] = fullResult(reqs[i].Limit, m.shardOf(t).fullWait(now))
+	for i := range reqs {
+		if sc.idx[i] < 0 && !reqs[i].Peek && slices.Contains(full, sc.shard[i]) {
+			results[i] = fullResult(reqs[i].Limit, m.shards[sc.shard[i]].fullWait(now))
 		}
 		if !results[i].Allowed && (b < 0 || results[i].RetryAfter > results[b].RetryAfter) {
 			b = i

@@ -204,6 +204,20 @@ func TestMemoryTakeAllAllOrNothing(t *testing.T) {
 	}
 }
 
+func TestMemoryTakeAllManyKeys(t *testing.T) {
+	m := newFakeClock().store(t)
+	reqs := make([]Request, 2*takeAllStack+1)
+	for i := range reqs {
+		reqs[i] = Request{Key: "k" + strconv.Itoa(i), Limit: PerHour(1)}
+	}
+	for want, take := range []bool{true, false} {
+		d, err := m.TakeAll(context.Background(), reqs)
+		if err != nil || d.Allowed != take || len(d.Results) != len(reqs) {
+			t.Fatalf("take %d: %+v, %v", want, d, err)
+		}
+	}
+}
+
 func TestMemoryTakeErrors(t *testing.T) {
 	m := newFakeClock().store(t)
 	ctx := context.Background()
