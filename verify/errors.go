@@ -15,6 +15,9 @@ var (
 	// used: it does not parse, or the provider refused it as a parameter
 	// (Twilio 60200 on a send).
 	ErrInvalidNumber = errors.New("verify: invalid number")
+	// ErrInvalidChannel means the channel is unknown or not enabled on
+	// the Service.
+	ErrInvalidChannel = errors.New("verify: channel not available")
 	// ErrBlocked means the number policy, or the provider's own fraud
 	// defenses (Twilio 60410 Fraud Guard, 60605 geo permissions), refuse to
 	// send to this number. See [BlockedError].

@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"strconv"
 	"time"
+
+	"github.com/antifraud-go/antifraud/ratelimit"
 )
 
 // ProblemContentType is the media type of an RFC 9457 problem details body.
@@ -68,12 +70,13 @@ func (e *requestError) Unwrap() error { return e.err }
 // rule blocked a number, whether a verification exists (a wrong code and an
 // expired one get the same answer) and what the provider said stay out.
 //
-//	ErrInvalidNumber                    422
+//	ErrInvalidNumber, ErrInvalidChannel 422
 //	ErrBlocked                          403
 //	ErrRateLimited, ErrCooldown         429, Retry-After
 //	ErrTooManyAttempts                  429, Retry-After when known
 //	ErrInvalidCode, ErrExpired          422
 //	ErrProvider                         503 when unreachable or 5xx, else 502
+//	ratelimit.ErrUnavailable            503 (the limiter failed closed)
 //	anything else                       500
 func ProblemFor(err error) *Problem {
 	var re *requestError
@@ -88,6 +91,12 @@ func ProblemFor(err error) *Problem {
 	case errors.Is(err, ErrInvalidNumber):
 		return &Problem{Type: problemTypeBase + "ErrInvalidNumber", Title: "Unusable number", Status: http.StatusUnprocessableEntity,
 			Detail: "This number cannot receive verification codes. Check it and try again."}
+	case errors.Is(err, ErrInvalidChannel):
+		return &Problem{Type: problemTypeBase + "ErrInvalidChannel", Title: "Channel not available", Status: http.StatusUnprocessableEntity,
+			Detail: "Codes cannot be sent this way. Choose another channel."}
+	case errors.Is(err, ratelimit.ErrUnavailable):
+		return &Problem{Type: problemTypeBase + "ErrProvider", Title: "Verification unavailable", Status: http.StatusServiceUnavailable,
+			Detail: "Verification is unavailable right now. Try again later."}
 	case errors.Is(err, ErrRateLimited), errors.Is(err, ErrCooldown):
 		return &Problem{Type: problemTypeBase + "ErrRateLimited", Title: "Too many requests", Status: http.StatusTooManyRequests,
 			Detail: "Too many requests. Try again in " + seconds(retry) + ".", RetryAfter: retry}
