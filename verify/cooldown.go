@@ -161,8 +161,9 @@ func (c *cooldowns) reset(key string) {
 	delete(sh.m, key)
 }
 
-// evict makes room in a full shard: entries past Reset go first; if none,
-// one arbitrary entry goes. Called with sh.mu held.
+// evict makes room in a full shard: entries past Reset go first; if there
+// are none, an arbitrary eighth of the shard goes, so that a shard full of
+// fresh entries is not scanned again on every insert. Called with sh.mu held.
 func (c *cooldowns) evict(sh *cooldownShard, now int64) {
 	removed := false
 	for k, e := range sh.m {
@@ -174,9 +175,12 @@ func (c *cooldowns) evict(sh *cooldownShard, now int64) {
 	if removed {
 		return
 	}
+	n := max(1, c.perShard/8)
 	for k := range sh.m {
 		delete(sh.m, k)
-		return
+		if n--; n == 0 {
+			return
+		}
 	}
 }
 
