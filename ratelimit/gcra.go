@@ -34,9 +34,14 @@ type State struct {
 // any is denied, no TAT moves; denied requests whose limit has a penalty
 // count a denial, and may enter the box.
 func Step(now int64, reqs []Request, states []State, results []Result) (allowed bool, binding int) {
+	if len(reqs) == 1 {
+		r := &reqs[0]
+		return stepOne(now, &r.Limit, int64(r.Limit.Interval()), r.cost(), r.Peek, &states[0], &results[0]), 0
+	}
 	allowed = true
 	for i := range reqs {
-		results[i] = check(now, &reqs[i], &states[i])
+		r := &reqs[i]
+		check(now, &r.Limit, int64(r.Limit.Interval()), r.cost(), r.Peek, &states[i], &results[i])
 		if !results[i].Allowed {
 			allowed = false
 		}
@@ -46,7 +51,7 @@ func Step(now int64, reqs []Request, states []State, results []Result) (allowed 
 			if reqs[i].Peek {
 				continue
 			}
-			commit(now, &reqs[i], &states[i])
+			commit(now, &states[i], &results[i])
 		}
 		return true, tightest(results)
 	}
@@ -63,7 +68,7 @@ func Step(now int64, reqs []Request, states []State, results []Result) (allowed 
 			continue
 		}
 		if !results[i].Penalized && reqs[i].Limit.Penalty.enabled() && !reqs[i].Peek {
-			penalize(now, &reqs[i], &states[i], &results[i])
+			penalize(now, &reqs[i].Limit.Penalty, &states[i], &results[i])
 		}
 		if binding < 0 || results[i].RetryAfter > results[binding].RetryAfter {
 			binding = i
@@ -92,16 +97,24 @@ func Validate(reqs []Request) error {
 const MaxKeyLen = 512
 
 func validateRequest(r *Request) error {
-	if len(r.Key) == 0 || len(r.Key) > MaxKeyLen {
-		return errorf(ErrInvalidKey, "key length %d not in 1..%d", len(r.Key), MaxKeyLen)
+	_, err := validateTake(r.Key, &r.Limit, r.Cost)
+	return err
+}
+
+// validateTake validates the parts of a Request and returns the limit's
+// Interval.
+func validateTake(key string, l *Limit, cost int) (time.Duration, error) {
+	if len(key) == 0 || len(key) > MaxKeyLen {
+		return 0, errorf(ErrInvalidKey, "key length %d not in 1..%d", len(key), MaxKeyLen)
 	}
-	if err := r.Limit.Validate(); err != nil {
-		return err
+	iv, err := l.validate()
+	if err != nil {
+		return 0, err
 	}
-	if c := r.Cost; c < 0 || c > r.Limit.Burst {
-		return errorf(ErrInvalidCost, "cost %d not in 0..%d (the burst of %v)", c, r.Limit.Burst, r.Limit)
+	if cost < 0 || cost > l.Burst {
+		return 0, errorf(ErrInvalidCost, "cost %d not in 0..%d (the burst of %v)", cost, l.Burst, *l)
 	}
-	return nil
+	return iv, nil
 }
 
 func truncKey(k string) string {
@@ -111,44 +124,70 @@ func truncKey(k string) string {
 	return k
 }
 
-// check computes the result of r against s without changing s.
-func check(now int64, r *Request, s *State) Result {
-	l := r.Limit
-	iv := int64(l.Interval())
+// stepOne is Step for a single request of cost (at least 1) on l, whose
+// Interval is iv, for stores that take one key at a time without building
+// slices.
+func stepOne(now int64, l *Limit, iv int64, cost int, peek bool, s *State, res *Result) bool {
+	check(now, l, iv, cost, peek, s, res)
+	if res.Allowed {
+		if !peek {
+			commit(now, s, res)
+		}
+		return true
+	}
+	if !res.Penalized && l.Penalty.enabled() && !peek {
+		penalize(now, &l.Penalty, s, res)
+	}
+	return false
+}
+
+// check computes the result of a request of cost (at least 1) on l, whose
+// Interval is iv, against s into res without changing s. It works through
+// pointers: it is on every take's path.
+func check(now int64, l *Limit, iv int64, cost int, peek bool, s *State, res *Result) {
 	capacity := iv * int64(l.Burst)
 	tat := max(s.TAT, now)
-	res := Result{Limit: l}
+	*res = Result{}
+	setLimit(&res.Limit, l)
 	if s.BoxUntil > now {
 		res.Penalized = true
 		res.RetryAfter = time.Duration(s.BoxUntil - now)
 		res.ResetAfter = time.Duration(max(s.BoxUntil, tat) - now)
-		return res
+		return
 	}
-	newTAT := tat + iv*int64(r.cost())
+	newTAT := tat + iv*int64(cost)
 	if allowAt := newTAT - capacity; allowAt > now {
 		res.RetryAfter = time.Duration(allowAt - now)
 		res.Remaining = int((capacity - (tat - now)) / iv)
 		res.ResetAfter = time.Duration(tat - now)
-		return res
+		return
 	}
 	res.Allowed = true
-	if r.Peek {
+	if peek {
 		newTAT = tat
 	}
 	res.Remaining = int((capacity - (newTAT - now)) / iv)
 	res.ResetAfter = time.Duration(newTAT - now)
-	return res
 }
 
-func commit(now int64, r *Request, s *State) {
-	iv := int64(r.Limit.Interval())
-	s.TAT = max(s.TAT, now) + iv*int64(r.cost())
+// setLimit copies src to dst field by field: a Limit just spilled to the
+// stack with 8-byte stores and copied with 16-byte loads stalls on store
+// forwarding, which costs more on the hot path than the rest of check.
+func setLimit(dst, src *Limit) {
+	dst.Rate, dst.Period, dst.Burst = src.Rate, src.Period, src.Burst
+	dst.Penalty.After, dst.Penalty.Within, dst.Penalty.For = src.Penalty.After, src.Penalty.Within, src.Penalty.For
+	dst.Penalty.Max, dst.Penalty.Reset = src.Penalty.Max, src.Penalty.Reset
+}
+
+// commit spends an allowed request: check has computed its new TAT,
+// max(TAT, now) + Interval × cost, as now + ResetAfter.
+func commit(now int64, s *State, res *Result) {
+	s.TAT = now + int64(res.ResetAfter)
 	s.Expire = max(s.Expire, s.TAT)
 }
 
 // penalize counts one denial for r's key and boxes it when the count runs out.
-func penalize(now int64, r *Request, s *State, res *Result) {
-	p := r.Limit.Penalty
+func penalize(now int64, p *Penalty, s *State, res *Result) {
 	iv := int64(p.interval())
 	ptat := max(s.PTAT, now) + iv
 	if ptat-now < iv*int64(p.After) {

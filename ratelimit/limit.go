@@ -2,6 +2,7 @@ package ratelimit
 
 import (
 	"fmt"
+	"math/bits"
 	"time"
 )
 
@@ -123,21 +124,35 @@ func (l Limit) String() string {
 
 // Validate reports whether l is usable. The error wraps [ErrInvalidLimit].
 func (l Limit) Validate() error {
+	_, err := l.validate()
+	return err
+}
+
+// validate is Validate through a pointer that also returns the Interval:
+// it is on every take's path.
+func (l *Limit) validate() (time.Duration, error) {
 	switch {
 	case l.Rate < 1:
-		return invalidLimit(l, "rate must be at least 1")
+		return 0, invalidLimit(*l, "rate must be at least 1")
 	case l.Period <= 0:
-		return invalidLimit(l, "period must be positive")
+		return 0, invalidLimit(*l, "period must be positive")
 	case l.Period > MaxWindow:
-		return invalidLimit(l, "period longer than MaxWindow")
+		return 0, invalidLimit(*l, "period longer than MaxWindow")
 	case l.Burst < 1:
-		return invalidLimit(l, "burst must be at least 1")
-	case l.Interval() < Resolution:
-		return invalidLimit(l, "rate too high: period/rate is under one microsecond")
-	case int64(l.Burst) > int64(MaxWindow/l.Interval()):
-		return invalidLimit(l, "burst × interval longer than MaxWindow")
+		return 0, invalidLimit(*l, "burst must be at least 1")
 	}
-	return l.Penalty.validate(l)
+	// Validate is on every take's path: one division, no more.
+	iv := l.Interval()
+	if iv < Resolution {
+		return 0, invalidLimit(*l, "rate too high: period/rate is under one microsecond")
+	}
+	if hi, lo := bits.Mul64(uint64(l.Burst), uint64(iv)); hi != 0 || lo > uint64(MaxWindow) {
+		return 0, invalidLimit(*l, "burst × interval longer than MaxWindow")
+	}
+	if p := &l.Penalty; p.After|int(p.Within|p.For|p.Max|p.Reset) == 0 {
+		return iv, nil // the zero Penalty, without a 40-byte compare
+	}
+	return iv, l.Penalty.validate(*l)
 }
 
 func (p Penalty) validate(l Limit) error {

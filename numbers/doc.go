@@ -1,0 +1,54 @@
+// Package numbers decides whether a phone number is safe to text or call,
+// before an app pays to reach it.
+//
+// Twilio's Anti-Fraud Developer's Guide asks apps to validate phone number
+// fields "to ensure numbers to expensive routes can't be entered into your
+// form ... by filtering by country calling code and call prefix". This
+// package does that: it parses what people type into a [Number], and a
+// [Policy] allows or denies it by region, calling code, prefix and number
+// type, with a reason that can be logged, counted and shown.
+//
+// # Parsing
+//
+// [Parse] accepts the ways people write numbers (spaces, dashes, brackets,
+// "+", "00" and "011" prefixes, any Unicode digits, extensions, "tel:" URIs)
+// and rejects, with a [*ParseError] that says why, what libphonenumber would
+// quietly turn into some other number: surrounding text and letters (unless
+// [AllowVanity]), control and bidi characters, invalid UTF-8, oversize input,
+// and impossible lengths. A [Number] carries the E.164 form, calling code,
+// region, extension and flags for non-geographic numbers and for +1 numbers
+// outside the US and Canada (Jamaica's +1 876 is not American).
+// [Number.Type] and [Number.Valid] are computed on first use, since they are
+// the expensive part.
+//
+// # Policies
+//
+// A [Policy] is built with [NewPolicy] from options ([AllowRegions],
+// [DenyPrefixes], [DenyDataset], [AllowTypes], ...) or taken ready-made:
+//
+//   - [SMSVerificationPolicy]: only the regions you expect, for one-time codes.
+//   - [ModeratePolicy]: the world minus the high-risk dataset and costly types.
+//   - [VoicePolicy]: like ModeratePolicy, stricter about unknown ranges.
+//
+// [Policy.Check] returns a [Decision]: allowed or not, a stable [Reason], the
+// rule that fired and, for dataset rules, the entry and its source.
+// [Decision.Err] gives a [*BlockedError] for callers that want an error.
+// Numbers denied by region, calling code or prefix are decided without
+// computing the number type, and Check does not allocate. A built Policy is
+// safe for concurrent use.
+//
+// # High-risk data
+//
+// [HighRisk] is an embedded, versioned dataset: the guide's top ten
+// fraudulent destinations, premium-rate ranges and non-geographic codes from
+// libphonenumber, and the SMS blocklists of Microsoft Entra and Braze, each
+// entry with its source. Load your own with [ParseDataset].
+//
+// A [PrefixSet] holds prefixes that change while serving, with expiries, for
+// adaptive defenses that block a prefix for a while; a Policy consults it
+// with [WithPrefixSet].
+//
+// # Logging
+//
+// A Number prints and logs masked ([Mask]): "+44******0123".
+package numbers
