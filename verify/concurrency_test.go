@@ -45,12 +45,12 @@ func race(t *testing.T, e *env, n int, req func(i int) verify.StartRequest) (ok,
 func TestConcurrentStartsSameNumberCooldown(t *testing.T) {
 	e := newEnv(t, nil)
 	ok, cool, lim := race(t, e, 64, func(i int) verify.StartRequest {
-		return verify.StartRequest{Phone: testPhone, ClientIP: netip.AddrFrom4([4]byte{198, 51, 100, byte(i)})}
+		return verify.StartRequest{Phone: ukPhone, ClientIP: netip.AddrFrom4([4]byte{198, 51, 100, byte(i)})}
 	})
 	if ok != 1 || cool != 63 || lim != 0 {
 		t.Fatalf("ok %d, cooldown %d, limited %d; want 1, 63, 0", ok, cool, lim)
 	}
-	if n := e.srv.Sends(testPhone); n != 1 {
+	if n := e.srv.Sends(ukPhone); n != 1 {
 		t.Fatalf("provider sent %d codes", n)
 	}
 }
@@ -61,12 +61,12 @@ func TestConcurrentStartsSameNumberLimit(t *testing.T) {
 		c.Limits = &verify.Limits{Phone: ratelimit.PerHour(3)}
 	})
 	ok, cool, lim := race(t, e, 64, func(i int) verify.StartRequest {
-		return verify.StartRequest{Phone: testPhone, ClientIP: netip.AddrFrom4([4]byte{198, 51, 100, byte(i)})}
+		return verify.StartRequest{Phone: ukPhone, ClientIP: netip.AddrFrom4([4]byte{198, 51, 100, byte(i)})}
 	})
 	if ok != 3 || cool != 0 || lim != 61 {
 		t.Fatalf("ok %d, cooldown %d, limited %d; want 3, 0, 61", ok, cool, lim)
 	}
-	if n := e.srv.Sends(testPhone); n != 3 {
+	if n := e.srv.Sends(ukPhone); n != 3 {
 		t.Fatalf("provider sent %d codes", n)
 	}
 }
@@ -85,7 +85,7 @@ func TestConcurrentStartsLimitsHoldExactly(t *testing.T) {
 			return verify.StartRequest{Phone: fmt.Sprintf("+1415555%04d", i%1000), ClientIP: netip.AddrFrom4([4]byte{198, 51, 100, byte(i)})}
 		}, 7},
 		{"global", verify.Limits{Global: ratelimit.PerHour(5), Phone: ratelimit.PerHour(1)}, func(i int) verify.StartRequest {
-			return verify.StartRequest{Phone: fmt.Sprintf("+4477009%05d", i), ClientIP: netip.AddrFrom4([4]byte{198, 51, 100, byte(i)})}
+			return verify.StartRequest{Phone: fmt.Sprintf("+4474001%05d", i), ClientIP: netip.AddrFrom4([4]byte{198, 51, 100, byte(i)})}
 		}, 5},
 	}
 	for _, tt := range tests {

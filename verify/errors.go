@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strconv"
 	"time"
+
+	"github.com/antifraud-go/antifraud/numbers"
 )
 
 // Sentinel errors. Every error returned by this package wraps exactly one of
@@ -120,16 +122,19 @@ func (e *ProviderError) Unavailable() bool {
 }
 
 // BlockedError is returned when a number may not be sent a code. It unwraps
-// to [ErrBlocked], and to the provider's error when the provider blocked it.
+// to [ErrBlocked] and to its cause: the policy's *numbers.BlockedError (so
+// errors.Is(err, numbers.ErrBlocked) holds too), or the provider's
+// [*ProviderError].
 type BlockedError struct {
-	// Reason is a stable, machine-readable reason: the numbers policy
-	// reason when the policy blocked it, "fraud_guard" for Twilio 60410,
-	// "geo_permission" for Twilio 60605.
+	// Reason is a stable, machine-readable reason: the numbers policy's
+	// reason (such as "high_risk_destination") when the policy blocked it,
+	// "fraud_guard" for Twilio 60410, "geo_permission" for Twilio 60605.
 	Reason string
 	// Rule is the policy rule that fired, when the policy blocked it.
 	Rule string
-	// Err is the provider's error when the provider blocked the number, or
-	// the policy's error.
+	// Decision is the policy's decision, when the policy blocked it.
+	Decision numbers.Decision
+	// Err is the cause.
 	Err error
 }
 

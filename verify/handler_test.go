@@ -35,17 +35,17 @@ func decode(t *testing.T, rec *httptest.ResponseRecorder) map[string]any {
 func TestStartHandler(t *testing.T) {
 	e := newEnv(t, nil)
 	h := e.svc.StartHandler()
-	rec := post(h, "application/json", `{"phone":"+44 7700 900123","channel":"sms"}`)
+	rec := post(h, "application/json", `{"phone":"+44 7400 123456","channel":"sms"}`)
 	if rec.Code != http.StatusAccepted {
 		t.Fatalf("status %d: %s", rec.Code, rec.Body)
 	}
 	body := decode(t, rec)
 	if body["status"] != "pending" || body["channel"] != "sms" || body["resend_after"] != float64(30) ||
-		strings.Contains(rec.Body.String(), "900123") {
+		strings.Contains(rec.Body.String(), "123456") {
 		t.Fatalf("body %v", body)
 	}
 	// Again at once: cooldown, 429 with Retry-After, as a problem.
-	rec = post(h, "application/x-www-form-urlencoded", "phone=%2B447700900123")
+	rec = post(h, "application/x-www-form-urlencoded", "phone=%2B447400123456")
 	if rec.Code != http.StatusTooManyRequests || rec.Header().Get("Retry-After") != "30" ||
 		rec.Header().Get("Content-Type") != verify.ProblemContentType {
 		t.Fatalf("cooldown: %d %v %s", rec.Code, rec.Header(), rec.Body)
@@ -62,7 +62,7 @@ func TestStartHandlerErrors(t *testing.T) {
 	}{
 		{"blocked", "application/json", `{"phone":"+37120012345"}`, http.StatusForbidden},
 		{"unusable", "application/json", `{"phone":"not a number"}`, http.StatusUnprocessableEntity},
-		{"bad channel", "application/json", `{"phone":"+447700900123","channel":"fax"}`, http.StatusUnprocessableEntity},
+		{"bad channel", "application/json", `{"phone":"+447400123456","channel":"fax"}`, http.StatusUnprocessableEntity},
 		{"malformed", "application/json", `{"phone":`, http.StatusBadRequest},
 		{"media type", "text/plain", `phone=1`, http.StatusUnsupportedMediaType},
 		{"too large", "application/json", `{"phone":"` + strings.Repeat("1", 5000) + `"}`, http.StatusRequestEntityTooLarge},
@@ -104,7 +104,7 @@ func TestHandlerOptions(t *testing.T) {
 		h.ServeHTTP(rec, req)
 		return rec.Code
 	}
-	if c := send("192.0.2.10", `{"phone":"+447700900123"}`); c != http.StatusAccepted {
+	if c := send("192.0.2.10", `{"phone":"+447400123456"}`); c != http.StatusAccepted {
 		t.Fatalf("first: %d", c)
 	}
 	if c := send("192.0.2.10", `{"phone":"+14155550100"}`); c != http.StatusTooManyRequests {
@@ -124,12 +124,12 @@ func TestHandlerOptions(t *testing.T) {
 
 func TestCheckHandler(t *testing.T) {
 	e := newEnv(t, nil)
-	if rec := post(e.svc.StartHandler(), "application/json", `{"phone":"+447700900123"}`); rec.Code != http.StatusAccepted {
+	if rec := post(e.svc.StartHandler(), "application/json", `{"phone":"+447400123456"}`); rec.Code != http.StatusAccepted {
 		t.Fatal(rec.Body)
 	}
-	code, _ := e.srv.Code(testPhone)
+	code, _ := e.srv.Code(ukPhone)
 
-	rec := post(e.svc.CheckHandler(), "application/json", `{"phone":"+447700900123","code":"0000"}`)
+	rec := post(e.svc.CheckHandler(), "application/json", `{"phone":"+447400123456","code":"0000"}`)
 	if rec.Code != http.StatusUnprocessableEntity {
 		t.Fatalf("wrong code: %d %s", rec.Code, rec.Body)
 	}
@@ -138,12 +138,12 @@ func TestCheckHandler(t *testing.T) {
 		approved = res
 		w.WriteHeader(http.StatusNoContent)
 	}))
-	rec = post(h, "application/x-www-form-urlencoded", "phone=%2B447700900123&code="+code)
-	if rec.Code != http.StatusNoContent || approved.To != testPhone {
+	rec = post(h, "application/x-www-form-urlencoded", "phone=%2B447400123456&code="+code)
+	if rec.Code != http.StatusNoContent || approved.To != ukPhone {
 		t.Fatalf("approve: %d %s %+v", rec.Code, rec.Body, approved)
 	}
 	// The code is spent: the same answer as a wrong code.
-	rec = post(e.svc.CheckHandler(), "application/json", `{"phone":"+447700900123","code":"`+code+`"}`)
+	rec = post(e.svc.CheckHandler(), "application/json", `{"phone":"+447400123456","code":"`+code+`"}`)
 	if rec.Code != http.StatusUnprocessableEntity {
 		t.Fatalf("spent code: %d %s", rec.Code, rec.Body)
 	}
@@ -151,9 +151,9 @@ func TestCheckHandler(t *testing.T) {
 
 func TestCheckHandlerDefaultApproved(t *testing.T) {
 	e := newEnv(t, nil)
-	post(e.svc.StartHandler(), "application/json", `{"phone":"+447700900123"}`)
-	code, _ := e.srv.Code(testPhone)
-	rec := post(e.svc.CheckHandler(), "application/json", `{"phone":"+447700900123","code":"`+code+`"}`)
+	post(e.svc.StartHandler(), "application/json", `{"phone":"+447400123456"}`)
+	code, _ := e.srv.Code(ukPhone)
+	rec := post(e.svc.CheckHandler(), "application/json", `{"phone":"+447400123456","code":"`+code+`"}`)
 	if rec.Code != http.StatusOK || decode(t, rec)["status"] != "approved" {
 		t.Fatalf("%d %s", rec.Code, rec.Body)
 	}

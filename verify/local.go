@@ -11,6 +11,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/antifraud-go/antifraud/numbers"
 )
 
 // ProductionEnvVar is the environment variable [NewUnsafeLocalSender] reads
@@ -224,18 +226,5 @@ func maskDestination(to string) string {
 		}
 		return to[:1] + strings.Repeat("*", at-1) + to[at:]
 	}
-	return maskNumber(to)
-}
-
-// maskNumber masks an E.164 number: the "+", up to three digits of the
-// calling code side, and the last four digits stay, as in +44******0123.
-// Short or odd inputs are masked entirely. (Replaced by numbers.Mask once
-// the numbers package lands.)
-func maskNumber(e164 string) string {
-	digits := strings.TrimPrefix(e164, "+")
-	if len(digits) < 8 {
-		return strings.Repeat("*", len(e164))
-	}
-	keep := 2
-	return "+" + digits[:keep] + strings.Repeat("*", len(digits)-keep-4) + digits[len(digits)-4:]
+	return numbers.Mask(to)
 }

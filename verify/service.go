@@ -7,9 +7,11 @@ import (
 	"log/slog"
 	"net/netip"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
+	"github.com/antifraud-go/antifraud/numbers"
 	"github.com/antifraud-go/antifraud/ratelimit"
 )
 
@@ -18,6 +20,16 @@ import (
 type Config struct {
 	// Sender sends and checks the codes. Required.
 	Sender Sender
+	// Policy decides which numbers may be sent a code, per channel (SMS,
+	// Call as numbers.Voice, WhatsApp). Nil means numbers.ModeratePolicy():
+	// the world minus the high-risk dataset and costly number types. An
+	// app whose users live in known countries should prefer
+	// numbers.SMSVerificationPolicy("US", "CA", ...).
+	Policy *numbers.Policy
+	// DefaultRegion is the region assumed for numbers typed without a
+	// country code ("US", "GB"). Empty means numbers must be typed in
+	// international form ("+44...", "0044...").
+	DefaultRegion string
 	// Limiter keeps the rate limits (see Limits). Required: use one over a
 	// ratelimit.MemoryStore for one process, or over ratelimit/redis when
 	// several processes serve the same users.
@@ -56,7 +68,8 @@ type Service struct {
 	hooks    Hooks
 	logger   *slog.Logger
 	now      func() time.Time
-	number   numberFunc
+	policy   *numbers.Policy
+	region   string
 }
 
 // destination is a parsed and checked phone number or email address.
@@ -67,10 +80,6 @@ type destination struct {
 	region      string
 	callingCode int
 }
-
-// numberFunc parses a phone number as typed and applies the number policy
-// for the channel.
-type numberFunc func(phone string, ch Channel) (destination, error)
 
 // New returns a Service, or an error wrapping [ErrInvalidConfig].
 func New(cfg Config) (*Service, error) {
@@ -113,6 +122,10 @@ func New(cfg Config) (*Service, error) {
 	}
 	if s.now == nil {
 		s.now = time.Now
+	}
+	s.policy, s.region = cfg.Policy, cfg.DefaultRegion
+	if s.policy == nil {
+		s.policy = numbers.ModeratePolicy()
 	}
 	return s, nil
 }
@@ -267,12 +280,27 @@ func (s *Service) channel(req StartRequest) (Channel, error) {
 	return ch, nil
 }
 
-// destination parses and checks the destination of a Start.
+// destination parses and checks the destination of a Start. A number the
+// policy blocks comes back with the error, for the Blocked hook.
 func (s *Service) destination(phone, email string, ch Channel) (destination, error) {
 	if ch == Email {
 		return parseEmail(email)
 	}
-	return s.number(phone, ch)
+	n, dst, err := s.parsePhone(phone)
+	if err != nil {
+		return destination{}, err
+	}
+	nch := numbers.SMS
+	switch ch {
+	case Call:
+		nch = numbers.Voice
+	case WhatsApp:
+		nch = numbers.WhatsApp
+	}
+	if d := s.policy.Check(n, nch); !d.Allowed {
+		return dst, &BlockedError{Reason: string(d.Reason), Rule: d.Rule, Decision: d, Err: d.Err()}
+	}
+	return dst, nil
 }
 
 // parseDestination parses the destination of a Check; the policy is not
@@ -281,7 +309,20 @@ func (s *Service) parseDestination(phone, email string, ch Channel) (destination
 	if ch == Email {
 		return parseEmail(email)
 	}
-	return s.number(phone, "")
+	_, dst, err := s.parsePhone(phone)
+	return dst, err
+}
+
+// parsePhone parses a number as typed.
+func (s *Service) parsePhone(phone string) (numbers.Number, destination, error) {
+	n, err := numbers.Parse(phone, s.region)
+	if err != nil {
+		return n, destination{}, fmt.Errorf("%w: %w", ErrInvalidNumber, err)
+	}
+	if n.Extension != "" {
+		return n, destination{}, fmt.Errorf("%w: numbers with an extension cannot receive codes", ErrInvalidNumber)
+	}
+	return n, destination{to: n.E164, key: n.E164, region: n.Region, callingCode: n.CallingCode}, nil
 }
 
 const maxEmailLen = 254
@@ -346,7 +387,7 @@ func (s *Service) startRequests(dst destination, ip netip.Addr) []ratelimit.Requ
 		}
 	}
 	country := ratelimit.KeyCallingCode(dst.callingCode)
-	if dst.region != "" {
+	if dst.region != "" && dst.region != "001" {
 		country = ratelimit.KeyCountry(dst.region)
 	}
 	digits := max(1, len(dst.to)-1-l.PrefixDrop)
@@ -410,10 +451,11 @@ func (s *Service) event(op string, ch Channel, dst destination) Event {
 		ev.Masked = maskDestination(dst.to)
 		return ev
 	}
-	ev.Masked = maskNumber(dst.to)
-	if len(dst.to) > 7 {
-		ev.Prefix = dst.to[:len(dst.to)-6]
-	}
+	ev.Masked = numbers.Mask(dst.to)
+	// With Mask's calling code and last digits, a prefix of all but the
+	// last six digits leaves at least two digits unknown.
+	ccLen := len(strconv.Itoa(dst.callingCode))
+	ev.Prefix = dst.to[:1+max(ccLen, len(dst.to)-1-6)]
 	return ev
 }
 

@@ -58,7 +58,7 @@ type env struct {
 	svc   *verify.Service
 	srv   *verifytest.Server
 	clock *fakeClock
-	store *stepStore
+	store *flakyStore
 	rec   *recorder
 }
 
@@ -69,7 +69,7 @@ func newEnv(t testing.TB, mod func(*verify.Config)) *env {
 	e := &env{srv: verifytest.NewServer(), clock: newFakeClock(), rec: &recorder{events: map[string][]verify.Event{}}}
 	t.Cleanup(e.srv.Close)
 	e.srv.SetClock(e.clock.Now)
-	e.store = newStepStore(e.clock.Now)
+	e.store = newFlakyStore(t, e.clock.Now)
 	lim, err := ratelimit.New(e.store)
 	if err != nil {
 		t.Fatal(err)
@@ -89,7 +89,6 @@ func newEnv(t testing.TB, mod func(*verify.Config)) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	verify.UseFakeNumbers(e.svc)
 	return e
 }
 
@@ -98,22 +97,22 @@ func noLimits() *verify.Limits { return &verify.Limits{} }
 func TestServiceStartAndCheck(t *testing.T) {
 	e := newEnv(t, nil)
 	ctx := context.Background()
-	res, err := e.svc.Start(ctx, verify.StartRequest{Phone: "+44 7700 900123", ClientIP: ip1})
+	res, err := e.svc.Start(ctx, verify.StartRequest{Phone: "+44 7400 123456", ClientIP: ip1})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.Channel != verify.SMS || res.ResendAfter != 30*time.Second || res.Masked == "" || strings.Contains(res.Masked, "900123") {
+	if res.Channel != verify.SMS || res.ResendAfter != 30*time.Second || res.Masked == "" || strings.Contains(res.Masked, "123456") {
 		t.Fatalf("result %+v", res)
 	}
-	code, ok := e.srv.Code(testPhone)
+	code, ok := e.srv.Code(ukPhone)
 	if !ok {
 		t.Fatal("nothing sent")
 	}
-	if _, err := e.svc.Check(ctx, verify.CheckRequest{Phone: testPhone, Code: "0000", ClientIP: ip1}); !errors.Is(err, verify.ErrInvalidCode) {
+	if _, err := e.svc.Check(ctx, verify.CheckRequest{Phone: ukPhone, Code: "0000", ClientIP: ip1}); !errors.Is(err, verify.ErrInvalidCode) {
 		t.Fatalf("wrong code: %v", err)
 	}
-	cr, err := e.svc.Check(ctx, verify.CheckRequest{Phone: "+44 7700 900123", Code: code, ClientIP: ip1})
-	if err != nil || cr.To != testPhone {
+	cr, err := e.svc.Check(ctx, verify.CheckRequest{Phone: "+44 7400 123456", Code: code, ClientIP: ip1})
+	if err != nil || cr.To != ukPhone {
 		t.Fatalf("check: %+v, %v", cr, err)
 	}
 	started, approved, failed := e.rec.get("started"), e.rec.get("approved"), e.rec.get("failed")
@@ -121,14 +120,14 @@ func TestServiceStartAndCheck(t *testing.T) {
 		t.Fatalf("events: %+v", e.rec.events)
 	}
 	ev := started[0]
-	if ev.Op != "start" || ev.Channel != verify.SMS || ev.Region != "GB" || ev.CallingCode != 44 || ev.Prefix != "+447700" {
+	if ev.Op != "start" || ev.Channel != verify.SMS || ev.Region != "GB" || ev.CallingCode != 44 || ev.Prefix != "+447400" {
 		t.Fatalf("started event %+v", ev)
 	}
 	if failed[0].Reason != "invalid_code" {
 		t.Fatalf("failed event %+v", failed[0])
 	}
 	// Approval resets the cooldown: a new code can be sent at once.
-	if _, err := e.svc.Start(ctx, verify.StartRequest{Phone: testPhone, ClientIP: ip1}); err != nil {
+	if _, err := e.svc.Start(ctx, verify.StartRequest{Phone: ukPhone, ClientIP: ip1}); err != nil {
 		t.Fatalf("start after approval: %v", err)
 	}
 }
@@ -160,9 +159,9 @@ func TestServiceRefusesBeforeSending(t *testing.T) {
 		reason string
 	}{
 		{"unparseable", verify.StartRequest{Phone: "call me"}, nil, verify.ErrInvalidNumber, "invalid_number"},
-		{"policy", verify.StartRequest{Phone: "+37120012345"}, nil, verify.ErrBlocked, "premium_rate"},
-		{"channel off", verify.StartRequest{Phone: testPhone, Channel: verify.Call}, func(c *verify.Config) { c.Channels = nil }, verify.ErrInvalidChannel, "invalid_channel"},
-		{"unknown channel", verify.StartRequest{Phone: testPhone, Channel: "pigeon"}, nil, verify.ErrInvalidChannel, "invalid_channel"},
+		{"policy", verify.StartRequest{Phone: "+37120012345"}, nil, verify.ErrBlocked, "high_risk_destination"},
+		{"channel off", verify.StartRequest{Phone: ukPhone, Channel: verify.Call}, func(c *verify.Config) { c.Channels = nil }, verify.ErrInvalidChannel, "invalid_channel"},
+		{"unknown channel", verify.StartRequest{Phone: ukPhone, Channel: "pigeon"}, nil, verify.ErrInvalidChannel, "invalid_channel"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -199,7 +198,7 @@ func TestServiceCooldownGrows(t *testing.T) {
 	e := newEnv(t, func(c *verify.Config) { c.Limits = noLimits() })
 	ctx := context.Background()
 	start := func() (verify.StartResult, error) {
-		return e.svc.Start(ctx, verify.StartRequest{Phone: testPhone, ClientIP: ip1})
+		return e.svc.Start(ctx, verify.StartRequest{Phone: ukPhone, ClientIP: ip1})
 	}
 	for i, wait := range []time.Duration{30 * time.Second, time.Minute, 2 * time.Minute, 4 * time.Minute} {
 		res, err := start()
@@ -217,7 +216,7 @@ func TestServiceCooldownGrows(t *testing.T) {
 		}
 		e.clock.Advance(time.Second)
 	}
-	if got := e.srv.Sends(testPhone); got != 4 {
+	if got := e.srv.Sends(ukPhone); got != 4 {
 		t.Fatalf("provider saw %d sends, want 4", got)
 	}
 	// After an hour without codes, the cooldown starts again at 30 s.
@@ -261,20 +260,20 @@ func TestServiceLimits(t *testing.T) {
 		scope  string
 	}{
 		{"phone", verify.Limits{Phone: one},
-			verify.StartRequest{Phone: testPhone, ClientIP: ip1}, verify.StartRequest{Phone: testPhone, ClientIP: ip2}, "phone"},
+			verify.StartRequest{Phone: ukPhone, ClientIP: ip1}, verify.StartRequest{Phone: ukPhone, ClientIP: ip2}, "phone"},
 		{"ip", verify.Limits{IP: one},
-			verify.StartRequest{Phone: "+447700900123", ClientIP: ip1}, verify.StartRequest{Phone: "+14155550100", ClientIP: ip1}, "ip"},
+			verify.StartRequest{Phone: "+447400123456", ClientIP: ip1}, verify.StartRequest{Phone: "+14155550100", ClientIP: ip1}, "ip"},
 		{"ip unknown shared", verify.Limits{IP: one},
-			verify.StartRequest{Phone: "+447700900123"}, verify.StartRequest{Phone: "+14155550100"}, "ip"},
+			verify.StartRequest{Phone: "+447400123456"}, verify.StartRequest{Phone: "+14155550100"}, "ip"},
 		{"ipv6 /64", verify.Limits{IP: one},
-			verify.StartRequest{Phone: "+447700900123", ClientIP: netip.MustParseAddr("2001:db8::1")},
+			verify.StartRequest{Phone: "+447400123456", ClientIP: netip.MustParseAddr("2001:db8::1")},
 			verify.StartRequest{Phone: "+14155550100", ClientIP: netip.MustParseAddr("2001:db8::ffff")}, "ip"},
 		{"prefix block", verify.Limits{Prefix: one},
-			verify.StartRequest{Phone: "+447700900123", ClientIP: ip1}, verify.StartRequest{Phone: "+447700900999", ClientIP: ip2}, "prefix"},
+			verify.StartRequest{Phone: "+447400123456", ClientIP: ip1}, verify.StartRequest{Phone: "+447400123999", ClientIP: ip2}, "prefix"},
 		{"country", verify.Limits{Country: one},
-			verify.StartRequest{Phone: "+447700900123", ClientIP: ip1}, verify.StartRequest{Phone: "+447911123456", ClientIP: ip2}, "country"},
+			verify.StartRequest{Phone: "+447400123456", ClientIP: ip1}, verify.StartRequest{Phone: "+447912345678", ClientIP: ip2}, "country"},
 		{"global", verify.Limits{Global: one},
-			verify.StartRequest{Phone: "+447700900123", ClientIP: ip1}, verify.StartRequest{Phone: "+14155550100", ClientIP: ip2}, "global"},
+			verify.StartRequest{Phone: "+447400123456", ClientIP: ip1}, verify.StartRequest{Phone: "+14155550100", ClientIP: ip2}, "global"},
 		{"email", verify.Limits{Phone: one},
 			verify.StartRequest{Email: "a@example.com", ClientIP: ip1}, verify.StartRequest{Email: "A@EXAMPLE.COM", ClientIP: ip2}, "phone"},
 	}
@@ -314,7 +313,7 @@ func TestServiceLimitsAllOrNothing(t *testing.T) {
 		c.Limits = &verify.Limits{Phone: ratelimit.PerHour(1), IP: ratelimit.PerHour(1)}
 	})
 	ctx := context.Background()
-	if _, err := e.svc.Start(ctx, verify.StartRequest{Phone: "+447700900123", ClientIP: ip1}); err != nil {
+	if _, err := e.svc.Start(ctx, verify.StartRequest{Phone: "+447400123456", ClientIP: ip1}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := e.svc.Start(ctx, verify.StartRequest{Phone: "+14155550100", ClientIP: ip1}); !errors.Is(err, verify.ErrRateLimited) {
@@ -339,16 +338,16 @@ func TestServiceCheckAttempts(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			e := newEnv(t, func(c *verify.Config) { c.Limits = &tt.limits })
 			ctx := context.Background()
-			if _, err := e.svc.Start(ctx, verify.StartRequest{Phone: testPhone, ClientIP: ip1}); err != nil {
+			if _, err := e.svc.Start(ctx, verify.StartRequest{Phone: ukPhone, ClientIP: ip1}); err != nil {
 				t.Fatal(err)
 			}
-			code, _ := e.srv.Code(testPhone)
+			code, _ := e.srv.Code(ukPhone)
 			for range 2 {
-				if _, err := e.svc.Check(ctx, verify.CheckRequest{Phone: testPhone, Code: "0000", ClientIP: ip1}); !errors.Is(err, verify.ErrInvalidCode) {
+				if _, err := e.svc.Check(ctx, verify.CheckRequest{Phone: ukPhone, Code: "0000", ClientIP: ip1}); !errors.Is(err, verify.ErrInvalidCode) {
 					t.Fatal(err)
 				}
 			}
-			phone := testPhone
+			phone := ukPhone
 			if tt.scope == "ip" {
 				phone = "+14155550100"
 			}
@@ -367,7 +366,7 @@ func TestServiceCheckAttempts(t *testing.T) {
 func TestServiceCheckRefusesMalformedCodeWithoutProvider(t *testing.T) {
 	e := newEnv(t, nil)
 	for _, code := range []string{"", "123", "12345678901", "12 34", "１２３４"} {
-		if _, err := e.svc.Check(context.Background(), verify.CheckRequest{Phone: testPhone, Code: code, ClientIP: ip1}); !errors.Is(err, verify.ErrInvalidCode) {
+		if _, err := e.svc.Check(context.Background(), verify.CheckRequest{Phone: ukPhone, Code: code, ClientIP: ip1}); !errors.Is(err, verify.ErrInvalidCode) {
 			t.Errorf("%q: %v", code, err)
 		}
 	}
@@ -382,12 +381,12 @@ func TestServiceCheckRefusesMalformedCodeWithoutProvider(t *testing.T) {
 func TestServiceExpiry(t *testing.T) {
 	e := newEnv(t, nil)
 	ctx := context.Background()
-	if _, err := e.svc.Start(ctx, verify.StartRequest{Phone: testPhone, ClientIP: ip1}); err != nil {
+	if _, err := e.svc.Start(ctx, verify.StartRequest{Phone: ukPhone, ClientIP: ip1}); err != nil {
 		t.Fatal(err)
 	}
-	code, _ := e.srv.Code(testPhone)
+	code, _ := e.srv.Code(ukPhone)
 	e.clock.Advance(verifytest.TTL)
-	_, err := e.svc.Check(ctx, verify.CheckRequest{Phone: testPhone, Code: code, ClientIP: ip1})
+	_, err := e.svc.Check(ctx, verify.CheckRequest{Phone: ukPhone, Code: code, ClientIP: ip1})
 	if !errors.Is(err, verify.ErrExpired) {
 		t.Fatalf("got %v", err)
 	}
@@ -413,7 +412,7 @@ func TestServiceProviderErrors(t *testing.T) {
 		t.Run(fmt.Sprint(tt.code), func(t *testing.T) {
 			e := newEnv(t, nil)
 			e.srv.FailNext(verifytest.CreateVerification, tt.code)
-			_, err := e.svc.Start(context.Background(), verify.StartRequest{Phone: testPhone, ClientIP: ip1})
+			_, err := e.svc.Start(context.Background(), verify.StartRequest{Phone: ukPhone, ClientIP: ip1})
 			if !errors.Is(err, tt.want) {
 				t.Fatalf("got %v, want %v", err, tt.want)
 			}
@@ -428,7 +427,7 @@ func TestServiceProviderErrors(t *testing.T) {
 func TestServiceLimiterUnavailable(t *testing.T) {
 	e := newEnv(t, nil)
 	e.store.setFail(fmt.Errorf("redis down: %w", ratelimit.ErrUnavailable))
-	_, err := e.svc.Start(context.Background(), verify.StartRequest{Phone: testPhone, ClientIP: ip1})
+	_, err := e.svc.Start(context.Background(), verify.StartRequest{Phone: ukPhone, ClientIP: ip1})
 	if !errors.Is(err, ratelimit.ErrUnavailable) || verify.ProblemFor(err).Status != 503 {
 		t.Fatalf("got %v", err)
 	}
@@ -440,7 +439,7 @@ func TestServiceLimiterUnavailable(t *testing.T) {
 	}
 	// The failed attempt left no cooldown behind.
 	e.store.setFail(nil)
-	if _, err := e.svc.Start(context.Background(), verify.StartRequest{Phone: testPhone, ClientIP: ip1}); err != nil {
+	if _, err := e.svc.Start(context.Background(), verify.StartRequest{Phone: ukPhone, ClientIP: ip1}); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -452,7 +451,7 @@ func TestServiceContextCanceled(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() {
-		_, err := e.svc.Start(ctx, verify.StartRequest{Phone: testPhone, ClientIP: ip1})
+		_, err := e.svc.Start(ctx, verify.StartRequest{Phone: ukPhone, ClientIP: ip1})
 		done <- err
 	}()
 	<-arrived
@@ -467,15 +466,15 @@ func TestServiceContextCanceled(t *testing.T) {
 func TestHooksNeverCarryNumbersOrCodes(t *testing.T) {
 	e := newEnv(t, func(c *verify.Config) { c.Limits = &verify.Limits{CheckPhone: ratelimit.PerHour(3)} })
 	ctx := context.Background()
-	_, _ = e.svc.Start(ctx, verify.StartRequest{Phone: testPhone, ClientIP: ip1})
-	_, _ = e.svc.Start(ctx, verify.StartRequest{Phone: testPhone, ClientIP: ip1}) // cooldown
+	_, _ = e.svc.Start(ctx, verify.StartRequest{Phone: ukPhone, ClientIP: ip1})
+	_, _ = e.svc.Start(ctx, verify.StartRequest{Phone: ukPhone, ClientIP: ip1}) // cooldown
 	_, _ = e.svc.Start(ctx, verify.StartRequest{Phone: "+37120012345", ClientIP: ip1})
 	_, _ = e.svc.Start(ctx, verify.StartRequest{Email: "someone@example.com", ClientIP: ip1})
-	code, _ := e.srv.Code(testPhone)
-	_, _ = e.svc.Check(ctx, verify.CheckRequest{Phone: testPhone, Code: "999999", ClientIP: ip1})
-	_, _ = e.svc.Check(ctx, verify.CheckRequest{Phone: testPhone, Code: code, ClientIP: ip1})
-	_, _ = e.svc.Check(ctx, verify.CheckRequest{Phone: testPhone, Code: code, ClientIP: ip1})
-	_, _ = e.svc.Check(ctx, verify.CheckRequest{Phone: testPhone, Code: code, ClientIP: ip1})
+	code, _ := e.srv.Code(ukPhone)
+	_, _ = e.svc.Check(ctx, verify.CheckRequest{Phone: ukPhone, Code: "999999", ClientIP: ip1})
+	_, _ = e.svc.Check(ctx, verify.CheckRequest{Phone: ukPhone, Code: code, ClientIP: ip1})
+	_, _ = e.svc.Check(ctx, verify.CheckRequest{Phone: ukPhone, Code: code, ClientIP: ip1})
+	_, _ = e.svc.Check(ctx, verify.CheckRequest{Phone: ukPhone, Code: code, ClientIP: ip1})
 	e.srv.FailNext(verifytest.CreateVerification, 60410)
 	_, _ = e.svc.Start(ctx, verify.StartRequest{Phone: "+14155550100", ClientIP: ip1})
 
@@ -487,7 +486,7 @@ func TestHooksNeverCarryNumbersOrCodes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, secret := range []string{"7700900123", "20012345", "4155550100", "someone", code, "999999"} {
+	for _, secret := range []string{"7400123456", "20012345", "4155550100", "someone", code, "999999"} {
 		if strings.Contains(string(b), secret) {
 			t.Errorf("events carry %q: %s", secret, b)
 		}
@@ -498,7 +497,7 @@ func TestNewConfig(t *testing.T) {
 	srv := verifytest.NewServer()
 	defer srv.Close()
 	sender, _ := verify.NewTwilioSender(srv.VerifyV2(), verifytest.ServiceSID)
-	lim, _ := ratelimit.New(newStepStore(time.Now))
+	lim, _ := ratelimit.New(newFlakyStore(t, time.Now))
 	tests := []struct {
 		name string
 		cfg  verify.Config

@@ -3,54 +3,51 @@ package verify_test
 import (
 	"context"
 	"sync"
+	"testing"
 	"time"
 
 	"github.com/antifraud-go/antifraud/ratelimit"
 )
 
-// stepStore is a ratelimit.Store over ratelimit.Step with a fake clock: the
-// reference semantics every store implements, under one mutex.
-type stepStore struct {
-	mu     sync.Mutex
-	now    func() time.Time
-	states map[string]ratelimit.State
-	fail   error
+// flakyStore is a ratelimit.Store that can be made to fail, over a
+// MemoryStore with the given clock.
+type flakyStore struct {
+	ratelimit.Store
+	mu   sync.Mutex
+	fail error
 }
 
-func newStepStore(now func() time.Time) *stepStore {
-	return &stepStore{now: now, states: make(map[string]ratelimit.State)}
-}
-
-func (s *stepStore) Take(ctx context.Context, key string, l ratelimit.Limit, n int) (ratelimit.Result, error) {
-	d, err := s.TakeAll(ctx, []ratelimit.Request{{Key: key, Limit: l, Cost: n}})
-	return d.Result, err
-}
-
-func (s *stepStore) TakeAll(_ context.Context, reqs []ratelimit.Request) (ratelimit.Decision, error) {
-	if err := ratelimit.Validate(reqs); err != nil {
-		return ratelimit.Decision{}, err
+func newFlakyStore(t testing.TB, now func() time.Time) *flakyStore {
+	t.Helper()
+	m, err := ratelimit.NewMemoryStore(ratelimit.MemoryConfig{Now: now, SweepInterval: -1})
+	if err != nil {
+		t.Fatal(err)
 	}
+	t.Cleanup(func() { _ = m.Close(context.Background()) })
+	return &flakyStore{Store: m}
+}
+
+func (s *flakyStore) err() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.fail != nil {
-		return ratelimit.Decision{}, s.fail
-	}
-	states := make([]ratelimit.State, len(reqs))
-	for i, r := range reqs {
-		states[i] = s.states[r.Key]
-	}
-	results := make([]ratelimit.Result, len(reqs))
-	allowed, binding := ratelimit.Step(s.now().UnixNano(), reqs, states, results)
-	for i, r := range reqs {
-		s.states[r.Key] = states[i]
-	}
-	_ = allowed
-	return ratelimit.Decision{Result: results[binding], Index: binding, Results: results}, nil
+	return s.fail
 }
 
-func (s *stepStore) Close(context.Context) error { return nil }
+func (s *flakyStore) Take(ctx context.Context, key string, l ratelimit.Limit, n int) (ratelimit.Result, error) {
+	if err := s.err(); err != nil {
+		return ratelimit.Result{}, err
+	}
+	return s.Store.Take(ctx, key, l, n)
+}
 
-func (s *stepStore) setFail(err error) {
+func (s *flakyStore) TakeAll(ctx context.Context, reqs []ratelimit.Request) (ratelimit.Decision, error) {
+	if err := s.err(); err != nil {
+		return ratelimit.Decision{}, err
+	}
+	return s.Store.TakeAll(ctx, reqs)
+}
+
+func (s *flakyStore) setFail(err error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.fail = err

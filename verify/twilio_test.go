@@ -13,7 +13,10 @@ import (
 	"github.com/twilio/twilio-go/client"
 )
 
-const testPhone = "+447700900123"
+const (
+	testPhone = "+447700900123"
+	ukPhone   = "+447400123456" // GB mobile, for the number policy
+)
 
 func newTwilio(t *testing.T) (*verify.TwilioSender, *verifytest.Server) {
 	t.Helper()
