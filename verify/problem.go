@@ -56,6 +56,7 @@ type requestError struct {
 	err    error
 }
 
+// Error implements error.
 func (e *requestError) Error() string {
 	if e.err != nil {
 		return "verify: bad request: " + e.detail + ": " + e.err.Error()
@@ -63,6 +64,7 @@ func (e *requestError) Error() string {
 	return "verify: bad request: " + e.detail
 }
 
+// Unwrap returns the cause, such as an *http.MaxBytesError.
 func (e *requestError) Unwrap() error { return e.err }
 
 // ProblemFor returns the problem details the handlers answer err with. The
@@ -77,6 +79,7 @@ func (e *requestError) Unwrap() error { return e.err }
 //	ErrInvalidCode, ErrExpired          422
 //	ErrProvider                         503 when unreachable or 5xx, else 502
 //	ratelimit.ErrUnavailable            503 (the limiter failed closed)
+//	a bad HTTP request                  400, 405, 413 or 415
 //	anything else                       500
 func ProblemFor(err error) *Problem {
 	var re *requestError

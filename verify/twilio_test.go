@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"sync"
 	"testing"
 	"time"
 
@@ -232,16 +233,41 @@ func TestTwilioContextCancelEndsCall(t *testing.T) {
 	}
 }
 
+// deadlineCtx is a context whose deadline passes when expire is called, so
+// that a test can reach a deadline at a known point without a timer.
+type deadlineCtx struct {
+	context.Context
+	done chan struct{}
+	once sync.Once
+}
+
+func newDeadlineCtx() *deadlineCtx {
+	return &deadlineCtx{Context: context.Background(), done: make(chan struct{})}
+}
+
+func (c *deadlineCtx) expire()                     { c.once.Do(func() { close(c.done) }) }
+func (c *deadlineCtx) Done() <-chan struct{}       { return c.done }
+func (c *deadlineCtx) Deadline() (time.Time, bool) { return time.Now().Add(time.Hour), true }
+func (c *deadlineCtx) Err() error {
+	select {
+	case <-c.done:
+		return context.DeadlineExceeded
+	default:
+		return nil
+	}
+}
+
 func TestTwilioContextDeadlineEndsCall(t *testing.T) {
 	s, srv := newTwilio(t)
-	_, release := srv.Stall(verifytest.CreateVerification)
+	arrived, release := srv.Stall(verifytest.CreateVerification)
 	defer release()
-	// The server never answers: only the deadline can end the call.
-	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
-	defer cancel()
-	err := s.SendCode(ctx, verify.SendRequest{To: testPhone, Channel: verify.SMS})
-	if !errors.Is(err, context.DeadlineExceeded) {
-		t.Fatalf("got %v, want context.DeadlineExceeded", err)
+	ctx := newDeadlineCtx()
+	done := make(chan error, 1)
+	go func() { done <- s.SendCode(ctx, verify.SendRequest{To: testPhone, Channel: verify.SMS}) }()
+	<-arrived // the request is at the server, which will never answer
+	ctx.expire()
+	if err := <-done; !errors.Is(err, context.DeadlineExceeded) || !errors.Is(err, verify.ErrProvider) {
+		t.Fatalf("got %v, want context.DeadlineExceeded and ErrProvider", err)
 	}
 }
 
