@@ -9,9 +9,11 @@ import (
 	"github.com/antifraud-go/antifraud/numbers"
 )
 
-// Sentinel errors. Every error returned by this package wraps exactly one of
-// them, so a caller can switch on errors.Is; the typed errors below carry the
-// details.
+// Sentinel errors. Errors about a number, a code, a limit or the provider
+// wrap one of them, so a caller can switch on errors.Is; the typed errors
+// below carry the details. The other errors a Service returns are the
+// context's (a call made with a done context) and the limiter's (wrapping
+// ratelimit.ErrUnavailable when it fails closed).
 var (
 	// ErrInvalidNumber means the phone number (or email address) cannot be
 	// used: it does not parse, or the provider refused it as a parameter

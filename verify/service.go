@@ -185,6 +185,9 @@ type CheckResult struct {
 // limiter that cannot answer (and fails closed) gives an error wrapping
 // ratelimit.ErrUnavailable.
 func (s *Service) Start(ctx context.Context, req StartRequest) (StartResult, error) {
+	if err := ctx.Err(); err != nil {
+		return StartResult{}, err
+	}
 	ch, err := s.channel(req)
 	if err != nil {
 		s.emit(s.hooks.Blocked, Event{Op: "start", Reason: "invalid_channel"})
@@ -235,6 +238,9 @@ func (s *Service) Start(ctx context.Context, req StartRequest) (StartResult, err
 // only when the sender approved the code. Errors wrap [ErrInvalidNumber],
 // [ErrInvalidCode], [ErrExpired], [ErrTooManyAttempts] or [ErrProvider].
 func (s *Service) Check(ctx context.Context, req CheckRequest) (CheckResult, error) {
+	if err := ctx.Err(); err != nil {
+		return CheckResult{}, err
+	}
 	ch := SMS
 	if req.Phone == "" && req.Email != "" {
 		ch = Email

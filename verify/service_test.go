@@ -518,3 +518,18 @@ func TestNewConfig(t *testing.T) {
 		})
 	}
 }
+
+func TestServiceDoneContextSpendsNothing(t *testing.T) {
+	e := newEnv(t, func(c *verify.Config) { c.Limits = &verify.Limits{Phone: ratelimit.PerHour(1)} })
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := e.svc.Start(ctx, verify.StartRequest{Phone: ukPhone, ClientIP: ip1}); !errors.Is(err, context.Canceled) {
+		t.Fatalf("start: %v", err)
+	}
+	if _, err := e.svc.Check(ctx, verify.CheckRequest{Phone: ukPhone, Code: "123456", ClientIP: ip1}); !errors.Is(err, context.Canceled) {
+		t.Fatalf("check: %v", err)
+	}
+	if _, err := e.svc.Start(context.Background(), verify.StartRequest{Phone: ukPhone, ClientIP: ip1}); err != nil {
+		t.Fatalf("allowance or cooldown spent by a canceled call: %v", err)
+	}
+}
