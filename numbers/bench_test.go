@@ -2,6 +2,7 @@ package numbers_test
 
 import (
 	"testing"
+	"time"
 
 	"github.com/antifraud-go/antifraud/numbers"
 	"github.com/nyaruka/phonenumbers/v2"
@@ -10,7 +11,7 @@ import (
 // benchInputs is a mix of what a signup form receives: national and
 // international formats, several regions, and some numbers a moderate policy
 // denies by prefix (Jamaica, Latvia, Somalia, +882).
-var benchInputs = []struct{ s, region string }{
+var benchInputs = []benchInput{
 	{"+1 415-555-2671", "US"},
 	{"(650) 253-0000", "US"},
 	{"+44 7911 123456", "GB"},
@@ -27,37 +28,122 @@ var benchInputs = []struct{ s, region string }{
 	{"+1 604 555 0123", "CA"},
 }
 
-// BenchmarkBaseline is what the issue compares against: bare
-// phonenumbers.Parse + IsValidNumber + GetNumberType on the same inputs.
-func BenchmarkBaseline(b *testing.B) {
+type benchInput struct{ s, region string }
+
+// BenchmarkEndToEnd compares, on the same inputs and in one run, what the
+// issue compares: bare libphonenumber (Parse + IsValidNumber +
+// GetNumberType) and this package (Parse + Policy.Check with ModeratePolicy
+// on SMS). The target is numbers <= 1.15 x phonenumbers; see the ratio with
+//
+//	go test -run '^$' -bench EndToEnd -count 10 ./numbers > bench.txt
+//	benchstat -col /impl bench.txt
+func BenchmarkEndToEnd(b *testing.B) { benchEndToEnd(b, benchInputs) }
+
+// BenchmarkEndToEndDenied is BenchmarkEndToEnd on numbers that the moderate
+// policy denies by prefix, which it decides without computing the type.
+func BenchmarkEndToEndDenied(b *testing.B) { benchEndToEnd(b, deniedInputs) }
+
+func benchEndToEnd(b *testing.B, inputs []benchInput) {
+	b.Run("impl=phonenumbers", func(b *testing.B) {
+		b.ReportAllocs()
+		i := 0
+		for b.Loop() {
+			in := inputs[i%len(inputs)]
+			i++
+			pn, err := phonenumbers.Parse(in.s, in.region)
+			if err != nil {
+				b.Fatal(err)
+			}
+			_ = phonenumbers.IsValidNumber(pn)
+			_ = phonenumbers.GetNumberType(pn)
+		}
+	})
+	b.Run("impl=numbers", func(b *testing.B) {
+		p := numbers.ModeratePolicy()
+		b.ReportAllocs()
+		i := 0
+		for b.Loop() {
+			in := inputs[i%len(inputs)]
+			i++
+			n, err := numbers.Parse(in.s, in.region)
+			if err != nil {
+				b.Fatal(err)
+			}
+			_ = p.Check(n, numbers.SMS)
+		}
+	})
+}
+
+// deniedInputs are numbers a moderate policy denies by prefix: Jamaica,
+// Latvia, Somalia, Sierra Leone, +882 networks, Fiji.
+var deniedInputs = []benchInput{
+	{"+1 876 210 1234", "US"},
+	{"+371 2123 4567", "US"},
+	{"+252 71 123456", "US"},
+	{"+232 25 123456", "US"},
+	{"+882 3421234", "US"},
+	{"+679 701 2345", "US"},
+}
+
+func BenchmarkParse(b *testing.B) {
 	b.ReportAllocs()
 	i := 0
 	for b.Loop() {
 		in := benchInputs[i%len(benchInputs)]
 		i++
-		pn, err := phonenumbers.Parse(in.s, in.region)
-		if err != nil {
+		if _, err := numbers.Parse(in.s, in.region); err != nil {
 			b.Fatal(err)
 		}
-		_ = phonenumbers.IsValidNumber(pn)
-		_ = phonenumbers.GetNumberType(pn)
 	}
 }
 
-// BenchmarkParseCheck is Parse followed by Check with ModeratePolicy on SMS,
-// on the same inputs as BenchmarkBaseline. The target is at most 1.15 times
-// the baseline.
-func BenchmarkParseCheck(b *testing.B) {
-	p := numbers.ModeratePolicy()
-	b.ReportAllocs()
-	i := 0
-	for b.Loop() {
-		in := benchInputs[i%len(benchInputs)]
-		i++
-		n, err := numbers.Parse(in.s, in.region)
+// BenchmarkCheck checks already parsed numbers (types computed once) with
+// the moderate policy and a prefix set. Target: under 100 ns, 0 allocations.
+func BenchmarkCheck(b *testing.B) {
+	set := numbers.NewPrefixSet("monitor")
+	if err := set.Add("+23276", time.Hour, "test"); err != nil {
+		b.Fatal(err)
+	}
+	p, err := numbers.ModeratePolicy().With(numbers.WithPrefixSet(set))
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, tc := range []struct{ name, number string }{
+		{"allowed-US", "+14155552671"},
+		{"allowed-DE", "+4915123456789"},
+		{"denied-type", "+442079460018"},
+		{"denied-prefix-JM", "+18762101234"},
+		{"denied-prefix-LV", "+37121234567"},
+	} {
+		n, err := numbers.Parse(tc.number, "")
 		if err != nil {
 			b.Fatal(err)
 		}
-		_ = p.Check(n, numbers.SMS)
+		n.Type()
+		b.Run(tc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				_ = p.Check(n, numbers.SMS)
+			}
+		})
+	}
+}
+
+// BenchmarkPrefixSetLookup: a miss walks a small trie; a hit on an entry
+// with an expiry also reads the clock.
+func BenchmarkPrefixSetLookup(b *testing.B) {
+	s := numbers.NewPrefixSet("monitor")
+	for _, p := range []string{"+23276", "+2327", "+1876210", "+44740012"} {
+		if err := s.Add(p, time.Hour, ""); err != nil {
+			b.Fatal(err)
+		}
+	}
+	for _, tc := range []struct{ name, e164 string }{{"miss", "+447700123456"}, {"hit", "+447400123456"}} {
+		b.Run(tc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				s.Lookup(tc.e164)
+			}
+		})
 	}
 }

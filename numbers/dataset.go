@@ -186,7 +186,7 @@ func knownRegion(r string) bool {
 	return r == "001" || phonenumbers.GetSupportedRegions()[r]
 }
 
-// Version returns the dataset's version, such as "2025.11.24".
+// Version returns the dataset's version, such as "2026.11.24".
 func (d *Dataset) Version() string { return d.version }
 
 // Len returns the number of entries.

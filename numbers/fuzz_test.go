@@ -63,7 +63,7 @@ func FuzzParse(f *testing.F) {
 			}
 			return
 		}
-		if len(n.E164) < 3 || len(n.E164) > 19 || n.E164[0] != '+' || !strings.HasSuffix(n.E164, n.NationalNumber) ||
+		if len(n.E164) < 3 || len(n.E164) > 16 || n.E164[0] != '+' || !strings.HasSuffix(n.E164, n.NationalNumber) ||
 			n.E164 != "+"+strconv.Itoa(n.CallingCode)+n.NationalNumber {
 			t.Fatalf("inconsistent number %+v", n)
 		}

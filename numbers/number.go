@@ -214,7 +214,7 @@ func (n Number) LogValue() slog.Value { return slog.StringValue(n.Masked()) }
 // last four replaced by '*', such as "+44******0123" for "+447700900123",
 // for logs. Short numbers keep fewer trailing digits so that at least half of
 // the national number stays hidden. Anything that is not an E.164 number
-// (a "+" and 1 to 17 digits) comes back as a string of '*' of the same length,
+// (a "+" and 1 to 15 digits) comes back as a string of '*' of the same length,
 // at most 20, so that raw input never reaches a log.
 func Mask(e164 string) string {
 	if !isE164(e164) {
@@ -232,7 +232,7 @@ func stars(n int) string {
 }
 
 func isE164(s string) bool {
-	if len(s) < 2 || len(s) > 18 || s[0] != '+' {
+	if len(s) < 2 || len(s) > 1+maxE164Digits || s[0] != '+' {
 		return false
 	}
 	for i := 1; i < len(s); i++ {

@@ -15,6 +15,10 @@ import (
 // libphonenumber's own bound.
 const MaxInputLen = 250
 
+// maxE164Digits is the most digits an E.164 number has, calling code
+// included. libphonenumber accepts national numbers of up to 17 digits.
+const maxE164Digits = 15
+
 // ParseOption changes how [Parse] reads its input.
 type ParseOption func(*parseOptions)
 
@@ -141,6 +145,9 @@ func fill(l *lazyNumber) (n Number, err error) {
 	b = strconv.AppendInt(b, int64(cc), 10)
 	ccEnd := len(b)
 	b = append(b, nsn...)
+	if len(b)-1 > maxE164Digits {
+		return Number{}, &ParseError{Reason: ReasonTooLong, Offset: -1, Detail: "more than 15 digits, the E.164 maximum"}
+	}
 	e164 := string(b)
 	region := phonenumbers.GetRegionCodeForNumber(pn)
 	return Number{

@@ -78,6 +78,7 @@ func TestParseRejects(t *testing.T) {
 		{"local-only length", "+44 1234 5678", "", numbers.ReasonInvalidForRegion},
 		{"local only", "555 2671", "US", numbers.ReasonInvalidForRegion},
 		{"too many digits", "+49 12345678901234567", "", numbers.ReasonTooLong},
+		{"more than 15 digits", "00100000000000000", "ID", numbers.ReasonTooLong}, // found by FuzzParse
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -528,7 +528,7 @@ type Decision struct {
 	// when no rule objected.
 	Reason Reason
 	// Rule describes the rule that decided, such as "region allow-list US CA"
-	// or "high-risk dataset 2025.11.24 top10"; empty when no rule objected.
+	// or "high-risk dataset 2026.11.24 top10"; empty when no rule objected.
 	Rule string
 	// Entry is what the rule matched: the region, the prefix, the type, or
 	// the dataset entry with its description.
@@ -540,7 +540,7 @@ type Decision struct {
 
 // String explains the decision in one line, such as
 //
-//	denied high_risk_destination: high-risk dataset 2025.11.24 top10 [+371 Latvia (LV): guide top ten #1 Latvia] (source: https://...)
+//	denied high_risk_destination: high-risk dataset 2026.11.24 top10 [+371 Latvia (LV): guide top ten #1 Latvia] (source: https://...)
 func (d Decision) String() string {
 	var b strings.Builder
 	if d.Allowed {

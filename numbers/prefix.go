@@ -131,7 +131,8 @@ type PrefixEntry struct {
 
 type prefixSnapshot struct {
 	entries map[string]PrefixEntry // by digits, without "+"
-	lengths uint32                 // bit l set when some key has l digits
+	list    []PrefixEntry          // the same entries, indexed by trie rules
+	trie    trie
 }
 
 // PrefixSetOption configures a [PrefixSet].
@@ -227,9 +228,10 @@ func (s *PrefixSet) store(old *prefixSnapshot, replace bool, change func(map[str
 		}
 	}
 	change(m)
-	next := &prefixSnapshot{entries: m}
-	for d := range m {
-		next.lengths |= 1 << len(d)
+	next := &prefixSnapshot{entries: m, trie: newTrie()}
+	for d, e := range m {
+		next.trie.node(d).rule = int32(len(next.list))
+		next.list = append(next.list, e)
 	}
 	s.snap.Store(next)
 }
@@ -243,20 +245,26 @@ func (e PrefixEntry) expired(now time.Time) bool {
 // only when a matching entry has an expiry.
 func (s *PrefixSet) Lookup(e164 string) (PrefixEntry, bool) {
 	snap := s.snap.Load()
-	if snap.lengths == 0 || len(e164) < 2 || e164[0] != '+' {
+	if len(snap.list) == 0 || len(e164) < 2 || e164[0] != '+' {
 		return PrefixEntry{}, false
 	}
-	digits := e164[1:]
+	t := &snap.trie
+	best := int32(-1)
 	var now time.Time
-	for l := min(len(digits), maxPrefixDigits); l > 0; l-- {
-		if snap.lengths&(1<<l) == 0 {
+	n := int32(0)
+	for i := 1; i < len(e164); i++ {
+		d := e164[i] - '0'
+		if d > 9 {
+			break
+		}
+		if n = t.nodes[n].next[d]; n == 0 {
+			break
+		}
+		r := t.nodes[n].rule
+		if r < 0 {
 			continue
 		}
-		e, ok := snap.entries[digits[:l]]
-		if !ok {
-			continue
-		}
-		if !e.Expires.IsZero() {
+		if e := &snap.list[r]; !e.Expires.IsZero() {
 			if now.IsZero() {
 				now = s.now()
 			}
@@ -264,9 +272,12 @@ func (s *PrefixSet) Lookup(e164 string) (PrefixEntry, bool) {
 				continue
 			}
 		}
-		return e, true
+		best = r
 	}
-	return PrefixEntry{}, false
+	if best < 0 {
+		return PrefixEntry{}, false
+	}
+	return snap.list[best], true
 }
 
 // Entries returns the active entries, sorted by prefix.

@@ -1,0 +1,602 @@
+package sanitize
+
+import (
+	"regexp"
+	"strings"
+	"sync"
+	"unicode"
+	"unicode/utf8"
+
+	"mvdan.cc/xurls/v2"
+)
+
+// maxToken bounds the text handed to xurls at once. A longer run without
+// spaces is cut into pieces of this size; a link that reaches the end of a
+// piece is taken to go on to the end of the run.
+const maxToken = 2048
+
+// relaxed is xurls' Relaxed expression, compiled on first use (compiling it
+// takes longer than stripping a thousand messages).
+var relaxed = sync.OnceValues(func() (*regexp.Regexp, int) {
+	re := xurls.Relaxed()
+	return re, re.SubexpIndex("relaxedEmail")
+})
+
+// match is a finding in the coordinates of the view it was found in.
+type match struct {
+	kind       Kind
+	start, end int
+	normalized string
+	ev         Evasion
+	unverified bool
+}
+
+// linkScanner finds links and emails in a refanged view.
+type linkScanner struct {
+	v1, v2 *view // the normalised text and its refanged view
+	budget *budget
+	out    []match
+}
+
+// evasionsAt returns the evasions within v2's bytes [a, b), including those
+// of the normalisation underneath.
+func (ls *linkScanner) evasionsAt(a, b int) Evasion {
+	ev := ls.v2.evasions(a, b)
+	if len(ls.v1.marks) > 0 {
+		x, y := ls.v2.span(a, b)
+		ev |= ls.v1.evasions(x, y)
+	}
+	return ev
+}
+
+// tokenBreaks are the bytes that end a token: no URL has them unescaped.
+var tokenBreaks = func() (t [256]bool) {
+	for _, c := range " \t\n\r\f\v\x00\"<>`" {
+		t[c] = true
+	}
+	return t
+}()
+
+func isTokenBreak(c byte) bool { return tokenBreaks[c] }
+
+// scan finds the links and emails in ls.v2, in order.
+func (ls *linkScanner) scan() {
+	s := ls.v2.s
+	for i := 0; i < len(s); {
+		if isTokenBreak(s[i]) {
+			i++
+			continue
+		}
+		j := i
+		for j < len(s) && !isTokenBreak(s[j]) && j-i < maxToken {
+			j++
+		}
+		for j < len(s) && j > i && !utf8.RuneStart(s[j]) {
+			j-- // cut a long token on a character boundary
+		}
+		if j == i {
+			j = i + 1
+		}
+		n := len(ls.out)
+		ls.token(i, j)
+		i = j
+		// A link that runs to the cut goes on to the end of the token.
+		if len(ls.out) > n && ls.out[len(ls.out)-1].end == j && j < len(s) && !isTokenBreak(s[j]) {
+			for i < len(s) && !isTokenBreak(s[i]) {
+				i++
+			}
+			ls.out[len(ls.out)-1].end = i
+		}
+	}
+}
+
+// token looks for links in s[a:b], a run without spaces.
+func (ls *linkScanner) token(a, b int) {
+	if !hasLinkByte(ls.v2.s[a:b]) {
+		return
+	}
+	if plainHostFastPath && ls.plainHost(a, b) {
+		return
+	}
+	for a < b {
+		cut, ok := ls.worthParsing(a, b)
+		if !ok {
+			return
+		}
+		if cut == 0 {
+			cut = b
+		}
+		n := len(ls.out)
+		if !ls.budget.url(cut - a) {
+			ls.unverifiedHosts(a, cut)
+		} else {
+			ls.parse(a, cut)
+		}
+		if cut < b && len(ls.out) > n && ls.out[len(ls.out)-1].end == cut {
+			ls.out[len(ls.out)-1].ev |= Glued
+		}
+		if cut == b {
+			return
+		}
+		a = cut
+	}
+}
+
+// plainHostFastPath is switched off by a test that checks it changes no
+// result.
+var plainHostFastPath = true
+
+// plainHost handles the commonest link without running xurls: a token that
+// is nothing but an ASCII host name ("www.example.co.uk", "Example.com."),
+// perhaps in brackets or quotes or before a punctuation mark. For such a
+// token xurls Relaxed matches exactly the host, provided its labels are well
+// formed and its last label is a TLD, so the result is the same. It reports
+// whether it took the token.
+func (ls *linkScanner) plainHost(a, b int) bool {
+	s := ls.v2.s
+	i := a
+	for i < b && (s[i] == '(' || s[i] == '[' || s[i] == '\'' || s[i] == '"') {
+		i++
+	}
+	j := i
+	labels, labelStart := 0, i
+	for ; j < b && (isAlnum(s[j]) || s[j] == '-' || s[j] == '.'); j++ {
+		if s[j] != '.' {
+			continue
+		}
+		if j == labelStart || s[labelStart] == '-' || s[j-1] == '-' {
+			if j == b-1 || !isAlnum(s[j+1]) {
+				break // a final dot ends the host
+			}
+			return false
+		}
+		labels++
+		labelStart = j + 1
+	}
+	host := s[i:j]
+	if j < b && s[j] == '.' {
+		// stopped at a final dot
+	} else if labelStart == j || s[labelStart] == '-' || s[j-1] == '-' {
+		return false
+	} else {
+		labels++
+	}
+	host = strings.TrimSuffix(host, ".")
+	if labels < 2 {
+		return false
+	}
+	for k := j; k < b; k++ {
+		if strings.IndexByte(".,;!?)]'\"", s[k]) < 0 {
+			return false
+		}
+	}
+	tld := host[strings.LastIndexByte(host, '.')+1:]
+	for k := 0; k < len(tld); k++ {
+		if !isLetter(tld[k]) {
+			return false
+		}
+	}
+	if !in(validTLDs, tld) {
+		return false // maybe a TLD glued to a word: leave it to token
+	}
+	if !ls.accept(host, false, false, i, i+len(host)) {
+		return true // xurls would match only this host, and it is not a link
+	}
+	ev := hostEvasions(host) | ls.evasionsAt(i, i+len(host))
+	if in(shorteners, host) {
+		ev |= Shortener
+	}
+	ls.out = append(ls.out, match{kind: Link, start: i, end: i + len(host), ev: ev,
+		normalized: "http://" + toASCIIHost(host)})
+	return true
+}
+
+// hasLinkByte reports whether tok has a '.', ':' or '@', without which it
+// holds no link.
+func hasLinkByte(tok string) bool {
+	for i := 0; i < len(tok); i++ {
+		if c := tok[i]; c == '.' || c == ':' || c == '@' {
+			return true
+		}
+	}
+	return false
+}
+
+// worthParsing decides cheaply whether s[a:b] may hold a link that the
+// acceptance rules would keep, so that xurls runs on few tokens. When a
+// domain is glued to the word after it ("www.example.com1win"), it returns
+// where to cut the token.
+func (ls *linkScanner) worthParsing(a, b int) (cut int, ok bool) {
+	s := ls.v2.s
+	tok := s[a:b]
+	if strings.Contains(tok, "://") || strings.IndexByte(tok, '@') >= 0 || hasNoAuthorityScheme(tok) {
+		return 0, true
+	}
+	// Walk the host-like runs: letters, digits, '-' and '.'.
+	for i := a; i < b; {
+		if !labelByte(s[i]) {
+			i++
+			continue
+		}
+		j := i
+		dots := 0
+		for j < b && (labelByte(s[j]) || s[j] == '-' || s[j] == '.') {
+			if s[j] == '.' {
+				dots++
+			}
+			j++
+		}
+		if dots > 0 {
+			if c, ok := ls.hostRunWorthParsing(i, j, b); ok {
+				return c, true
+			}
+		}
+		i = j
+	}
+	return 0, false
+}
+
+// hostRunWorthParsing checks each label of the run s[i:j] as a possible TLD.
+func (ls *linkScanner) hostRunWorthParsing(i, j, tokEnd int) (cut int, ok bool) {
+	s := ls.v2.s
+	run := s[i:j]
+	var next byte
+	if j < tokEnd {
+		next = s[j]
+	}
+	path := next == '/' || next == '?' || next == '#' || next == ':'
+	labelStart := 0
+	prevStart := -1
+	for k := 0; k <= len(run); k++ {
+		if k < len(run) && run[k] != '.' {
+			continue
+		}
+		if prevStart >= 0 && labelStart < k {
+			host := run[:k]
+			tld := run[labelStart:k]
+			last := k == len(run) || k == len(run)-1
+			if (in(validTLDs, tld) || path && last && isDigit(tld[0])) && ls.accept(host, false, path && last, i, i+k) {
+				return 0, true
+			}
+			if k == len(run) {
+				if n := gluedTLD(tld, strings.HasPrefix(lowerASCII(host), "www.")); n > 0 {
+					return i + labelStart + n, true
+				}
+			}
+		}
+		prevStart = labelStart
+		labelStart = k + 1
+	}
+	return 0, false
+}
+
+// gluedTLD returns the length of a common TLD at the start of label when the
+// label runs on into other text: "com1win", "netUN". Without www. it needs a
+// change from lower to upper case to be sure.
+func gluedTLD(label string, www bool) int {
+	for n := 2; n <= 4 && n < len(label); n++ {
+		if !in(commonTLDs, label[:n]) {
+			continue
+		}
+		c, p := label[n], label[n-1]
+		caseChange := 'a' <= p && p <= 'z' && 'A' <= c && c <= 'Z'
+		digit := '0' <= c && c <= '9'
+		if caseChange || www && (digit || c == '-') {
+			return n
+		}
+	}
+	return 0
+}
+
+// hasNoAuthorityScheme reports whether tok has a scheme that takes no "//",
+// such as "tel:" or "mailto:".
+func hasNoAuthorityScheme(tok string) bool {
+	for i := 0; i < len(tok); i++ {
+		if tok[i] != ':' {
+			continue
+		}
+		k := i
+		for k > 0 && isLetter(tok[k-1]) && i-k < 8 {
+			k--
+		}
+		if k < i && in(noAuthoritySchemes, tok[k:i]) {
+			return true
+		}
+	}
+	return false
+}
+
+// accept decides whether host (bytes [a, b) of v2, without scheme) is a link
+// worth removing. A scheme always is; without one, the TLD has to be common,
+// or there must be other evidence: www., a path, a known second-level label,
+// a shortener, an evasion.
+func (ls *linkScanner) accept(host string, scheme, path bool, a, b int) bool {
+	if scheme {
+		return true
+	}
+	host = strings.TrimSuffix(host, ".")
+	dot := strings.LastIndexByte(host, '.')
+	if dot <= 0 || dot == len(host)-1 {
+		return false
+	}
+	if len(host) <= 15 && isIPv4(host) {
+		return path // "10.0.0.1/login", not "version 1.2.3.4"
+	}
+	tld := host[dot+1:]
+	if !in(validTLDs, tld) {
+		return false
+	}
+	if in(shorteners, host) {
+		return true
+	}
+	first := host
+	if i := strings.IndexByte(host, '.'); i >= 0 {
+		first = host[:i]
+	}
+	if in(setWWW, first) {
+		return true
+	}
+	if !path && in(notHosts, host) {
+		return false
+	}
+	asciiTLD := !hasNonASCII(tld)
+	ev := ls.evasionsAt(a, b)
+	if ev&(Defanged|Fullwidth|Invisible) != 0 && asciiTLD {
+		return true
+	}
+	if path && ev&(SpacedDot|SpelledDot) == 0 {
+		return true // a path is evidence, unless the dot itself is in doubt
+	}
+	sldStart := strings.LastIndexByte(host[:dot], '.') + 1
+	sld := host[sldStart:dot]
+	if ev&SpelledDot != 0 {
+		// "example dot com", but not "the dot com bubble".
+		return (in(commonTLDs, tld) || len(tld) == 2) && !in(spelledDotStopLabels, first)
+	}
+	if in(commonTLDs, tld) {
+		return true
+	}
+	if len(tld) == 2 && sldStart > 0 && in(genericSLDs, sld) {
+		return true
+	}
+	if !asciiTLD && !hasASCIILetter(host) {
+		return true // an internationalised domain written in its own script
+	}
+	return false
+}
+
+var setWWW = setOf("www", "www1", "www2", "www3", "wap")
+
+func hasASCIILetter(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if isLetter(s[i]) {
+			return true
+		}
+	}
+	return false
+}
+
+func isIPv4(host string) bool {
+	parts := 0
+	for _, p := range strings.Split(host, ".") {
+		if p == "" || len(p) > 3 {
+			return false
+		}
+		for i := 0; i < len(p); i++ {
+			if p[i] < '0' || p[i] > '9' {
+				return false
+			}
+		}
+		parts++
+	}
+	return parts == 4
+}
+
+// parse runs xurls over s[a:b] and keeps the matches the rules accept.
+func (ls *linkScanner) parse(a, b int) {
+	s := ls.v2.s
+	tok := s[a:b]
+	re, emailGroup := relaxed()
+	last := 0
+	for _, m := range re.FindAllStringSubmatchIndex(tok, -1) {
+		ms, me := m[0], m[1]
+		if ms < last {
+			continue // inside the previous match's extension
+		}
+		email := emailGroup > 0 && m[2*emailGroup] >= 0
+		if f, ok := ls.classify(a, tok, ms, me, email); ok {
+			f.start += a
+			f.end += a
+			f.ev |= ls.evasionsAt(f.start, f.end)
+			ls.out = append(ls.out, f)
+		}
+	}
+}
+
+// classify turns an xurls match tok[ms:me] into a finding, or rejects it.
+// base is the offset of tok in ls.v2.s.
+func (ls *linkScanner) classify(base int, tok string, ms, me int, email bool) (match, bool) {
+	text := tok[ms:me]
+	// scheme://[userinfo@]host[:port][/path]
+	if i := strings.Index(text, "://"); i > 0 && isScheme(text[:i]) {
+		scheme := strings.ToLower(text[:i])
+		rest := text[i+3:]
+		auth := rest
+		if k := strings.IndexAny(rest, "/?#"); k >= 0 {
+			auth = rest[:k]
+		}
+		tail := rest[len(auth):]
+		var ev Evasion
+		if k := strings.LastIndexByte(auth, '@'); k >= 0 {
+			ev |= Userinfo
+			auth = auth[k+1:]
+		}
+		host, port := splitPort(auth)
+		ev |= hostEvasions(host)
+		return match{kind: Link, start: ms, end: me, ev: ev,
+			normalized: scheme + "://" + toASCIIHost(host) + port + tail}, true
+	}
+	if email {
+		at := strings.LastIndexByte(text, '@')
+		local, domain := text[:at], text[at+1:]
+		if looksLikeHost(local) {
+			// "www.paypal.com@example.com": a browser goes to example.com.
+			end := extendPath(tok, me)
+			if !ls.accept(domain, false, end > me, base+ms+at+1, base+me) {
+				return match{}, false
+			}
+			return match{kind: Link, start: ms, end: end, ev: Userinfo | hostEvasions(domain),
+				normalized: "http://" + toASCIIHost(domain) + tok[me:end]}, true
+		}
+		return match{kind: Email, start: ms, end: me, ev: hostEvasions(domain),
+			normalized: local + "@" + toASCIIHost(domain)}, true
+	}
+	if k := strings.IndexByte(text, ':'); k > 0 && in(noAuthoritySchemes, text[:k]) {
+		return match{kind: Link, start: ms, end: me,
+			normalized: strings.ToLower(text[:k]) + text[k:]}, true
+	}
+	// A bare host, IP address or IPv6 address.
+	if text[0] == '[' || strings.Count(text, ":") > 1 {
+		return match{}, false
+	}
+	hostEnd := strings.IndexAny(text, "/?#:")
+	if hostEnd < 0 {
+		hostEnd = len(text)
+	}
+	host := text[:hostEnd]
+	end := me
+	if hostEnd == len(text) {
+		end = extendPath(tok, me)
+	}
+	hasPath := hostEnd < len(text) || end > me
+	if !ls.accept(host, false, hasPath, base+ms, base+ms+hostEnd) {
+		return match{}, false
+	}
+	ev := hostEvasions(host)
+	if in(shorteners, strings.TrimSuffix(host, ".")) {
+		ev |= Shortener
+	}
+	return match{kind: Link, start: ms, end: end, ev: ev,
+		normalized: "http://" + toASCIIHost(host) + tok[ms+hostEnd:end]}, true
+}
+
+func isScheme(s string) bool {
+	if s == "" || !isLetter(s[0]) {
+		return false
+	}
+	for i := 1; i < len(s); i++ {
+		if !isAlnum(s[i]) && s[i] != '+' && s[i] != '-' && s[i] != '.' {
+			return false
+		}
+	}
+	return true
+}
+
+func splitPort(auth string) (host, port string) {
+	if k := strings.LastIndexByte(auth, ':'); k >= 0 && !strings.Contains(auth[k:], "]") {
+		return auth[:k], auth[k:]
+	}
+	return auth, ""
+}
+
+// looksLikeHost reports whether an email's local part is itself a host name
+// (www.paypal.com, paypal.com), the userinfo trick without a scheme.
+func looksLikeHost(local string) bool {
+	if strings.HasPrefix(lowerASCII(local), "www.") {
+		return true
+	}
+	dot := strings.LastIndexByte(local, '.')
+	return dot > 0 && in(commonTLDs, local[dot+1:])
+}
+
+// extendPath extends a bare host match ending at me over a query, fragment or
+// (after the userinfo trick) path that xurls leaves out, as in
+// "example.com?n=QJKG".
+func extendPath(tok string, me int) int {
+	if me >= len(tok) || (tok[me] != '?' && tok[me] != '#' && tok[me] != '/') {
+		return me
+	}
+	end := me + 1
+	for end < len(tok) && !isTokenBreak(tok[end]) {
+		end++
+	}
+	for end > me+1 && strings.IndexByte(".,;:!?'\")]}", tok[end-1]) >= 0 {
+		end--
+	}
+	if end == me+1 && tok[me] != '/' {
+		return me
+	}
+	return end
+}
+
+// hostEvasions flags punycode labels and mixed scripts in a host.
+func hostEvasions(host string) Evasion {
+	var ev Evasion
+	for _, label := range strings.Split(host, ".") {
+		if hasFoldPrefix(label, 0, "xn--") {
+			ev |= Punycode
+		}
+	}
+	if hasNonASCII(host) && mixedScript(host) {
+		ev |= MixedScript
+	}
+	return ev
+}
+
+// mixedScript reports whether host mixes Latin, Greek, Cyrillic or Armenian
+// letters, the scripts whose letters pass for each other.
+func mixedScript(host string) bool {
+	var seen [4]bool
+	for _, r := range host {
+		if r < utf8.RuneSelf {
+			if isLetter(byte(r)) {
+				seen[0] = true
+			}
+			continue
+		}
+		switch {
+		case unicode.Is(unicode.Latin, r):
+			seen[0] = true
+		case unicode.Is(unicode.Greek, r):
+			seen[1] = true
+		case unicode.Is(unicode.Cyrillic, r):
+			seen[2] = true
+		case unicode.Is(unicode.Armenian, r):
+			seen[3] = true
+		}
+	}
+	n := 0
+	for _, b := range seen {
+		if b {
+			n++
+		}
+	}
+	return n > 1
+}
+
+// unverifiedHosts reports, without xurls, the hosts in s[a:b] that the
+// acceptance rules keep, once the work budget is spent.
+func (ls *linkScanner) unverifiedHosts(a, b int) {
+	s := ls.v2.s
+	for i := a; i < b; {
+		if !labelByte(s[i]) {
+			i++
+			continue
+		}
+		j := i
+		for j < b && (labelByte(s[j]) || s[j] == '-' || s[j] == '.') {
+			j++
+		}
+		if strings.IndexByte(s[i:j], '.') > 0 {
+			if _, ok := ls.hostRunWorthParsing(i, j, b); ok {
+				end := j
+				for end < b && !isTokenBreak(s[end]) {
+					end++
+				}
+				ls.out = append(ls.out, match{kind: Link, start: a, end: end, unverified: true, ev: ls.evasionsAt(a, end)})
+				return
+			}
+		}
+		i = j
+	}
+}
