@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"net/netip"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -381,6 +380,9 @@ const (
 	checkNS = "verify:check:"
 )
 
+// globalKey is the key of the global start limit.
+var globalKey = ratelimit.KeyGlobal("verify:start")
+
 // startRequests lists the limits of a Start, in the order of startScopes.
 // A disabled limit is left as a zero Request and dropped by take.
 func (s *Service) startRequests(dst destination, ip netip.Addr) []ratelimit.Request {
@@ -389,7 +391,7 @@ func (s *Service) startRequests(dst destination, ip netip.Addr) []ratelimit.Requ
 		return []ratelimit.Request{
 			{Key: startNS + dst.key, Limit: l.Phone},
 			{Key: startNS + ratelimit.KeyIP(ip), Limit: l.IP},
-			{Key: ratelimit.KeyGlobal("verify:start"), Limit: l.Global},
+			{Key: globalKey, Limit: l.Global},
 		}
 	}
 	country := ratelimit.KeyCallingCode(dst.callingCode)
@@ -402,7 +404,7 @@ func (s *Service) startRequests(dst destination, ip netip.Addr) []ratelimit.Requ
 		{Key: startNS + ratelimit.KeyIP(ip), Limit: l.IP},
 		{Key: startNS + ratelimit.KeyPrefix(dst.to, digits), Limit: l.Prefix},
 		{Key: startNS + country, Limit: l.Country},
-		{Key: ratelimit.KeyGlobal("verify:start"), Limit: l.Global},
+		{Key: globalKey, Limit: l.Global},
 	}
 }
 
@@ -460,7 +462,10 @@ func (s *Service) event(op string, ch Channel, dst destination) Event {
 	ev.Masked = numbers.Mask(dst.to)
 	// With Mask's calling code and last digits, a prefix of all but the
 	// last six digits leaves at least two digits unknown.
-	ccLen := len(strconv.Itoa(dst.callingCode))
+	ccLen := 1
+	for cc := dst.callingCode; cc >= 10; cc /= 10 {
+		ccLen++
+	}
 	ev.Prefix = dst.to[:1+max(ccLen, len(dst.to)-1-6)]
 	return ev
 }
