@@ -1,0 +1,182 @@
+package verify
+
+import (
+	"context"
+	"fmt"
+	"net/netip"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/antifraud-go/antifraud/numbers"
+	"github.com/antifraud-go/antifraud/ratelimit"
+	"github.com/antifraud-go/antifraud/verify/verifytest"
+)
+
+// nopSender sends nothing: a Service over it does only the guard work.
+type nopSender struct{}
+
+func (nopSender) SendCode(context.Context, SendRequest) error     { return nil }
+func (nopSender) CheckCode(context.Context, string, string) error { return nil }
+
+// benchNumbers are distinct US numbers the default policy allows, spread
+// over many blocks of 1,000.
+var benchNumbers = sync.OnceValue(func() []string {
+	policy := numbers.ModeratePolicy()
+	out := make([]string, 0, 1<<16)
+	for i := 0; len(out) < cap(out); i++ {
+		s := fmt.Sprintf("+1415%03d%04d", 200+i%800, i/800)
+		if n, err := numbers.Parse(s, ""); err == nil && policy.Check(n, numbers.SMS).Allowed {
+			out = append(out, s)
+		}
+	}
+	return out
+})
+
+var benchIPs = func() []netip.Addr {
+	out := make([]netip.Addr, 1<<10)
+	for i := range out {
+		out[i] = netip.AddrFrom4([4]byte{198, 51, byte(i >> 8), byte(i)})
+	}
+	return out
+}()
+
+// stepClock is a clock that moves one second per reading, so that a number
+// comes back (after 65,536 others) long after its cooldown has reset.
+func stepClock() func() time.Time {
+	var t atomic.Int64
+	base := time.Now()
+	return func() time.Time { return base.Add(time.Duration(t.Add(1)) * time.Second) }
+}
+
+// benchService is a Service with every start limit on (high enough never to
+// deny), the default cooldown and policy, over sender.
+func benchService(b *testing.B, sender Sender) *Service {
+	b.Helper()
+	store, err := ratelimit.NewMemoryStore(ratelimit.MemoryConfig{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { _ = store.Close(context.Background()) })
+	lim, err := ratelimit.New(store)
+	if err != nil {
+		b.Fatal(err)
+	}
+	high := ratelimit.PerSecond(1_000_000)
+	svc, err := New(Config{
+		Sender: sender, Limiter: lim, Now: stepClock(),
+		Limits: &Limits{Phone: high, IP: high, Prefix: high, Country: high, Global: high},
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return svc
+}
+
+func benchTwilio(b *testing.B) *TwilioSender {
+	b.Helper()
+	srv := verifytest.NewServer()
+	b.Cleanup(srv.Close)
+	srv.SetClock(stepClock()) // Verify's 5-per-10-minutes never binds
+	s, err := NewTwilioSender(srv.VerifyV2(), verifytest.ServiceSID)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return s
+}
+
+// BenchmarkStart measures, as separate sub-benchmarks for benchstat: the
+// guard work of Start (a Service over a sender that does nothing), one
+// round trip of TwilioSender.SendCode to verifytest over loopback, and both
+// together.
+func BenchmarkStart(b *testing.B) {
+	ctx := context.Background()
+	nums := benchNumbers()
+	start := func(b *testing.B, svc *Service) {
+		b.ReportAllocs()
+		i := 0
+		for b.Loop() {
+			if _, err := svc.Start(ctx, StartRequest{Phone: nums[i%len(nums)], ClientIP: benchIPs[i%len(benchIPs)]}); err != nil {
+				b.Fatal(err)
+			}
+			i++
+		}
+	}
+	b.Run("guard", func(b *testing.B) { start(b, benchService(b, nopSender{})) })
+	b.Run("roundtrip", func(b *testing.B) {
+		s := benchTwilio(b)
+		b.ReportAllocs()
+		i := 0
+		for b.Loop() {
+			if err := s.SendCode(ctx, SendRequest{To: nums[i%len(nums)], Channel: SMS}); err != nil {
+				b.Fatal(err)
+			}
+			i++
+		}
+	})
+	b.Run("start", func(b *testing.B) { start(b, benchService(b, benchTwilio(b))) })
+}
+
+// BenchmarkGuardShare runs, alternately in one loop on the same inputs: the
+// whole guard of Start (over a sender that does nothing); this package's own
+// part of it (cooldown, one multi-limit take, keys, event) on a number parsed
+// beforehand; and one round trip of TwilioSender.SendCode to verifytest over
+// loopback. It reports each cost, and each guard cost as a percentage of the
+// round trip, from one run on one machine state:
+//
+//	guard-%    all of Start's guard work: parse, policy, cooldown, limits
+//	own-%      cooldown, limits, keys and event, without parse and policy
+//	numbers-%  the difference: numbers.Parse and Policy.Check
+func BenchmarkGuardShare(b *testing.B) {
+	ctx := context.Background()
+	nums := benchNumbers()
+	dsts := make([]destination, len(nums))
+	guard := benchService(b, nopSender{})
+	own := benchService(b, nopSender{})
+	for i, n := range nums {
+		d, err := own.destination(n, "", SMS)
+		if err != nil {
+			b.Fatal(err)
+		}
+		dsts[i] = d
+	}
+	sender := benchTwilio(b)
+	var guardNS, ownNS, tripNS time.Duration
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		k := i % len(nums)
+		ip := benchIPs[i%len(benchIPs)]
+		t0 := time.Now()
+		if _, err := guard.Start(ctx, StartRequest{Phone: nums[k], ClientIP: ip}); err != nil {
+			b.Fatal(err)
+		}
+		t1 := time.Now()
+		if _, _, ok := own.cool.reserve(dsts[k].key, own.now()); !ok {
+			b.Fatal("cooldown")
+		}
+		if err := own.take(ctx, own.startRequests(dsts[k], ip), startScopes(dsts[k]), false); err != nil {
+			b.Fatal(err)
+		}
+		_ = own.event("start", SMS, dsts[k])
+		t2 := time.Now()
+		if err := sender.SendCode(ctx, SendRequest{To: nums[k], Channel: SMS}); err != nil {
+			b.Fatal(err)
+		}
+		t3 := time.Now()
+		guardNS += t1.Sub(t0)
+		ownNS += t2.Sub(t1)
+		tripNS += t3.Sub(t2)
+		i++
+	}
+	if i > 0 && tripNS > 0 {
+		n := float64(i)
+		b.ReportMetric(float64(guardNS)/n, "guard-ns/op")
+		b.ReportMetric(float64(ownNS)/n, "own-ns/op")
+		b.ReportMetric(float64(tripNS)/n, "roundtrip-ns/op")
+		b.ReportMetric(100*float64(guardNS)/float64(tripNS), "guard-%")
+		b.ReportMetric(100*float64(ownNS)/float64(tripNS), "own-%")
+		b.ReportMetric(100*float64(guardNS-ownNS)/float64(tripNS), "numbers-%")
+	}
+}

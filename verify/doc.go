@@ -1,0 +1,61 @@
+// Package verify sends and checks one-time codes (phone verification, 2FA)
+// with Twilio Verify, so that the "send me a code" form cannot be turned into
+// an SMS or voice pumping machine.
+//
+// Pumping works like SQL injection: a script feeds premium-rate or
+// attacker-owned numbers into the form, and the app pays for every message.
+// A [Service] therefore sends nothing until every guard agrees:
+//
+//  1. the number parses, and the numbers policy allows it for the channel
+//     (premium-rate, high-risk prefixes and countries are refused);
+//  2. the destination is not in its resend cooldown, which grows with
+//     every code (30 s, 1 min, 2 min, ... up to 10 min; see [Cooldown]);
+//  3. one all-or-nothing rate-limit take passes for the number, the client
+//     address, the block of numbers, the country and the whole service
+//     ([Limits]), so a request refused per IP spends none of the number's
+//     allowance.
+//
+// Checks pass attempt limits per number and per client address before the
+// code goes to the provider. [Hooks] report every outcome (started,
+// approved, failed, blocked, with a reason) with masked numbers only, for
+// metrics and for defenses that watch conversion per prefix and country.
+//
+// # Senders
+//
+// A [Sender] sends a code and checks it. [TwilioSender] uses Twilio Verify
+// through twilio-go's Verify v2 package. It accepts the *openapi.ApiService a
+// *twilio.RestClient holds as VerifyV2, or a twilio-go client.BaseClient,
+// and never imports the root twilio package, which pulls every Twilio API
+// into the build. twilio-go takes no context; TwilioSender binds each call
+// to its context through the client's transport, so deadlines and
+// cancellation end it.
+//
+// [UnsafeLocalSender] makes and prints codes itself, for development and
+// examples. It refuses to start when the [ProductionEnvVar] environment
+// variable (ANTIFRAUD_ENV) is "production".
+//
+// # Errors
+//
+// Every error wraps one sentinel: [ErrInvalidNumber], [ErrInvalidChannel],
+// [ErrBlocked], [ErrRateLimited], [ErrCooldown], [ErrInvalidCode],
+// [ErrTooManyAttempts], [ErrExpired] or [ErrProvider]. Typed errors carry
+// the details: [BlockedError] (the policy's reason and rule, or the
+// provider's block), [RateLimitError] and [CooldownError] (retry-after),
+// [AttemptsError], [ProviderError] (Twilio's error code). Twilio's errors are
+// mapped onto them; see [TwilioSender].
+//
+// # HTTP
+//
+// [Service.StartHandler] and [Service.CheckHandler] can be mounted as they
+// are. They read JSON or form bodies with a size bound and answer errors as
+// RFC 9457 application/problem+json ([ProblemFor]): 429 with Retry-After for
+// limits and cooldowns, 403 for a blocked number, 422 for an unusable number
+// or a wrong code, 502 or 503 for provider trouble. No answer says which
+// limit fired or whether a verification exists for a number.
+//
+// # Testing
+//
+// Package verify/verifytest is a fake of the Twilio Verify API that hands
+// out twilio-go clients wired to it, for offline tests of code that uses
+// either this package or twilio-go directly.
+package verify

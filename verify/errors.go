@@ -1,0 +1,255 @@
+package verify
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/antifraud-go/antifraud/numbers"
+)
+
+// Sentinel errors. Errors about a number, a code, a limit or the provider
+// wrap one of them, so a caller can switch on errors.Is; the typed errors
+// below carry the details. The other errors a Service returns are the
+// context's (a call made with a done context) and the limiter's (wrapping
+// ratelimit.ErrUnavailable when it fails closed).
+var (
+	// ErrInvalidNumber means the phone number (or email address) cannot be
+	// used: it does not parse, or the provider refused it as a parameter
+	// (Twilio 60200 on a send).
+	ErrInvalidNumber = errors.New("verify: invalid number")
+	// ErrInvalidChannel means the channel is unknown or not enabled on
+	// the Service.
+	ErrInvalidChannel = errors.New("verify: channel not available")
+	// ErrBlocked means the number policy, or the provider's own fraud
+	// defenses (Twilio 60410 Fraud Guard, 60605 geo permissions), refuse to
+	// send to this number. See [BlockedError].
+	ErrBlocked = errors.New("verify: number blocked")
+	// ErrRateLimited means a limit was reached: one of the Service's limits,
+	// or the provider's (Twilio 60203 max send attempts, 60212 concurrent
+	// requests, 20429 too many requests). See [RateLimitError].
+	ErrRateLimited = errors.New("verify: rate limited")
+	// ErrCooldown means a code was sent to this number recently and the
+	// next one may only be sent later. See [CooldownError].
+	ErrCooldown = errors.New("verify: resend cooldown")
+	// ErrInvalidCode means the code is wrong (Twilio answers a wrong code
+	// with status "pending"), or malformed (Twilio 60200 on a check).
+	ErrInvalidCode = errors.New("verify: invalid code")
+	// ErrTooManyAttempts means too many codes were checked for this number
+	// or from this client (Twilio 60202). See [AttemptsError].
+	ErrTooManyAttempts = errors.New("verify: too many attempts")
+	// ErrExpired means there is no pending verification to check: it
+	// expired, was already approved, or was never started (Twilio 20404 on a
+	// check).
+	ErrExpired = errors.New("verify: verification expired or not found")
+	// ErrProvider means the provider failed in a way that is not the user's
+	// doing: a network error, a timeout, a 5xx, bad credentials, an unknown
+	// error code. See [ProviderError].
+	ErrProvider = errors.New("verify: provider error")
+	// ErrUnsafeInProduction is returned by [NewUnsafeLocalSender] when the
+	// environment says the program runs in production.
+	ErrUnsafeInProduction = errors.New("verify: unsafe local sender refused in production")
+	// ErrInvalidConfig is wrapped by constructor errors about bad
+	// configuration.
+	ErrInvalidConfig = errors.New("verify: invalid configuration")
+)
+
+// ProviderError describes an answer from the provider (Twilio), or a failure
+// on the way to it. It unwraps to the sentinel the failure maps to (for
+// example [ErrRateLimited] for Twilio 20429, [ErrProvider] for codes with no
+// mapping) and to its cause, so errors.Is(err, context.DeadlineExceeded)
+// works for a call cut short by its context, and errors.As reaches the
+// twilio-go *client.TwilioRestError.
+//
+// Message is the provider's message. Twilio's messages name parameters, not
+// values, but treat it as outside text all the same.
+type ProviderError struct {
+	// Op is "send" or "check".
+	Op string
+	// Code is the provider's error code (Twilio's, such as 60203), or 0
+	// when there was no answer (network failure, timeout, cancellation).
+	Code int
+	// Status is the provider's HTTP status, or 0 when there was no answer.
+	Status int
+	// Message is the provider's error message, if any.
+	Message string
+	// Err is the cause.
+	Err error
+
+	kind error
+}
+
+// Error implements error.
+func (e *ProviderError) Error() string {
+	var b []byte
+	b = append(b, "verify: provider "...)
+	b = append(b, e.Op...)
+	b = append(b, " failed"...)
+	if e.Code != 0 {
+		b = append(b, ": twilio error "...)
+		b = strconv.AppendInt(b, int64(e.Code), 10)
+	}
+	if e.Status != 0 {
+		b = append(b, " (HTTP "...)
+		b = strconv.AppendInt(b, int64(e.Status), 10)
+		b = append(b, ')')
+	}
+	if e.Message != "" {
+		b = append(b, ": "...)
+		b = append(b, e.Message...)
+	} else if e.Err != nil {
+		b = append(b, ": "...)
+		b = append(b, e.Err.Error()...)
+	}
+	return string(b)
+}
+
+// Unwrap returns the sentinel the error maps to and the cause.
+func (e *ProviderError) Unwrap() []error {
+	kind := e.kind
+	if kind == nil {
+		kind = ErrProvider
+	}
+	if e.Err == nil {
+		return []error{kind}
+	}
+	return []error{kind, e.Err}
+}
+
+// Unavailable reports whether the provider could not be reached or answered
+// with a server error: a reason to answer 503 rather than 502.
+func (e *ProviderError) Unavailable() bool {
+	return e.Status == 0 || e.Status >= 500
+}
+
+// BlockedError is returned when a number may not be sent a code. It unwraps
+// to [ErrBlocked] and to its cause: the policy's *numbers.BlockedError (so
+// errors.Is(err, numbers.ErrBlocked) holds too), or the provider's
+// [*ProviderError].
+type BlockedError struct {
+	// Reason is a stable, machine-readable reason: the numbers policy's
+	// reason (such as "high_risk_destination") when the policy blocked it,
+	// "fraud_guard" for Twilio 60410, "geo_permission" for Twilio 60605.
+	Reason string
+	// Rule is the policy rule that fired, when the policy blocked it.
+	Rule string
+	// Decision is the policy's decision, when the policy blocked it.
+	Decision numbers.Decision
+	// Err is the cause.
+	Err error
+}
+
+// Error implements error.
+func (e *BlockedError) Error() string {
+	if e.Reason == "" {
+		return "verify: number blocked"
+	}
+	return "verify: number blocked: " + e.Reason
+}
+
+// Unwrap returns [ErrBlocked] and the cause.
+func (e *BlockedError) Unwrap() []error { return unwrap(ErrBlocked, e.Err) }
+
+// RateLimitError is returned when a limit was reached. It unwraps to
+// [ErrRateLimited], and to the provider's error when the limit was the
+// provider's.
+type RateLimitError struct {
+	// RetryAfter is how long to wait before trying again, rounded up to a
+	// whole second (at least one second).
+	RetryAfter time.Duration
+	// Scope names the limit that fired, for logs and metrics: "phone",
+	// "ip", "prefix", "country", "global", "check_phone", "check_ip", or
+	// "provider". Do not show it to the user: it tells an attacker which
+	// key to rotate.
+	Scope string
+	// Err is the cause: the provider's error, or the limiter's.
+	Err error
+}
+
+// Error implements error.
+func (e *RateLimitError) Error() string {
+	return fmt.Sprintf("verify: rate limited (%s), retry after %s", e.Scope, e.RetryAfter)
+}
+
+// Unwrap returns [ErrRateLimited] and the cause.
+func (e *RateLimitError) Unwrap() []error { return unwrap(ErrRateLimited, e.Err) }
+
+// CooldownError is returned by a Start that comes too soon after the last
+// code sent to the same number. It unwraps to [ErrCooldown].
+type CooldownError struct {
+	// RetryAfter is the time left in the cooldown, rounded up to a whole
+	// second.
+	RetryAfter time.Duration
+}
+
+// Error implements error.
+func (e *CooldownError) Error() string {
+	return "verify: resend cooldown, retry after " + e.RetryAfter.String()
+}
+
+// Unwrap returns [ErrCooldown].
+func (e *CooldownError) Unwrap() error { return ErrCooldown }
+
+// AttemptsError is returned when too many codes were checked. It unwraps to
+// [ErrTooManyAttempts], and to the provider's error (Twilio 60202) when the
+// provider counted the attempts.
+type AttemptsError struct {
+	// RetryAfter is how long to wait before checking again, or zero when
+	// only a new verification helps (the provider's case).
+	RetryAfter time.Duration
+	// Scope is "phone", "ip" or "provider". Like RateLimitError.Scope, it
+	// is for logs, not for users.
+	Scope string
+	// Err is the cause.
+	Err error
+}
+
+// Error implements error.
+func (e *AttemptsError) Error() string {
+	if e.RetryAfter <= 0 {
+		return "verify: too many attempts (" + e.Scope + ")"
+	}
+	return fmt.Sprintf("verify: too many attempts (%s), retry after %s", e.Scope, e.RetryAfter)
+}
+
+// Unwrap returns [ErrTooManyAttempts] and the cause.
+func (e *AttemptsError) Unwrap() []error { return unwrap(ErrTooManyAttempts, e.Err) }
+
+func unwrap(sentinel, cause error) []error {
+	if cause == nil {
+		return []error{sentinel}
+	}
+	return []error{sentinel, cause}
+}
+
+// RetryAfter returns how long the caller should wait before retrying after
+// err, and whether err says so at all. It reads [RateLimitError],
+// [CooldownError] and [AttemptsError].
+func RetryAfter(err error) (time.Duration, bool) {
+	var rl *RateLimitError
+	if errors.As(err, &rl) {
+		return rl.RetryAfter, true
+	}
+	var cd *CooldownError
+	if errors.As(err, &cd) {
+		return cd.RetryAfter, true
+	}
+	var at *AttemptsError
+	if errors.As(err, &at) && at.RetryAfter > 0 {
+		return at.RetryAfter, true
+	}
+	return 0, false
+}
+
+// roundUpSecond rounds d up to a whole second, at least one: Retry-After is
+// whole seconds and a client told "0" retries at once.
+func roundUpSecond(d time.Duration) time.Duration {
+	if d <= time.Second {
+		return time.Second
+	}
+	if r := d % time.Second; r != 0 {
+		d += time.Second - r
+	}
+	return d
+}

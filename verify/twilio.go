@@ -1,0 +1,310 @@
+package verify
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/twilio/twilio-go/client"
+	openapi "github.com/twilio/twilio-go/rest/verify/v2"
+)
+
+// twilioDefaultTimeout is twilio-go's own default for a client without an
+// http.Client (client.defaultHTTPClient), kept when the sender builds one.
+const twilioDefaultTimeout = 10 * time.Second
+
+// Twilio error codes the senders map onto this package's errors.
+const (
+	twilioNotFound           = 20404
+	twilioTooManyRequests    = 20429
+	twilioInvalidParameter   = 60200
+	twilioMaxCheckAttempts   = 60202
+	twilioMaxSendAttempts    = 60203
+	twilioConcurrentRequests = 60212
+	twilioFraudGuard         = 60410
+	twilioGeoPermission      = 60605
+)
+
+// Retry-after values for provider limits, which Twilio's error body does not
+// carry.
+const (
+	// twilioSendWindow is Verify's window for 5 sends to one number and
+	// the lifetime of a verification.
+	twilioSendWindow = 10 * time.Minute
+	// twilioShortRetry is for account-level throttling (20429) and
+	// concurrent starts for one number (60212), which clear in moments.
+	twilioShortRetry = time.Second
+)
+
+const (
+	opSend  = "send"
+	opCheck = "check"
+)
+
+// TwilioSender sends and checks codes with Twilio Verify (the v2 API), through
+// twilio-go. It is safe for concurrent use.
+//
+// # Context
+//
+// twilio-go's requests take no context. For each call, TwilioSender copies
+// the twilio-go *client.Client (a shallow copy sharing credentials and
+// transport) and gives the copy an http.Client whose transport runs the
+// request under the call's context, so a deadline or a cancellation ends the
+// HTTP request and the reading of its answer. The client's own timeout
+// (http.Client.Timeout, 10 s when it has no http.Client) still applies, as
+// part of that context.
+//
+// A client.BaseClient that is not a *client.Client cannot be bound to a
+// context: the call then runs in a goroutine and SendCode or CheckCode
+// returns when ctx is done, while the abandoned request runs on until the
+// client's own timeout.
+//
+// # Errors
+//
+// Twilio's answers map onto this package's errors; every one unwraps to a
+// [*ProviderError] with the Twilio code:
+//
+//	60200 invalid parameter        send: ErrInvalidNumber; check: ErrInvalidCode
+//	60202 max check attempts       *AttemptsError, retry after 10 minutes
+//	60203 max send attempts        *RateLimitError, retry after 10 minutes
+//	60212 concurrent requests      *RateLimitError, retry after 1 second
+//	20429 too many requests        *RateLimitError, retry after 1 second
+//	60410 Fraud Guard prefix block *BlockedError, Reason "fraud_guard"
+//	60605 geo permission           *BlockedError, Reason "geo_permission"
+//	20404 not found                check: ErrExpired; send: ErrProvider
+//	anything else                  ErrProvider
+//
+// A check is a success only when Twilio answers status "approved". A wrong
+// code comes back as HTTP 200 with status "pending": that is
+// [ErrInvalidCode].
+type TwilioSender struct {
+	service string
+	api     *openapi.ApiService    // the user's, when given one
+	handler *client.RequestHandler // when built from a BaseClient
+}
+
+// NewTwilioSender returns a sender for the Verify service serviceSID (a
+// "VA..." SID) over api, which is what a *twilio.RestClient holds as
+// VerifyV2, or what openapi.NewApiServiceWithClient returns. The edge and
+// region set on api's request handler are read on every call.
+func NewTwilioSender(api *openapi.ApiService, serviceSID string) (*TwilioSender, error) {
+	if api == nil || api.RequestHandler() == nil || api.RequestHandler().Client == nil {
+		return nil, fmt.Errorf("%w: nil twilio Verify API service", ErrInvalidConfig)
+	}
+	if err := checkServiceSID(serviceSID); err != nil {
+		return nil, err
+	}
+	return &TwilioSender{service: serviceSID, api: api}, nil
+}
+
+// NewTwilioSenderFromClient returns a sender for the Verify service
+// serviceSID over c, typically a *client.Client with credentials. Like
+// twilio-go, it takes the edge and region from the TWILIO_EDGE and
+// TWILIO_REGION environment variables.
+func NewTwilioSenderFromClient(c client.BaseClient, serviceSID string) (*TwilioSender, error) {
+	if c == nil {
+		return nil, fmt.Errorf("%w: nil twilio client", ErrInvalidConfig)
+	}
+	if err := checkServiceSID(serviceSID); err != nil {
+		return nil, err
+	}
+	return &TwilioSender{service: serviceSID, handler: client.NewRequestHandler(c)}, nil
+}
+
+func checkServiceSID(sid string) error {
+	if len(sid) != 34 || !strings.HasPrefix(sid, "VA") {
+		return fmt.Errorf("%w: Verify service SID must be \"VA\" and 32 characters", ErrInvalidConfig)
+	}
+	for i := 2; i < len(sid); i++ {
+		if !isAlnum(sid[i]) {
+			return fmt.Errorf("%w: Verify service SID has a character out of [0-9A-Za-z]", ErrInvalidConfig)
+		}
+	}
+	return nil
+}
+
+func isAlnum(c byte) bool {
+	return '0' <= c && c <= '9' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z'
+}
+
+// SendCode starts (or resends) a Twilio verification.
+func (s *TwilioSender) SendCode(ctx context.Context, req SendRequest) error {
+	params := &openapi.CreateVerificationParams{}
+	params.SetTo(req.To)
+	params.SetChannel(string(req.Channel))
+	if req.Locale != "" {
+		params.SetLocale(req.Locale)
+	}
+	return s.call(ctx, opSend, func(api *openapi.ApiService) error {
+		_, err := api.CreateVerification(s.service, params)
+		return err
+	})
+}
+
+// CheckCode checks code against the pending verification of to. It returns
+// nil only when Twilio answers status "approved".
+func (s *TwilioSender) CheckCode(ctx context.Context, to, code string) error {
+	if code == "" {
+		return ErrInvalidCode
+	}
+	params := &openapi.CreateVerificationCheckParams{}
+	params.SetTo(to)
+	params.SetCode(code)
+	var status string
+	err := s.call(ctx, opCheck, func(api *openapi.ApiService) error {
+		res, err := api.CreateVerificationCheck(s.service, params)
+		if err == nil && res != nil && res.Status != nil {
+			status = *res.Status
+		}
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	return checkStatus(status)
+}
+
+// checkStatus maps the status of a verification check. Only "approved" is
+// a success; anything unknown is a wrong code, never a pass.
+func checkStatus(status string) error {
+	switch status {
+	case "approved":
+		return nil
+	case "max_attempts_reached":
+		return &AttemptsError{RetryAfter: twilioSendWindow, Scope: "provider"}
+	case "expired", "canceled", "deleted":
+		return ErrExpired
+	default: // "pending", "failed", empty, unknown
+		return ErrInvalidCode
+	}
+}
+
+// call runs fn with an API service bound to ctx, and maps its error.
+func (s *TwilioSender) call(ctx context.Context, op string, fn func(*openapi.ApiService) error) error {
+	if err := ctx.Err(); err != nil {
+		return &ProviderError{Op: op, Err: err}
+	}
+	handler := s.handler
+	if handler == nil {
+		handler = s.api.RequestHandler()
+	}
+	bound, cancel, ok := bindContext(ctx, handler.Client)
+	if ok {
+		defer cancel()
+		api := openapi.NewApiService(&client.RequestHandler{Client: bound, Edge: handler.Edge, Region: handler.Region})
+		return mapTwilioError(ctx, op, fn(api))
+	}
+	api := s.api
+	if api == nil {
+		api = openapi.NewApiService(handler)
+	}
+	done := make(chan error, 1)
+	go func() { done <- fn(api) }()
+	select {
+	case err := <-done:
+		return mapTwilioError(ctx, op, err)
+	case <-ctx.Done():
+		return &ProviderError{Op: op, Err: ctx.Err()}
+	}
+}
+
+// bindContext returns a copy of c whose requests run under ctx (and under
+// c's own timeout), and a function to release the timeout. It reports false
+// when c is not a *client.Client.
+func bindContext(ctx context.Context, c client.BaseClient) (client.BaseClient, context.CancelFunc, bool) {
+	cc, ok := c.(*client.Client)
+	if !ok || cc == nil {
+		return nil, nil, false
+	}
+	bound := *cc
+	timeout := twilioDefaultTimeout
+	hc := &http.Client{CheckRedirect: noRedirect}
+	var next http.RoundTripper
+	if cc.HTTPClient != nil {
+		timeout = cc.HTTPClient.Timeout
+		next = cc.HTTPClient.Transport
+		hc.CheckRedirect = cc.HTTPClient.CheckRedirect
+		hc.Jar = cc.HTTPClient.Jar
+	}
+	cancel := context.CancelFunc(func() {})
+	if timeout > 0 {
+		ctx, cancel = context.WithTimeout(ctx, timeout)
+	}
+	hc.Transport = &contextTransport{ctx: ctx, next: next}
+	bound.HTTPClient = hc
+	return &bound, cancel, true
+}
+
+// noRedirect is twilio-go's redirect policy for the http.Client it builds.
+func noRedirect(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+
+// contextTransport runs every request under ctx.
+type contextTransport struct {
+	ctx  context.Context
+	next http.RoundTripper
+}
+
+// RoundTrip implements http.RoundTripper.
+func (t *contextTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	next := t.next
+	if next == nil {
+		next = http.DefaultTransport
+	}
+	return next.RoundTrip(req.WithContext(t.ctx))
+}
+
+// mapTwilioError turns a twilio-go error into this package's errors.
+func mapTwilioError(ctx context.Context, op string, err error) error {
+	if err == nil {
+		return nil
+	}
+	pe := &ProviderError{Op: op, Err: err}
+	var rest *client.TwilioRestError
+	var v1 *client.RestErrorV1
+	switch {
+	case errors.As(err, &rest):
+		pe.Code, pe.Status, pe.Message = rest.Code, rest.Status, rest.Message
+	case errors.As(err, &v1):
+		pe.Code, pe.Status, pe.Message = v1.Code, v1.HttpStatusCode, v1.Message
+	default:
+		if cerr := ctx.Err(); cerr != nil {
+			// The caller's context ended the call: make that the cause
+			// errors.Is finds, whatever the transport said.
+			pe.Err = errors.Join(cerr, err)
+		}
+		return pe
+	}
+	switch pe.Code {
+	case twilioInvalidParameter:
+		if op == opCheck {
+			pe.kind = ErrInvalidCode
+		} else {
+			pe.kind = ErrInvalidNumber
+		}
+		return pe
+	case twilioMaxCheckAttempts:
+		pe.kind = ErrTooManyAttempts
+		return &AttemptsError{RetryAfter: twilioSendWindow, Scope: "provider", Err: pe}
+	case twilioMaxSendAttempts:
+		pe.kind = ErrRateLimited
+		return &RateLimitError{RetryAfter: twilioSendWindow, Scope: "provider", Err: pe}
+	case twilioConcurrentRequests, twilioTooManyRequests:
+		pe.kind = ErrRateLimited
+		return &RateLimitError{RetryAfter: twilioShortRetry, Scope: "provider", Err: pe}
+	case twilioFraudGuard:
+		pe.kind = ErrBlocked
+		return &BlockedError{Reason: "fraud_guard", Err: pe}
+	case twilioGeoPermission:
+		pe.kind = ErrBlocked
+		return &BlockedError{Reason: "geo_permission", Err: pe}
+	case twilioNotFound:
+		if op == opCheck {
+			pe.kind = ErrExpired
+		}
+		return pe
+	}
+	return pe
+}
