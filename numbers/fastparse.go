@@ -1,0 +1,141 @@
+package numbers
+
+import (
+	"strings"
+
+	"github.com/nyaruka/phonenumbers/v2/metadata"
+)
+
+// fastParse parses the plain forms of phone numbers without libphonenumber's
+// regular expressions, with the same result as phonenumbers.ParseToNumber:
+//
+//   - "+" and then only ASCII digits and the separators " -.()/";
+//   - with a supported default region, only ASCII digits and those
+//     separators.
+//
+// It returns ok == false, having set nothing, for anything else and for
+// every case where libphonenumber's parser does more than read digits: a
+// calling code it has to search for, an international or national prefix
+// that could apply, a national number starting with the calling code, or a
+// length it rejects. On success it fills l.pn and returns the national
+// significant number.
+//
+// Why the plain forms parse this way in parseHelper: the input starts with
+// "+" or a digit, so extractPossibleNumber only drops separators at the
+// ends; with three or more digits and no other characters the input is a
+// viable number; no extension pattern matches (each needs a label, a
+// comma, ";", "#" or "~"); and normalizing keeps the digits.
+func fastParse(s, defaultRegion string, l *lazyNumber) (nsn string, ok bool) {
+	var buf [maxNSN + 4]byte
+	n := 0
+	i := 0
+	plus := len(s) > 0 && s[0] == '+'
+	if plus {
+		i = 1
+	}
+	for ; i < len(s); i++ {
+		switch c := s[i]; c {
+		case '0', '1', '2', '3', '4', '5', '6', '7', '8', '9':
+			if n == len(buf) {
+				return "", false
+			}
+			buf[n] = c
+			n++
+		case ' ', '-', '.', '(', ')', '/':
+		default:
+			return "", false
+		}
+	}
+	if n < 3 {
+		return "", false
+	}
+	digits := buf[:n]
+	if plus {
+		return fastInternational(digits, l)
+	}
+	return fastNational(digits, defaultRegion, l)
+}
+
+// fastInternational follows parseHelper for digits that came after a "+":
+// the calling code is the first prefix of one to three digits that
+// libphonenumber knows, and the national prefix of the calling code's main
+// region is stripped when it matches (then libphonenumber parses instead).
+func fastInternational(digits []byte, l *lazyNumber) (string, bool) {
+	if digits[0] == '0' {
+		return "", false
+	}
+	codes := metadata.CountryCodeToRegion()
+	cc, k := 0, 0
+	for k = 1; k <= 3 && k <= len(digits); k++ {
+		cc = cc*10 + int(digits[k-1]-'0')
+		if _, ok := codes[cc]; ok {
+			break
+		}
+	}
+	if k > 3 || k > len(digits) {
+		return "", false
+	}
+	national := digits[k:]
+	if len(national) < 2 || len(national) > maxNSN {
+		return "", false
+	}
+	info := callingCode(cc)
+	if info == nil {
+		return "", false
+	}
+	nsn := string(national)
+	if m := info.regions[0]; m.hasNP && m.walk(nsn)&(1<<patNationalPrefix) != 0 {
+		return "", false
+	}
+	l.setParsed(cc, nsn)
+	return nsn, true
+}
+
+// fastNational follows parseHelper for digits in national format: no
+// international prefix of the default region may match at the start, the
+// digits may not start with the region's calling code (libphonenumber then
+// tries them as an international number), and the national prefix may not
+// match.
+func fastNational(digits []byte, defaultRegion string, l *lazyNumber) (string, bool) {
+	m := regionMatcherFor(defaultRegion)
+	if m == nil || len(digits) > maxNSN {
+		return "", false
+	}
+	nsn := string(digits)
+	if strings.HasPrefix(nsn, m.ccString) {
+		return "", false
+	}
+	mask := m.walk(nsn)
+	if mask&(1<<patIntlPrefix) != 0 || m.hasNP && mask&(1<<patNationalPrefix) != 0 {
+		return "", false
+	}
+	l.setParsed(m.callingCod, nsn)
+	return nsn, true
+}
+
+// setParsed fills l.pn as parseHelper does for calling code cc and
+// national significant number nsn (2 to 17 ASCII digits), pointing its
+// fields into l to save allocations.
+func (l *lazyNumber) setParsed(cc int, nsn string) {
+	l.cc = int32(cc)
+	l.pn.CountryCode = &l.cc
+	if len(nsn) >= 2 && nsn[0] == '0' {
+		// setItalianLeadingZerosForPhoneNumber
+		l.italianZero = true
+		l.pn.ItalianLeadingZero = &l.italianZero
+		zeros := 1
+		for zeros < len(nsn)-1 && nsn[zeros] == '0' {
+			zeros++
+		}
+		if zeros != 1 {
+			l.zeros = int32(zeros)
+			l.pn.NumberOfLeadingZeros = &l.zeros
+		}
+	}
+	var v uint64
+	for i := 0; i < len(nsn); i++ {
+		v = v*10 + uint64(nsn[i]-'0')
+	}
+	l.national = v
+	l.pn.NationalNumber = &l.national
+}
