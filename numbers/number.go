@@ -178,8 +178,14 @@ func (l *lazyNumber) compute(e164 string) (v uint32) {
 		// outside the known ranges parses back to it (a leading national
 		// prefix is stripped again), so check before anyone is allowed to
 		// send to it.
-		var again lazyNumber
-		nsn, ok := fastParse(e164, "", &again)
+		var (
+			again lazyNumber
+			nsn   string
+			ok    bool
+		)
+		if l.fast {
+			nsn, ok = fastParse(e164, "", &again)
+		}
 		if !ok {
 			if phonenumbers.ParseToNumber(e164, "", &again.pn) != nil {
 				return v | nonCanonical

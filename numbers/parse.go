@@ -62,10 +62,12 @@ func Parse(s, defaultRegion string, opts ...ParseOption) (Number, error) {
 	for _, opt := range opts {
 		opt(&o)
 	}
-	return parse(s, defaultRegion, o)
+	return parse(s, defaultRegion, o, true)
 }
 
-func parse(s, defaultRegion string, o parseOptions) (Number, error) {
+// parse is Parse. With fast false it uses only libphonenumber's functions,
+// as the tests' reference.
+func parse(s, defaultRegion string, o parseOptions, fast bool) (Number, error) {
 	if len(s) > MaxInputLen {
 		return Number{}, &ParseError{Reason: ReasonTooLong, Offset: -1, Detail: "more than " + strconv.Itoa(MaxInputLen) + " bytes"}
 	}
@@ -74,13 +76,19 @@ func parse(s, defaultRegion string, o parseOptions) (Number, error) {
 		return Number{}, err
 	}
 	l := new(lazyNumber)
-	nsn, ok := fastParse(s, defaultRegion, l)
+	var (
+		nsn string
+		ok  bool
+	)
+	if fast {
+		nsn, ok = fastParse(s, defaultRegion, l)
+	}
 	if !ok {
 		if err := libParse(s, defaultRegion, &l.pn); err != nil {
 			return Number{}, err
 		}
 	}
-	return fill(l, nsn)
+	return fill(l, nsn, fast)
 }
 
 // libParse runs libphonenumber's parser, turning its errors and panics into
@@ -114,8 +122,8 @@ func libParse(s, defaultRegion string, pn *phonenumbers.PhoneNumber) (err error)
 // fill fills a Number from a parsed libphonenumber value. It checks that the
 // length is possible, finds the region and formats E.164; the type is left
 // for later. nsn is the national significant number when the caller knows
-// it, or "".
-func fill(l *lazyNumber, nsn string) (n Number, err error) {
+// it, or "". With fast false it uses only libphonenumber's functions.
+func fill(l *lazyNumber, nsn string, fast bool) (n Number, err error) {
 	defer func() {
 		if recover() != nil {
 			n, err = Number{}, &ParseError{Reason: ReasonParserPanic, Offset: -1}
@@ -128,8 +136,11 @@ func fill(l *lazyNumber, nsn string) (n Number, err error) {
 	var (
 		possible phonenumbers.ValidationResult
 		region   string
-		info     = callingCode(int(pn.GetCountryCode()))
+		info     *ccInfo
 	)
+	if fast {
+		info = callingCode(int(pn.GetCountryCode()))
+	}
 	if info != nil && len(nsn) < len(info.possible) {
 		// The same answers as below, from the compiled patterns.
 		possible = info.possible[len(nsn)]
