@@ -282,10 +282,17 @@ func TestFastParseTable(t *testing.T) {
 		{"+39 06 1234 5678", "", true},
 		{"+1 876 234 5678", "", true},
 		{"415.555.2671", "CA", true},
-		{"1 415 555 2671", "US", false},    // starts with the calling code
+		{"1 415 555 2671", "US", false},     // starts with the calling code
 		{"011 44 7911 123456", "US", false}, // international prefix
-		{"07911 123456", "GB", false},       // national prefix
-		{"+1 1415 555 2671", "", false},     // national prefix after the calling code
+		{"07911 123456", "GB", true},        // national prefix "0"
+		{"0 7911 123456", "GB", true},
+		{"+44 07911 123456", "", true},
+		{"+44 07911 123456", "GB", true},
+		{"8 912 345 67 89", "RU", true},
+		{"+800 1234 5678", "001", true},
+		{"0 11", "GB", true}, // "11" is too short to strip the prefix
+		{"0", "GB", false},
+		{"+1 1415 555 2671", "", true}, // national prefix after the calling code
 		{"+0 415", "", false},
 		{"+999 1234567", "", false}, // unknown calling code
 		{"+1 2", "", false},

@@ -1,8 +1,10 @@
 package numbers
 
 import (
+	"slices"
 	"strings"
 
+	"github.com/nyaruka/phonenumbers/v2"
 	"github.com/nyaruka/phonenumbers/v2/metadata"
 )
 
@@ -51,7 +53,7 @@ func fastParse(s, defaultRegion string, l *lazyNumber) (nsn string, ok bool) {
 	}
 	digits := buf[:n]
 	if plus {
-		return fastInternational(digits, l)
+		return fastInternational(digits, defaultRegion, l)
 	}
 	return fastNational(digits, defaultRegion, l)
 }
@@ -60,7 +62,7 @@ func fastParse(s, defaultRegion string, l *lazyNumber) (nsn string, ok bool) {
 // the calling code is the first prefix of one to three digits that
 // libphonenumber knows, and the national prefix of the calling code's main
 // region is stripped when it matches (then libphonenumber parses instead).
-func fastInternational(digits []byte, l *lazyNumber) (string, bool) {
+func fastInternational(digits []byte, defaultRegion string, l *lazyNumber) (nsn string, ok bool) {
 	if digits[0] == '0' {
 		return "", false
 	}
@@ -83,12 +85,47 @@ func fastInternational(digits []byte, l *lazyNumber) (string, bool) {
 	if info == nil {
 		return "", false
 	}
-	nsn := string(national)
-	if m := info.regions[0]; m.hasNP && m.walk(nsn)&(1<<patNationalPrefix) != 0 {
-		return "", false
+	m := info.regions[0]
+	nsn = string(national)
+	if m.hasNP {
+		if m.region == "001" && defaultRegion == "001" {
+			// parseHelper looks the default region up again, and finds
+			// nothing for "001": no national prefix to strip then.
+			return "", false
+		}
+		if nsn, ok = stripNationalPrefix(m, nsn, m.walk(nsn)); !ok {
+			return "", false
+		}
 	}
 	l.setParsed(cc, nsn)
 	return nsn, true
+}
+
+// stripNationalPrefix follows parseHelper's national prefix stripping
+// (maybeStripNationalPrefixAndCarrierCode, then the length test) for
+// digits whose walk in m gave mask. It handles a national prefix for
+// parsing that does not match, or that is a choice of plain digit strings
+// with no transform rule (as "0" or "0|180020"); ok is false for anything else, and when the result has
+// fewer than two digits.
+func stripNationalPrefix(m *regionMatcher, digits string, mask uint16) (nsn string, ok bool) {
+	nsn = digits
+	if mask&(1<<patNationalPrefix) != 0 {
+		// Go's regexp prefers the first alternative that matches.
+		i := slices.IndexFunc(m.npLiterals, func(p string) bool { return strings.HasPrefix(digits, p) })
+		if i < 0 || !m.testLenOK {
+			return "", false
+		}
+		stripped := digits[len(m.npLiterals[i]):]
+		viable := mask&(1<<patGeneral) != 0
+		if !viable || m.walk(stripped)&(1<<patGeneral) != 0 {
+			switch m.testLen[len(stripped)] {
+			case phonenumbers.TOO_SHORT, phonenumbers.IS_POSSIBLE_LOCAL_ONLY, phonenumbers.INVALID_LENGTH:
+			default:
+				nsn = stripped
+			}
+		}
+	}
+	return nsn, len(nsn) >= 2
 }
 
 // fastNational follows parseHelper for digits in national format: no
@@ -106,7 +143,11 @@ func fastNational(digits []byte, defaultRegion string, l *lazyNumber) (string, b
 		return "", false
 	}
 	mask := m.walk(nsn)
-	if mask&(1<<patIntlPrefix) != 0 || m.hasNP && mask&(1<<patNationalPrefix) != 0 {
+	if mask&(1<<patIntlPrefix) != 0 {
+		return "", false
+	}
+	nsn, ok := stripNationalPrefix(m, nsn, mask)
+	if !ok {
 		return "", false
 	}
 	l.setParsed(m.callingCod, nsn)

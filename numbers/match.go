@@ -4,6 +4,7 @@ import (
 	"regexp/syntax"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"unsafe"
 
@@ -71,9 +72,11 @@ type regionMatcher struct {
 	hasLeading      bool
 	hasNP           bool // a national prefix for parsing exists
 	// testLen is testNumberLength(n digits, md, UNKNOWN) for n < len.
-	testLen    [maxNSN + 2]phonenumbers.ValidationResult
-	testLenOK  bool
-	npLiteral  string // the national prefix for parsing when it is a plain digit string and there is no transform rule
+	testLen   [maxNSN + 2]phonenumbers.ValidationResult
+	testLenOK bool
+	// npLiterals are the alternatives of the national prefix for parsing
+	// when it is a choice of plain digit strings with no transform rule.
+	npLiterals []string
 	ccString   string // strconv.Itoa(calling code)
 	callingCod int
 }
@@ -324,8 +327,8 @@ func compileRegion(region string, cc int, md *phonenumbers.PhoneMetadata) *regio
 	}
 	if np := md.GetNationalPrefixForParsing(); np != "" {
 		pats[patNationalPrefix], use[patNationalPrefix], m.hasNP = np, true, true
-		if md.GetNationalPrefixTransformRule() == "" && isDigits(np) {
-			m.npLiteral = np
+		if parts := strings.Split(np, "|"); md.GetNationalPrefixTransformRule() == "" && !slices.ContainsFunc(parts, func(p string) bool { return !isDigits(p) }) {
+			m.npLiterals = parts
 		}
 	}
 	pats[patIntlPrefix], use[patIntlPrefix] = md.GetInternationalPrefix(), true
