@@ -44,7 +44,7 @@ func checkSame(t testing.TB, s, region string) {
 	}
 	if trimmed, err := screen(s, parseOptions{}); err == nil {
 		var l lazyNumber
-		nsn, ok := fastParse(trimmed, region, &l)
+		nsn, ok := fastParse(trimmed, region, &l, new(digitBuf))
 		if !ok {
 			return
 		}
@@ -312,7 +312,7 @@ func TestFastParseTable(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.s+"/"+tt.region, func(t *testing.T) {
 			var l lazyNumber
-			if _, ok := fastParse(tt.s, tt.region, &l); ok != tt.fast {
+			if _, ok := fastParse(tt.s, tt.region, &l, new(digitBuf)); ok != tt.fast {
 				t.Errorf("fastParse took it: %v, want %v", ok, tt.fast)
 			}
 			checkSame(t, tt.s, tt.region)

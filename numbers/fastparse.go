@@ -3,6 +3,7 @@ package numbers
 import (
 	"slices"
 	"strings"
+	"unsafe"
 
 	"github.com/nyaruka/phonenumbers/v2"
 	"github.com/nyaruka/phonenumbers/v2/metadata"
@@ -27,8 +28,10 @@ import (
 // ends; with three or more digits and no other characters the input is a
 // viable number; no extension pattern matches (each needs a label, a
 // comma, ";", "#" or "~"); and normalizing keeps the digits.
-func fastParse(s, defaultRegion string, l *lazyNumber) (nsn string, ok bool) {
-	var buf [maxNSN + 4]byte
+//
+// The digits are kept in buf, and nsn is a view of buf: it must not be
+// kept after buf is gone.
+func fastParse(s, defaultRegion string, l *lazyNumber, buf *digitBuf) (nsn string, ok bool) {
 	n := 0
 	i := 0
 	plus := len(s) > 0 && s[0] == '+'
@@ -86,7 +89,7 @@ func fastInternational(digits []byte, defaultRegion string, l *lazyNumber) (nsn 
 		return "", false
 	}
 	m := info.regions[0]
-	nsn = string(national)
+	nsn = unsafe.String(&national[0], len(national))
 	if m.hasNP {
 		if m.region == "001" && defaultRegion == "001" {
 			// parseHelper looks the default region up again, and finds
@@ -138,7 +141,7 @@ func fastNational(digits []byte, defaultRegion string, l *lazyNumber) (string, b
 	if m == nil || len(digits) > maxNSN {
 		return "", false
 	}
-	nsn := string(digits)
+	nsn := unsafe.String(&digits[0], len(digits))
 	if strings.HasPrefix(nsn, m.ccString) {
 		return "", false
 	}
@@ -153,6 +156,9 @@ func fastNational(digits []byte, defaultRegion string, l *lazyNumber) (string, b
 	l.setParsed(m.callingCod, nsn)
 	return nsn, true
 }
+
+// digitBuf holds the digits that fastParse reads.
+type digitBuf [maxNSN + 4]byte
 
 // setParsed fills l.pn as parseHelper does for calling code cc and
 // national significant number nsn (2 to 17 ASCII digits), pointing its

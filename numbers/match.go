@@ -63,8 +63,9 @@ type regionMatcher struct {
 	// trans[s*10+d] is the state after digit d in state s; state 0 is
 	// dead, state 1 the start.
 	trans []uint16
-	// accept[s] has bit p set when pattern p matches the digits read so far.
-	accept []uint16
+	// accept[s] has bit p set when pattern p matches the digits read so
+	// far, and bit 16+p when pattern p can still match after more digits.
+	accept []uint32
 	// lengths[p] has bit n set when desc p allows national numbers of n
 	// digits (all bits when it does not restrict lengths).
 	lengths         [numDescs]uint32
@@ -88,7 +89,7 @@ const maxNSN = 17
 // the prefix bits of every state on the way.
 func (m *regionMatcher) walk(digits string) uint16 {
 	s := uint16(1)
-	seen := m.accept[1]
+	seen := uint16(m.accept[1])
 	for i := 0; i < len(digits); i++ {
 		d := digits[i] - '0'
 		if d > 9 {
@@ -98,9 +99,32 @@ func (m *regionMatcher) walk(digits string) uint16 {
 		if s == 0 {
 			return seen & prefixBits
 		}
-		seen |= m.accept[s]
+		seen |= uint16(m.accept[s])
 	}
-	return m.accept[s]&^prefixBits | seen&prefixBits
+	return uint16(m.accept[s])&^prefixBits | seen&prefixBits
+}
+
+// leads reports whether the leading digits pattern matches a prefix of
+// digits, reading no further than needed.
+func (m *regionMatcher) leads(digits string) bool {
+	const match, live = 1 << patLeadingDigits, 1 << (16 + patLeadingDigits)
+	s := uint16(1)
+	for i := 0; ; i++ {
+		a := m.accept[s]
+		if a&match != 0 {
+			return true
+		}
+		if a&live == 0 || i == len(digits) {
+			return false
+		}
+		d := digits[i] - '0'
+		if d > 9 {
+			return false
+		}
+		if s = m.trans[int(s)*10+int(d)]; s == 0 {
+			return false
+		}
+	}
 }
 
 // numberType is libphonenumber's getNumberTypeHelper for a national number
@@ -163,12 +187,11 @@ func (c *ccInfo) region(nsn string) (*regionMatcher, uint16) {
 		return m, m.walk(nsn)
 	}
 	for _, m := range c.regions {
-		mask := m.walk(nsn)
 		if m.hasLeading {
-			if mask&(1<<patLeadingDigits) != 0 {
-				return m, mask
+			if m.leads(nsn) {
+				return m, m.walk(nsn)
 			}
-		} else if m.numberType(mask, len(nsn)) != UnknownType {
+		} else if mask := m.walk(nsn); m.numberType(mask, len(nsn)) != UnknownType {
 			return m, mask
 		}
 	}
@@ -414,7 +437,7 @@ func (m *regionMatcher) buildDFA(progs []*syntax.Prog) bool {
 	ids := map[string]int32{}
 	var states []dstate
 	m.trans = make([]uint16, 20)
-	m.accept = make([]uint16, 2)
+	m.accept = make([]uint32, 2)
 	states = append(states, dstate{}, dstate{}) // 0 dead, 1 start
 	failed := false
 
@@ -455,9 +478,13 @@ func (m *regionMatcher) buildDFA(progs []*syntax.Prog) bool {
 	// set, adding it if new.
 	intern := func(set map[thread]bool, acc uint16) int32 {
 		var ts []thread
+		a := uint32(acc)
 		for t := range set {
 			switch progs[t.pattern()].Inst[t.pc()].Op {
-			case syntax.InstRune, syntax.InstRune1, syntax.InstRuneAny, syntax.InstRuneAnyNotNL, syntax.InstMatch:
+			case syntax.InstRune, syntax.InstRune1, syntax.InstRuneAny, syntax.InstRuneAnyNotNL:
+				a |= 1 << (16 + t.pattern())
+				ts = append(ts, t)
+			case syntax.InstMatch:
 				ts = append(ts, t)
 			}
 		}
@@ -473,7 +500,7 @@ func (m *regionMatcher) buildDFA(progs []*syntax.Prog) bool {
 		ids[string([]byte(key))] = id
 		states = append(states, dstate{threads: ts})
 		m.trans = append(m.trans, make([]uint16, 10)...)
-		m.accept = append(m.accept, acc)
+		m.accept = append(m.accept, a)
 		return id
 	}
 
@@ -486,15 +513,19 @@ func (m *regionMatcher) buildDFA(progs []*syntax.Prog) bool {
 	}
 	// The start state is always state 1, even when nothing can match.
 	var ts []thread
+	a := uint32(acc)
 	for t := range start {
 		switch progs[t.pattern()].Inst[t.pc()].Op {
-		case syntax.InstRune, syntax.InstRune1, syntax.InstRuneAny, syntax.InstRuneAnyNotNL, syntax.InstMatch:
+		case syntax.InstRune, syntax.InstRune1, syntax.InstRuneAny, syntax.InstRuneAnyNotNL:
+			a |= 1 << (16 + t.pattern())
+			ts = append(ts, t)
+		case syntax.InstMatch:
 			ts = append(ts, t)
 		}
 	}
 	slices.Sort(ts)
 	states[1].threads = ts
-	m.accept[1] = acc
+	m.accept[1] = a
 	ids[unsafe.String((*byte)(unsafe.Pointer(unsafe.SliceData(ts))), len(ts)*4)] = 1
 	if len(ts) == 0 {
 		ids = map[string]int32{}

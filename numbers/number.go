@@ -182,9 +182,10 @@ func (l *lazyNumber) compute(e164 string) (v uint32) {
 			again lazyNumber
 			nsn   string
 			ok    bool
+			buf   digitBuf
 		)
 		if l.fast {
-			nsn, ok = fastParse(e164, "", &again)
+			nsn, ok = fastParse(e164, "", &again, &buf)
 		}
 		if !ok {
 			if phonenumbers.ParseToNumber(e164, "", &again.pn) != nil {

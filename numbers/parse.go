@@ -58,11 +58,14 @@ func allowVanity(o *parseOptions) { o.vanity = true }
 // Parse does not compute the number type; [Number.Type] does so on first use.
 // A panic in the underlying parser is turned into [ReasonParserPanic].
 func Parse(s, defaultRegion string, opts ...ParseOption) (Number, error) {
-	var o parseOptions
-	for _, opt := range opts {
-		opt(&o)
+	if len(opts) == 0 {
+		return parse(s, defaultRegion, parseOptions{}, true)
 	}
-	return parse(s, defaultRegion, o, true)
+	o := new(parseOptions)
+	for _, opt := range opts {
+		opt(o)
+	}
+	return parse(s, defaultRegion, *o, true)
 }
 
 // parse is Parse. With fast false it uses only libphonenumber's functions,
@@ -79,9 +82,10 @@ func parse(s, defaultRegion string, o parseOptions, fast bool) (Number, error) {
 	var (
 		nsn string
 		ok  bool
+		buf digitBuf
 	)
 	if fast {
-		nsn, ok = fastParse(s, defaultRegion, l)
+		nsn, ok = fastParse(s, defaultRegion, l, &buf)
 	}
 	if !ok {
 		if err := libParse(s, defaultRegion, &l.pn); err != nil {
@@ -122,7 +126,7 @@ func libParse(s, defaultRegion string, pn *phonenumbers.PhoneNumber) (err error)
 // fill fills a Number from a parsed libphonenumber value. It checks that the
 // length is possible, finds the region and formats E.164; the type is left
 // for later. nsn is the national significant number when the caller knows
-// it, or "". With fast false it uses only libphonenumber's functions.
+// it (fill does not keep it), or "". With fast false it uses only libphonenumber's functions.
 func fill(l *lazyNumber, nsn string, fast bool) (n Number, err error) {
 	defer func() {
 		if recover() != nil {
