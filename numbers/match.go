@@ -51,8 +51,9 @@ const (
 	prefixBits = 1<<patLeadingDigits | 1<<patNationalPrefix | 1<<patIntlPrefix
 )
 
-// maxDFAStates bounds the automaton of one region. The largest region of
-// the bundled metadata needs a few thousand states.
+// maxDFAStates bounds the automaton of one region; a region that needs more
+// (none of the bundled metadata: the largest, BD, needs about 500) is left
+// to libphonenumber, with the rest of its calling code.
 const maxDFAStates = 1 << 15 // state ids fit in trans's uint16
 
 // regionMatcher answers libphonenumber's pattern questions for one region
@@ -282,7 +283,7 @@ func buildCC(cc int) (info *ccInfo) {
 		if md == nil {
 			return nil
 		}
-		m := compileRegion(r, cc, md)
+		m := compileRegion(r, cc, md, maxDFAStates)
 		if m == nil {
 			return nil
 		}
@@ -320,7 +321,7 @@ func descsOf(md *phonenumbers.PhoneMetadata) [numDescs]*phonenumbers.PhoneNumber
 
 // compileRegion builds the matcher of one region, or returns nil when the
 // fast path cannot answer for it exactly.
-func compileRegion(region string, cc int, md *phonenumbers.PhoneMetadata) *regionMatcher {
+func compileRegion(region string, cc int, md *phonenumbers.PhoneMetadata, maxStates int) *regionMatcher {
 	m := &regionMatcher{
 		region:          region,
 		md:              md,
@@ -371,7 +372,7 @@ func compileRegion(region string, cc int, md *phonenumbers.PhoneMetadata) *regio
 		}
 		progs[p] = prog
 	}
-	if !m.buildDFA(progs[:]) {
+	if !m.buildDFA(progs[:], maxStates) {
 		return nil
 	}
 	m.testLenOK = m.buildTestLength()
@@ -430,7 +431,7 @@ func (t thread) pc() int        { return int(t & (1<<24 - 1)) }
 
 // buildDFA runs the subset construction. It returns false when a program
 // has an instruction it does not handle or the automaton grows too big.
-func (m *regionMatcher) buildDFA(progs []*syntax.Prog) bool {
+func (m *regionMatcher) buildDFA(progs []*syntax.Prog, maxStates int) bool {
 	type dstate struct {
 		threads []thread
 	}
@@ -532,7 +533,7 @@ func (m *regionMatcher) buildDFA(progs []*syntax.Prog) bool {
 	}
 
 	for s := 1; s < len(states); s++ {
-		if failed || len(states) > maxDFAStates {
+		if failed || len(states) > maxStates {
 			return false
 		}
 		for d := range 10 {
@@ -547,7 +548,7 @@ func (m *regionMatcher) buildDFA(progs []*syntax.Prog) bool {
 			m.trans[s*10+d] = uint16(intern(next, acc))
 		}
 	}
-	if failed || len(states) > maxDFAStates {
+	if failed || len(states) > maxStates {
 		return false
 	}
 	m.trans = slices.Clip(m.trans)
