@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"unicode"
 
 	"github.com/nyaruka/phonenumbers/v2"
 	"github.com/nyaruka/phonenumbers/v2/metadata"
@@ -23,6 +24,9 @@ import (
 func checkSame(t testing.TB, s, region string) {
 	t.Helper()
 	for _, vanity := range []bool{false, true} {
+		if vanity && !strings.ContainsFunc(s, unicode.IsLetter) {
+			continue // the same as without
+		}
 		o := parseOptions{vanity: vanity}
 		got, gotErr := parse(s, region, o, true)
 		want, wantErr := parse(s, region, o, false)
@@ -152,6 +156,9 @@ func TestFastMatchesLibraryExamples(t *testing.T) {
 		nsn := phonenumbers.GetNationalSignificantNumber(pn)
 		checkNumber(t, pn)
 		regions := append([]string{"", "US", "GB"}, phonenumbers.GetRegionCodesForCountryCode(cc)...)
+		if testing.Short() {
+			regions = []string{"", phonenumbers.GetRegionCodeForNumber(pn)}
+		}
 		numbers := []string{nsn, mutate(rng, nsn, 1), mutate(rng, nsn, 3), nsn[:len(nsn)-1], nsn + "1"}
 		for _, region := range regions {
 			for _, d := range numbers {
