@@ -169,6 +169,12 @@ func TestFastMatchesLibraryExamples(t *testing.T) {
 			for _, f := range []phonenumbers.PhoneNumberFormat{phonenumbers.E164, phonenumbers.INTERNATIONAL, phonenumbers.NATIONAL} {
 				checkSame(t, phonenumbers.Format(pn, f), region)
 			}
+			if m := regionMatcherFor(region); m != nil {
+				for _, idd := range m.iddLiterals {
+					checkSame(t, idd+" "+strconv.Itoa(cc)+" "+nsn, region)
+					checkSame(t, idd+strconv.Itoa(cc)+mutate(rng, nsn, 2), region)
+				}
+			}
 		}
 	}
 }
@@ -208,6 +214,9 @@ func TestFastMatchesLibraryRandom(t *testing.T) {
 			region := regions[rng.IntN(len(regions))]
 			checkSame(t, d, region)
 			checkSame(t, "("+d, region)
+			for _, idd := range []struct{ prefix, region string }{{"00", "GB"}, {"011", "US"}, {"00", "DE"}, {"0", "US"}, {"01", "US"}} {
+				checkSame(t, idd.prefix+strconv.Itoa(cc)+d, idd.region)
+			}
 			if pn, err := phonenumbers.Parse("+"+strconv.Itoa(cc)+d, ""); err == nil {
 				checkNumber(t, pn)
 			}
@@ -289,9 +298,16 @@ func TestFastParseTable(t *testing.T) {
 		{"+39 06 1234 5678", "", true},
 		{"+1 876 234 5678", "", true},
 		{"415.555.2671", "CA", true},
-		{"1 415 555 2671", "US", false},     // starts with the calling code
-		{"011 44 7911 123456", "US", false}, // international prefix
-		{"07911 123456", "GB", true},        // national prefix "0"
+		{"1 415 555 2671", "US", false},    // starts with the calling code
+		{"011 44 7911 123456", "US", true}, // international prefix
+		{"00 44 7911 123456", "GB", true},
+		{"00 44 07911 123456", "GB", true},
+		{"011 0 44 7911 123456", "US", false},
+		{"011 44", "US", false},
+		{"011 999 1234567", "US", false},
+		{"810 44 7911 123456", "RU", true}, // "8~10" cannot match digits: a national number
+		{"00 1 415 555 2671", "FR", true},
+		{"07911 123456", "GB", true}, // national prefix "0"
 		{"0 7911 123456", "GB", true},
 		{"+44 07911 123456", "", true},
 		{"+44 07911 123456", "GB", true},
@@ -331,7 +347,7 @@ func TestFastParseTable(t *testing.T) {
 // paths gives what libphonenumber alone gives.
 func FuzzFastMatchesLibrary(f *testing.F) {
 	for _, s := range []string{"+1 415 555 2671", "(415) 555-2671", "+44 7911 123456", "07911 123456", "+39 06 1234 5678",
-		"+1 876 234 5678", "+800 1234 5678", "011 44 7911 123456", "+1 310 1234", "+7 912 345 67 89", "8 912 345 67 89"} {
+		"+1 876 234 5678", "+800 1234 5678", "011 44 7911 123456", "00 44 7911 123456", "00 39 06 1234 5678", "+1 310 1234", "+7 912 345 67 89", "8 912 345 67 89"} {
 		for _, r := range []string{"", "US", "GB", "IT", "RU", "AR", "BR", "MX", "JM", "CA"} {
 			f.Add(s, r)
 		}

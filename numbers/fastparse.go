@@ -14,7 +14,8 @@ import (
 //
 //   - "+" and then only ASCII digits and the separators " -.()/";
 //   - with a supported default region, only ASCII digits and those
-//     separators.
+//     separators, in national format or after a plain international
+//     prefix such as "00" or "011".
 //
 // It returns ok == false, having set nothing, for anything else and for
 // every case where libphonenumber's parser does more than read digits: a
@@ -131,22 +132,35 @@ func stripNationalPrefix(m *regionMatcher, digits string, mask uint16) (nsn stri
 	return nsn, len(nsn) >= 2
 }
 
-// fastNational follows parseHelper for digits in national format: no
-// international prefix of the default region may match at the start, the
-// digits may not start with the region's calling code (libphonenumber then
-// tries them as an international number), and the national prefix may not
-// match.
+// fastNational follows parseHelper for digits without a "+", read with a
+// default region. When the region's international prefix is a choice of
+// plain digit strings (as "00" or "011") and one starts the digits, and is
+// followed by enough digits that do not start with 0, the rest is read as
+// after a "+". Otherwise no international prefix may match at the start,
+// the digits may not start with the region's calling code (libphonenumber
+// then tries them as an international number), and the national prefix is
+// stripped as stripNationalPrefix does.
 func fastNational(digits []byte, defaultRegion string, l *lazyNumber) (string, bool) {
 	m := regionMatcherFor(defaultRegion)
-	if m == nil || len(digits) > maxNSN {
+	if m == nil {
 		return "", false
 	}
 	nsn := unsafe.String(&digits[0], len(digits))
-	if strings.HasPrefix(nsn, m.ccString) {
-		return "", false
-	}
 	mask := m.walk(nsn)
 	if mask&(1<<patIntlPrefix) != 0 {
+		// parsePrefixAsIdd: Go's regexp prefers the first alternative
+		// that matches at the start.
+		i := slices.IndexFunc(m.iddLiterals, func(p string) bool { return strings.HasPrefix(nsn, p) })
+		if i < 0 {
+			return "", false
+		}
+		rest := digits[len(m.iddLiterals[i]):]
+		if len(rest) <= 2 || rest[0] == '0' {
+			return "", false
+		}
+		return fastInternational(rest, defaultRegion, l)
+	}
+	if len(digits) > maxNSN || strings.HasPrefix(nsn, m.ccString) {
 		return "", false
 	}
 	nsn, ok := stripNationalPrefix(m, nsn, mask)

@@ -79,8 +79,11 @@ type regionMatcher struct {
 	// npLiterals are the alternatives of the national prefix for parsing
 	// when it is a choice of plain digit strings with no transform rule.
 	npLiterals []string
-	ccString   string // strconv.Itoa(calling code)
-	callingCod int
+	// iddLiterals are the alternatives of the international prefix when
+	// it is a choice of plain digit strings.
+	iddLiterals []string
+	ccString    string // strconv.Itoa(calling code)
+	callingCod  int
 }
 
 // maxNSN is libphonenumber's longest national significant number.
@@ -356,6 +359,9 @@ func compileRegion(region string, cc int, md *phonenumbers.PhoneMetadata, maxSta
 		}
 	}
 	pats[patIntlPrefix], use[patIntlPrefix] = md.GetInternationalPrefix(), true
+	if parts := strings.Split(md.GetInternationalPrefix(), "|"); !slices.ContainsFunc(parts, func(p string) bool { return !isDigits(p) }) {
+		m.iddLiterals = parts
+	}
 
 	var progs [numPatterns]*syntax.Prog
 	for p := range pats {
