@@ -156,7 +156,7 @@ func TestFastMatchesLibraryExamples(t *testing.T) {
 		nsn := phonenumbers.GetNationalSignificantNumber(pn)
 		checkNumber(t, pn)
 		regions := append([]string{"", "US", "GB"}, phonenumbers.GetRegionCodesForCountryCode(cc)...)
-		if testing.Short() {
+		if testing.Short() || raceEnabled {
 			regions = []string{"", phonenumbers.GetRegionCodeForNumber(pn)}
 		}
 		numbers := []string{nsn, mutate(rng, nsn, 1), mutate(rng, nsn, 3), nsn[:len(nsn)-1], nsn + "1"}
@@ -197,7 +197,7 @@ func mutate(rng *rand.Rand, s string, k int) string {
 func TestFastMatchesLibraryRandom(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 4))
 	perCode := 300
-	if testing.Short() {
+	if testing.Short() || raceEnabled {
 		perCode = 30
 	}
 	digits := func(n int) string {

@@ -167,7 +167,7 @@ func fastNational(digits []byte, defaultRegion string, l *lazyNumber) (string, b
 	if !ok {
 		return "", false
 	}
-	l.setParsed(m.callingCod, nsn)
+	l.setParsed(m.code, nsn)
 	return nsn, true
 }
 

@@ -83,7 +83,7 @@ type regionMatcher struct {
 	// it is a choice of plain digit strings.
 	iddLiterals []string
 	ccString    string // strconv.Itoa(calling code)
-	callingCod  int
+	code        int    // the calling code
 }
 
 // maxNSN is libphonenumber's longest national significant number.
@@ -330,7 +330,7 @@ func compileRegion(region string, cc int, md *phonenumbers.PhoneMetadata, maxSta
 		md:              md,
 		sameFixedMobile: md.GetSameMobileAndFixedLinePattern(),
 		ccString:        strconv.Itoa(cc),
-		callingCod:      cc,
+		code:            cc,
 	}
 	var pats [numPatterns]string
 	var use [numPatterns]bool
