@@ -28,12 +28,13 @@
 // first use of a calling code, into one automaton over the ten digits (under
 // 1 MiB for all regions), so that a single walk of the national number
 // yields its region, its type and whether a national or international prefix
-// applies; and plain input ("+1 415-555-2671", or "(415) 555-2671" with a
-// default region) is parsed without libphonenumber's parser. Parse and
-// [Number.Type] then take a few hundred nanoseconds and two allocations.
-// Other input (extensions, letters, "tel:" URIs, "00" and "011" prefixes,
-// national prefixes with carrier codes or transform rules) goes through
-// libphonenumber; either way the result is the same, which the package's
+// applies; and plain input ("+1 415-555-2671", or "(415) 555-2671",
+// "07911 123456" and "011 44 7911 123456" with a default region) is parsed
+// without libphonenumber's parser. Parse and [Number.Type] then take a few
+// hundred nanoseconds and two allocations. Other input (extensions, letters,
+// Unicode digits, "tel:" URIs, prefixes that are patterns rather than plain
+// digits, national prefixes with carrier codes or transform rules) goes
+// through libphonenumber; either way the result is the same, which the package's
 // differential and fuzz tests check against libphonenumber alone.
 //
 // # Policies
