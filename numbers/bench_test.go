@@ -147,3 +147,50 @@ func BenchmarkPrefixSetLookup(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkParseInput parses single common inputs, alone and with the
+// number type, next to libphonenumber's Parse (+ GetNumberType) on the same
+// input as the reference:
+//
+//	go test -run '^$' -bench ParseInput -count 10 ./numbers > bench.txt
+//	benchstat -col /impl bench.txt
+func BenchmarkParseInput(b *testing.B) {
+	for _, in := range []struct{ name, s, region string }{
+		{"US-national", "(415) 555-2671", "US"},
+		{"US-plus", "+1 415 555 2671", "US"},
+		{"GB-mobile", "07911 123456", "GB"},
+		{"GB-mobile-plus", "+44 7911 123456", "GB"},
+		{"JM-plus", "+1 876 234 5678", "US"},
+	} {
+		for _, typed := range []bool{false, true} {
+			op := "parse"
+			if typed {
+				op = "parse+type"
+			}
+			b.Run("in="+in.name+"/op="+op+"/impl=phonenumbers", func(b *testing.B) {
+				b.ReportAllocs()
+				for b.Loop() {
+					pn, err := phonenumbers.Parse(in.s, in.region)
+					if err != nil {
+						b.Fatal(err)
+					}
+					if typed {
+						_ = phonenumbers.GetNumberType(pn)
+					}
+				}
+			})
+			b.Run("in="+in.name+"/op="+op+"/impl=numbers", func(b *testing.B) {
+				b.ReportAllocs()
+				for b.Loop() {
+					n, err := numbers.Parse(in.s, in.region)
+					if err != nil {
+						b.Fatal(err)
+					}
+					if typed {
+						_ = n.Type()
+					}
+				}
+			})
+		}
+	}
+}

@@ -18,8 +18,24 @@
 // and impossible lengths. A [Number] carries the E.164 form, calling code,
 // region, extension and flags for non-geographic numbers and for +1 numbers
 // outside the US and Canada (Jamaica's +1 876 is not American).
-// [Number.Type] and [Number.Valid] are computed on first use, since they are
-// the expensive part.
+// [Number.Type] and [Number.Valid] are computed on first use and remembered.
+//
+// # Performance
+//
+// libphonenumber (github.com/nyaruka/phonenumbers) answers with regular
+// expressions, about 10 to 15 microseconds a number. This package gives the
+// same answers faster: the metadata patterns of each region are compiled, on
+// first use of a calling code, into one automaton over the ten digits (under
+// 1 MiB for all regions), so that a single walk of the national number
+// yields its region, its type and whether a national or international prefix
+// applies; and plain input ("+1 415-555-2671", or "(415) 555-2671",
+// "07911 123456" and "011 44 7911 123456" with a default region) is parsed
+// without libphonenumber's parser. Parse and [Number.Type] then take a few
+// hundred nanoseconds and two allocations. Other input (extensions, letters,
+// Unicode digits, "tel:" URIs, prefixes that are patterns rather than plain
+// digits, national prefixes with carrier codes or transform rules) goes
+// through libphonenumber; either way the result is the same, which the package's
+// differential and fuzz tests check against libphonenumber alone.
 //
 // # Policies
 //

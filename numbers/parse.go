@@ -58,14 +58,19 @@ func allowVanity(o *parseOptions) { o.vanity = true }
 // Parse does not compute the number type; [Number.Type] does so on first use.
 // A panic in the underlying parser is turned into [ReasonParserPanic].
 func Parse(s, defaultRegion string, opts ...ParseOption) (Number, error) {
-	var o parseOptions
-	for _, opt := range opts {
-		opt(&o)
+	if len(opts) == 0 {
+		return parse(s, defaultRegion, parseOptions{}, true)
 	}
-	return parse(s, defaultRegion, o)
+	o := new(parseOptions)
+	for _, opt := range opts {
+		opt(o)
+	}
+	return parse(s, defaultRegion, *o, true)
 }
 
-func parse(s, defaultRegion string, o parseOptions) (Number, error) {
+// parse is Parse. With fast false it uses only libphonenumber's functions,
+// as the tests' reference.
+func parse(s, defaultRegion string, o parseOptions, fast bool) (Number, error) {
 	if len(s) > MaxInputLen {
 		return Number{}, &ParseError{Reason: ReasonTooLong, Offset: -1, Detail: "more than " + strconv.Itoa(MaxInputLen) + " bytes"}
 	}
@@ -74,10 +79,20 @@ func parse(s, defaultRegion string, o parseOptions) (Number, error) {
 		return Number{}, err
 	}
 	l := new(lazyNumber)
-	if err := libParse(s, defaultRegion, &l.pn); err != nil {
-		return Number{}, err
+	var (
+		nsn string
+		ok  bool
+		buf digitBuf
+	)
+	if fast {
+		nsn, ok = fastParse(s, defaultRegion, l, &buf)
 	}
-	return fill(l)
+	if !ok {
+		if err := libParse(s, defaultRegion, &l.pn); err != nil {
+			return Number{}, err
+		}
+	}
+	return fill(l, nsn, fast)
 }
 
 // libParse runs libphonenumber's parser, turning its errors and panics into
@@ -110,20 +125,47 @@ func libParse(s, defaultRegion string, pn *phonenumbers.PhoneNumber) (err error)
 
 // fill fills a Number from a parsed libphonenumber value. It checks that the
 // length is possible, finds the region and formats E.164; the type is left
-// for later.
-func fill(l *lazyNumber) (n Number, err error) {
+// for later. nsn is the national significant number when the caller knows
+// it (fill does not keep it), or "". With fast false it uses only libphonenumber's functions.
+func fill(l *lazyNumber, nsn string, fast bool) (n Number, err error) {
 	defer func() {
 		if recover() != nil {
 			n, err = Number{}, &ParseError{Reason: ReasonParserPanic, Offset: -1}
 		}
 	}()
 	pn := &l.pn
-	possible := phonenumbers.IsPossibleNumberWithReason(pn)
-	if possible != phonenumbers.IS_POSSIBLE && phonenumbers.IsValidNumber(pn) {
-		// The length check uses the main region of a shared calling code
-		// (US for +1); a number valid in another region of it, such as
-		// Canada's seven-digit 310 numbers, is possible after all.
-		possible = phonenumbers.IS_POSSIBLE
+	if nsn == "" {
+		nsn = phonenumbers.GetNationalSignificantNumber(pn)
+	}
+	var (
+		possible phonenumbers.ValidationResult
+		region   string
+		info     *ccInfo
+	)
+	if fast {
+		info = callingCode(int(pn.GetCountryCode()))
+	}
+	if info != nil && len(nsn) < len(info.possible) {
+		// The same answers as below, from the compiled patterns.
+		possible = info.possible[len(nsn)]
+		m, mask := info.region(nsn)
+		if m != nil {
+			region = m.region
+			if possible != phonenumbers.IS_POSSIBLE && m.numberType(mask, len(nsn)) != UnknownType {
+				possible = phonenumbers.IS_POSSIBLE
+			}
+		}
+		l.fast, l.rm, l.mask, l.nsnLen = true, m, mask, uint8(len(nsn))
+	} else {
+		possible = phonenumbers.IsPossibleNumberWithReason(pn)
+		if possible != phonenumbers.IS_POSSIBLE && phonenumbers.IsValidNumber(pn) {
+			// The length check uses the main region of a shared calling
+			// code (US for +1); a number valid in another region of it,
+			// such as Canada's seven-digit 310 numbers, is possible after
+			// all.
+			possible = phonenumbers.IS_POSSIBLE
+		}
+		region = phonenumbers.GetRegionCodeForNumber(pn)
 	}
 	switch possible {
 	case phonenumbers.IS_POSSIBLE:
@@ -139,7 +181,6 @@ func fill(l *lazyNumber) (n Number, err error) {
 		return Number{}, &ParseError{Reason: ReasonInvalidForRegion, Offset: -1, Detail: "no number of this calling code has this length"}
 	}
 	cc := int(pn.GetCountryCode())
-	nsn := phonenumbers.GetNationalSignificantNumber(pn)
 	var buf [24]byte
 	b := append(buf[:0], '+')
 	b = strconv.AppendInt(b, int64(cc), 10)
@@ -149,7 +190,6 @@ func fill(l *lazyNumber) (n Number, err error) {
 		return Number{}, &ParseError{Reason: ReasonTooLong, Offset: -1, Detail: "more than 15 digits, the E.164 maximum"}
 	}
 	e164 := string(b)
-	region := phonenumbers.GetRegionCodeForNumber(pn)
 	return Number{
 		E164:            e164,
 		CallingCode:     cc,
