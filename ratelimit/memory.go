@@ -309,8 +309,26 @@ type takeScratch struct {
 }
 
 // TakeAll takes every request atomically: all are spent, or none is. Keys
-// must be distinct. The context is not used.
+// must be distinct. The context is not used. The Decision's Results are
+// the caller's to keep; to reuse a buffer instead, use TakeAllInto.
 func (m *MemoryStore) TakeAll(_ context.Context, reqs []Request) (Decision, error) {
+	return m.takeAll(reqs, nil)
+}
+
+// TakeAllInto is TakeAll writing the results into results, which it uses
+// as the Decision's Results (results[:len(reqs)]), so that a caller that
+// reuses a buffer takes without allocating. When results is shorter than
+// reqs, a new slice is allocated instead. The store keeps neither reqs nor
+// results after it returns. The context is not used.
+func (m *MemoryStore) TakeAllInto(_ context.Context, reqs []Request, results []Result) (Decision, error) {
+	if len(results) < len(reqs) {
+		results = make([]Result, len(reqs))
+	}
+	return m.takeAll(reqs, results[:len(reqs)])
+}
+
+// takeAll is TakeAll into results, or into a slab when results is nil.
+func (m *MemoryStore) takeAll(reqs []Request, results []Result) (Decision, error) {
 	n := len(reqs)
 	if n == 0 {
 		return Decision{}, errorf(ErrInvalidKey, "TakeAll with no requests")
@@ -362,20 +380,23 @@ func (m *MemoryStore) TakeAll(_ context.Context, reqs []Request) (Decision, erro
 	for _, s := range sc.order {
 		m.shards[s].mu.Lock()
 	}
-	d, err := m.takeAllLocked(now, reqs, &sc)
+	d, err := m.takeAllLocked(now, reqs, &sc, results)
 	for k := len(sc.order) - 1; k >= 0; k-- {
 		m.shards[sc.order[k]].mu.Unlock()
 	}
 	return d, err
 }
 
-// takeAllLocked is TakeAll once the shards in sc.order are locked.
-func (m *MemoryStore) takeAllLocked(now int64, reqs []Request, sc *takeScratch) (Decision, error) {
+// takeAllLocked is TakeAll once the shards in sc.order are locked. It
+// writes into results, or into the first shard's slab when results is nil.
+func (m *MemoryStore) takeAllLocked(now int64, reqs []Request, sc *takeScratch, results []Result) (Decision, error) {
 	first := &m.shards[sc.order[0]]
 	if first.closed {
 		return Decision{}, ErrClosed
 	}
-	results := first.results(len(reqs))
+	if results == nil {
+		results = first.results(len(reqs))
+	}
 	newKeys := false
 	for i, t := range sc.tags {
 		sh := &m.shards[sc.shard[i]]
