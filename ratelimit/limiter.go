@@ -45,6 +45,8 @@ func (m FailMode) String() string {
 // New; the zero Limiter is not usable.
 type Limiter struct {
 	store    Store
+	into     IntoStore    // store, when it is one
+	mem      *MemoryStore // store, when it is one: no dynamic call, one copy less
 	fallback Store
 	mode     FailMode
 	onError  func(error)
@@ -90,6 +92,8 @@ func New(store Store, opts ...Option) (*Limiter, error) {
 	if l.mode == FailFallback && l.fallback == nil {
 		return nil, errors.New("ratelimit: New: WithFallback given a nil store")
 	}
+	l.into, _ = store.(IntoStore)
+	l.mem, _ = store.(*MemoryStore)
 	return l, nil
 }
 
@@ -129,7 +133,17 @@ func (l *Limiter) AllowN(ctx context.Context, key string, lim Limit, n int) (Res
 // or none is. A request denied by the per-IP limit does not spend the
 // per-phone allowance. Errors are as for AllowN.
 func (l *Limiter) AllowAll(ctx context.Context, reqs ...Request) (Decision, error) {
-	return l.allowAll(ctx, reqs, nil)
+	var d Decision
+	var err error
+	if l.mem != nil {
+		err = l.mem.takeAll(reqs, nil, &d)
+	} else {
+		d, err = l.store.TakeAll(ctx, reqs)
+	}
+	if err == nil || isArgError(err) {
+		return d, err
+	}
+	return l.allowAllFailed(ctx, reqs, nil, err)
 }
 
 // AllowAllInto is AllowAll writing the results into results, which becomes
@@ -147,15 +161,26 @@ func (l *Limiter) AllowAllInto(ctx context.Context, reqs []Request, results []Re
 	if len(results) < len(reqs) {
 		results = make([]Result, len(reqs))
 	}
-	return l.allowAll(ctx, reqs, results[:len(reqs)])
-}
-
-// allowAll is AllowAll, into results unless results is nil.
-func (l *Limiter) allowAll(ctx context.Context, reqs []Request, results []Result) (Decision, error) {
-	d, err := takeAll(ctx, l.store, reqs, results)
+	results = results[:len(reqs)]
+	var d Decision
+	var err error
+	switch {
+	case l.mem != nil:
+		err = l.mem.takeAll(reqs, results, &d)
+	case l.into != nil:
+		d, err = l.into.TakeAllInto(ctx, reqs, results)
+	default:
+		d, err = takeAll(ctx, l.store, reqs, results)
+	}
 	if err == nil || isArgError(err) {
 		return d, err
 	}
+	return l.allowAllFailed(ctx, reqs, results, err)
+}
+
+// allowAllFailed answers a multi-limit take, into results unless results is
+// nil, when the store failed with err.
+func (l *Limiter) allowAllFailed(ctx context.Context, reqs []Request, results []Result, err error) (Decision, error) {
 	l.report(err)
 	if results == nil {
 		results = make([]Result, len(reqs))

@@ -312,7 +312,9 @@ type takeScratch struct {
 // must be distinct. The context is not used. The Decision's Results are
 // the caller's to keep; to reuse a buffer instead, use TakeAllInto.
 func (m *MemoryStore) TakeAll(_ context.Context, reqs []Request) (Decision, error) {
-	return m.takeAll(reqs, nil)
+	var d Decision
+	err := m.takeAll(reqs, nil, &d)
+	return d, err
 }
 
 // TakeAllInto is TakeAll writing the results into results, which it uses
@@ -324,14 +326,18 @@ func (m *MemoryStore) TakeAllInto(_ context.Context, reqs []Request, results []R
 	if len(results) < len(reqs) {
 		results = make([]Result, len(reqs))
 	}
-	return m.takeAll(reqs, results[:len(reqs)])
+	var d Decision
+	err := m.takeAll(reqs, results[:len(reqs)], &d)
+	return d, err
 }
 
-// takeAll is TakeAll into results, or into a slab when results is nil.
-func (m *MemoryStore) takeAll(reqs []Request, results []Result) (Decision, error) {
+// takeAll is TakeAll into results, or into a slab when results is nil. It
+// sets *d only when it returns nil. The Decision goes through a pointer
+// because it is large: copying it on every return costs more than a step.
+func (m *MemoryStore) takeAll(reqs []Request, results []Result, d *Decision) error {
 	n := len(reqs)
 	if n == 0 {
-		return Decision{}, errorf(ErrInvalidKey, "TakeAll with no requests")
+		return errorf(ErrInvalidKey, "TakeAll with no requests")
 	}
 	var (
 		tagsA   [takeAllStack]uint64
@@ -351,11 +357,11 @@ func (m *MemoryStore) takeAll(reqs []Request, results []Result) (Decision, error
 		r := &reqs[i]
 		iv, err := validateTake(r.Key, &r.Limit, r.Cost)
 		if err != nil {
-			return Decision{}, err
+			return err
 		}
 		for j := range i {
 			if reqs[j].Key == r.Key {
-				return Decision{}, errorf(ErrInvalidKey, "key %q appears twice in one take", truncKey(r.Key))
+				return errorf(ErrInvalidKey, "key %q appears twice in one take", truncKey(r.Key))
 			}
 		}
 		t := m.tag(r.Key)
@@ -380,19 +386,19 @@ func (m *MemoryStore) takeAll(reqs []Request, results []Result) (Decision, error
 	for _, s := range sc.order {
 		m.shards[s].mu.Lock()
 	}
-	d, err := m.takeAllLocked(now, reqs, &sc, results)
+	err := m.takeAllLocked(now, reqs, &sc, results, d)
 	for k := len(sc.order) - 1; k >= 0; k-- {
 		m.shards[sc.order[k]].mu.Unlock()
 	}
-	return d, err
+	return err
 }
 
 // takeAllLocked is TakeAll once the shards in sc.order are locked. It
 // writes into results, or into the first shard's slab when results is nil.
-func (m *MemoryStore) takeAllLocked(now int64, reqs []Request, sc *takeScratch, results []Result) (Decision, error) {
+func (m *MemoryStore) takeAllLocked(now int64, reqs []Request, sc *takeScratch, results []Result, d *Decision) error {
 	first := &m.shards[sc.order[0]]
 	if first.closed {
-		return Decision{}, ErrClosed
+		return ErrClosed
 	}
 	if results == nil {
 		results = first.results(len(reqs))
@@ -408,12 +414,23 @@ func (m *MemoryStore) takeAllLocked(now int64, reqs []Request, sc *takeScratch, 
 	}
 	if newKeys {
 		if full := m.makeRoom(now, reqs, sc); full != nil {
-			return m.denyFull(now, reqs, sc, results, full), nil
+			m.denyFull(now, reqs, sc, results, full, d)
+			return nil
 		}
 	}
 	allowed, b := step(now, reqs, sc.ivs, sc.states, results)
 	m.writeBack(sc, allowed)
-	return Decision{Result: results[b], Index: b, Results: results}, nil
+	setDecision(d, results, b)
+	return nil
+}
+
+// setDecision sets d to the decision bound by results[b], copying the
+// Result field by field (see setLimit): results[b] has just been written.
+func setDecision(d *Decision, results []Result, b int) {
+	r, src := &d.Result, &results[b]
+	r.Allowed, r.Remaining, r.RetryAfter, r.ResetAfter, r.Penalized = src.Allowed, src.Remaining, src.RetryAfter, src.ResetAfter, src.Penalized
+	setLimit(&r.Limit, &src.Limit)
+	d.Index, d.Results = b, results
 }
 
 // makeRoom reserves room for the take's new keys before anything is spent,
@@ -472,7 +489,7 @@ func (m *MemoryStore) writeBack(sc *takeScratch, inserted bool) {
 // the keys that could not be stored are denied, and nothing is spent. When
 // a limit denies the take on its own as well, that denial is counted for
 // the penalty box exactly as Step would.
-func (m *MemoryStore) denyFull(now int64, reqs []Request, sc *takeScratch, results []Result, full []uint32) Decision {
+func (m *MemoryStore) denyFull(now int64, reqs []Request, sc *takeScratch, results []Result, full []uint32, d *Decision) {
 	peek := make([]Request, len(reqs))
 	copy(peek, reqs)
 	for i := range peek {
@@ -499,7 +516,7 @@ func (m *MemoryStore) denyFull(now int64, reqs []Request, sc *takeScratch, resul
 		}
 	}
 	m.reportFull()
-	return Decision{Result: results[b], Index: b, Results: results}
+	setDecision(d, results, b)
 }
 
 // fullResult is the denial of a new key that found no room.
