@@ -293,10 +293,11 @@ func (m *MemoryStore) Take(_ context.Context, key string, l Limit, n int) (Resul
 	return res, nil
 }
 
-// takeAllStack is how many requests (say a per-IP, a per-phone, a
-// per-prefix and a global limit) TakeAll handles without allocating scratch
-// space.
-const takeAllStack = 4
+// takeAllStack is how many requests TakeAll handles without allocating
+// scratch space: the five of package verify (per number, IP, block,
+// country and overall). Each more costs every take the zeroing of its
+// stack space.
+const takeAllStack = 5
 
 // takeScratch is TakeAll's working state, one entry per request.
 type takeScratch struct {
@@ -347,11 +348,16 @@ func (m *MemoryStore) takeAll(reqs []Request, results []Result, d *Decision) err
 		statesA [takeAllStack]State
 		orderA  [takeAllStack]uint32
 	)
-	sc := takeScratch{tagsA[:], ivsA[:], shardA[:], idxA[:], statesA[:], orderA[:]}
-	if n > takeAllStack {
-		sc = takeScratch{make([]uint64, n), make([]int64, n), make([]uint32, n), make([]int, n), make([]State, n), make([]uint32, n)}
+	// Field by field: a composite literal is built aside and copied with
+	// wide loads of narrow stores, which stalls (see setLimit).
+	var sc takeScratch
+	if n <= takeAllStack {
+		sc.tags, sc.ivs, sc.shard, sc.idx = tagsA[:n], ivsA[:n], shardA[:n], idxA[:n]
+		sc.states, sc.order = statesA[:n], orderA[:n]
+	} else {
+		sc.tags, sc.ivs, sc.shard, sc.idx = make([]uint64, n), make([]int64, n), make([]uint32, n), make([]int, n)
+		sc.states, sc.order = make([]State, n), make([]uint32, n)
 	}
-	sc.tags, sc.ivs, sc.shard, sc.idx, sc.states = sc.tags[:n], sc.ivs[:n], sc.shard[:n], sc.idx[:n], sc.states[:n]
 	shards := 0
 	for i := range reqs {
 		r := &reqs[i]

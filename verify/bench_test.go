@@ -63,7 +63,7 @@ func benchService(b *testing.B, sender Sender) *Service {
 	if err != nil {
 		b.Fatal(err)
 	}
-	high := ratelimit.PerSecond(1_000_000)
+	high := ratelimit.PerSecond(1_000_000).WithBurst(1 << 40)
 	svc, err := New(Config{
 		Sender: sender, Limiter: lim, Now: stepClock(),
 		Limits: &Limits{Phone: high, IP: high, Prefix: high, Country: high, Global: high},
