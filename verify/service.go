@@ -483,20 +483,25 @@ func (s *Service) take(ctx context.Context, limits []scopedLimit, dst destinatio
 	var buf [192]byte
 	var ends [maxLimits]int
 	b := buf[:0]
-	for i, l := range limits {
-		b = s.appendKey(b, l.kind, dst, ip)
+	for i := range limits {
+		b = s.appendKey(b, limits[i].kind, dst, ip)
 		ends[i] = len(b)
 	}
 	keys := string(b)
 	sc := takePool.Get().(*takeScratch)
 	reqs := sc.reqs[:len(limits)]
 	start := 0
-	for i, l := range limits {
-		reqs[i] = ratelimit.Request{Key: keys[start:ends[i]], Limit: l.limit}
+	for i := range limits {
+		// Field by field, without copying a whole Request or scopedLimit:
+		// Cost and Peek stay zero in the pool.
+		reqs[i].Key = keys[start:ends[i]]
+		reqs[i].Limit = limits[i].limit
 		start = ends[i]
 	}
 	d, err := s.limiter.AllowAllInto(ctx, reqs, sc.results[:len(limits)])
-	clear(reqs) // no keys kept alive in the pool
+	for i := range reqs {
+		reqs[i].Key = "" // no keys kept alive in the pool
+	}
 	takePool.Put(sc)
 	// d.Results aliases sc.results: from here only d.Result may be used.
 	if err != nil {
