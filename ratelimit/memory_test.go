@@ -233,6 +233,7 @@ func TestMemoryTakeErrors(t *testing.T) {
 		{"zero limit", "k", Limit{}, 1, ErrInvalidLimit},
 		{"cost over burst", "k", PerSecond(3), 4, ErrInvalidCost},
 		{"negative cost", "k", PerSecond(3), -1, ErrInvalidCost},
+		{"penalty box not whole µs", "k", PerSecond(3).WithPenalty(Penalty{After: 1, Within: time.Second, For: 1500 * time.Nanosecond}), 1, ErrInvalidLimit},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
