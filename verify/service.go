@@ -79,6 +79,7 @@ type Service struct {
 type destination struct {
 	to          string // E.164, or the email address
 	key         string // what limits and cooldowns key on
+	masked      string // to masked, for events and logs
 	email       bool
 	region      string
 	callingCode int
@@ -330,7 +331,8 @@ func (s *Service) parsePhone(phone string) (numbers.Number, destination, error) 
 	if n.Extension != "" {
 		return n, destination{}, fmt.Errorf("%w: numbers with an extension cannot receive codes", ErrInvalidNumber)
 	}
-	return n, destination{to: n.E164, key: n.E164, region: n.Region, callingCode: n.CallingCode}, nil
+	// n.Masked knows the calling code: no lookup as in numbers.Mask.
+	return n, destination{to: n.E164, key: n.E164, masked: n.Masked(), region: n.Region, callingCode: n.CallingCode}, nil
 }
 
 const maxEmailLen = 254
@@ -348,7 +350,7 @@ func parseEmail(addr string) (destination, error) {
 			return destination{}, fmt.Errorf("%w: not an email address", ErrInvalidNumber)
 		}
 	}
-	return destination{to: addr, key: "email:" + strings.ToLower(addr), email: true}, nil
+	return destination{to: addr, key: "email:" + strings.ToLower(addr), masked: maskDestination(addr), email: true}, nil
 }
 
 // validCode reports whether code can be a code at all: 4 to 10 letters or
@@ -520,15 +522,10 @@ func (s *Service) take(ctx context.Context, limits []scopedLimit, dst destinatio
 
 // event starts the Event of a call on dst.
 func (s *Service) event(op string, ch Channel, dst destination) Event {
-	ev := Event{Op: op, Channel: ch, Region: dst.region, CallingCode: dst.callingCode}
-	if dst.to == "" {
+	ev := Event{Op: op, Channel: ch, Masked: dst.masked, Region: dst.region, CallingCode: dst.callingCode}
+	if dst.to == "" || dst.email {
 		return ev
 	}
-	if dst.email {
-		ev.Masked = maskDestination(dst.to)
-		return ev
-	}
-	ev.Masked = numbers.Mask(dst.to)
 	// With Mask's calling code and last digits, a prefix of all but the
 	// last six digits leaves at least two digits unknown.
 	ccLen := 1

@@ -7,6 +7,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/antifraud-go/antifraud/numbers"
 	"github.com/antifraud-go/antifraud/ratelimit"
 )
 
@@ -115,5 +116,26 @@ func TestTakeAllocations(t *testing.T) {
 	// misses (the race detector makes it drop a quarter of what is put).
 	if allocs > 1 {
 		t.Fatalf("%v allocations per take, want 1 (the keys)", allocs)
+	}
+}
+
+// TestDestinationMasked: the mask made at parse time, from the parsed
+// calling code, is numbers.Mask's.
+func TestDestinationMasked(t *testing.T) {
+	s := &Service{policy: numbers.ModeratePolicy()}
+	for _, phone := range []string{"+447400123456", "+14155550100", "+37120012345", "+35312345678", "+80012345678", "+3545511234"} {
+		t.Run(phone, func(t *testing.T) {
+			_, dst, err := s.parsePhone(phone)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want := numbers.Mask(dst.to); dst.masked != want {
+				t.Fatalf("masked %q, numbers.Mask says %q", dst.masked, want)
+			}
+		})
+	}
+	dst, err := parseEmail("someone@example.com")
+	if err != nil || dst.masked != maskDestination("someone@example.com") {
+		t.Fatalf("email masked %q, %v", dst.masked, err)
 	}
 }
