@@ -3,7 +3,6 @@ package verify
 import (
 	"fmt"
 	"hash/maphash"
-	"math/bits"
 	"sync"
 	"time"
 )
@@ -75,12 +74,10 @@ const cooldownShards = 32
 // many went out since the last reset. It is safe for concurrent use.
 //
 // Destinations are keyed by a 64-bit hash with a random seed, not by the
-// string: no number is kept in memory, and a lookup hashes the key once
-// for the shard and the entry. Two destinations share a cooldown with
-// probability 2^-64 per pair, which could only make a wait longer, never
-// shorter. Each shard is an open-addressing table of 24-byte entries: a
-// lookup touches the shard and one slot, where a Go map chases several
-// pointers, each a cache miss when the server has been busy elsewhere.
+// string: an entry is 16 bytes plus the map's overhead, with no number kept
+// in memory, and a lookup hashes the key once for the shard and the entry.
+// Two destinations share a cooldown with probability 2^-64 per pair, which
+// could only make a wait longer, never shorter.
 type cooldowns struct {
 	cfg      Cooldown
 	perShard int
@@ -88,20 +85,9 @@ type cooldowns struct {
 	shards   [cooldownShards]cooldownShard
 }
 
-// cooldownShard is a table with linear probing; a slot whose hash is 0 is
-// empty. It is padded to 64 bytes, so that neighbouring shards rarely
-// share a cache line.
 type cooldownShard struct {
-	mu    sync.Mutex
-	slots []cooldownSlot
-	count int
-	next  int // where the next arbitrary eviction starts
-	_     [64 - 8 - 24 - 8 - 8]byte
-}
-
-type cooldownSlot struct {
-	hash uint64
-	cooldownEntry
+	mu sync.Mutex
+	m  map[uint64]cooldownEntry
 }
 
 type cooldownEntry struct {
@@ -117,11 +103,14 @@ type reservation struct {
 }
 
 func newCooldowns(cfg Cooldown) *cooldowns {
-	return &cooldowns{cfg: cfg, perShard: max(1, cfg.MaxTracked/cooldownShards), seed: maphash.MakeSeed()}
+	c := &cooldowns{cfg: cfg, perShard: max(1, cfg.MaxTracked/cooldownShards), seed: maphash.MakeSeed()}
+	for i := range c.shards {
+		c.shards[i].m = make(map[uint64]cooldownEntry)
+	}
+	return c
 }
 
-// hash returns key's hash, never 0.
-func (c *cooldowns) hash(key string) uint64 { return max(1, maphash.String(c.seed, key)) }
+func (c *cooldowns) hash(key string) uint64 { return maphash.String(c.seed, key) }
 
 func (c *cooldowns) shard(h uint64) *cooldownShard { return &c.shards[h%cooldownShards] }
 
@@ -137,25 +126,20 @@ func (c *cooldowns) reserve(key string, now time.Time) (reservation, time.Durati
 	sh := c.shard(h)
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
-	i := sh.find(h)
-	var prev cooldownEntry
-	if i >= 0 && t-sh.slots[i].last < int64(c.cfg.Reset) {
-		prev = sh.slots[i].cooldownEntry
+	prev, ok := sh.m[h]
+	if ok && t-prev.last >= int64(c.cfg.Reset) {
+		prev, ok = cooldownEntry{}, false
 	}
-	if prev.sends > 0 {
+	if ok && prev.sends > 0 {
 		if left := prev.last + int64(c.cfg.wait(prev.sends)) - t; left > 0 {
 			return reservation{}, time.Duration(left), false
 		}
 	}
-	cur := cooldownEntry{last: t, sends: prev.sends + 1}
-	if i >= 0 {
-		sh.slots[i].cooldownEntry = cur
-	} else {
-		if sh.count >= c.perShard {
-			c.evict(sh, t)
-		}
-		sh.insert(h, cur)
+	if !ok && len(sh.m) >= c.perShard {
+		c.evict(sh, t)
 	}
+	cur := cooldownEntry{last: t, sends: prev.sends + 1}
+	sh.m[h] = cur
 	return reservation{hash: h, set: true, prev: prev, cur: cur}, c.cfg.wait(cur.sends), true
 }
 
@@ -167,14 +151,13 @@ func (c *cooldowns) release(r reservation) {
 	sh := c.shard(r.hash)
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
-	i := sh.find(r.hash)
-	if i < 0 || sh.slots[i].cooldownEntry != r.cur {
+	if sh.m[r.hash] != r.cur {
 		return
 	}
 	if r.prev.sends == 0 {
-		sh.deleteAt(i)
+		delete(sh.m, r.hash)
 	} else {
-		sh.slots[i].cooldownEntry = r.prev
+		sh.m[r.hash] = r.prev
 	}
 }
 
@@ -184,9 +167,7 @@ func (c *cooldowns) reset(key string) {
 	sh := c.shard(h)
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
-	if i := sh.find(h); i >= 0 {
-		sh.deleteAt(i)
-	}
+	delete(sh.m, h)
 }
 
 // evict makes room in a full shard: entries past Reset go first; if there
@@ -194,30 +175,22 @@ func (c *cooldowns) reset(key string) {
 // fresh entries is not scanned again on every insert. Called with sh.mu held.
 func (c *cooldowns) evict(sh *cooldownShard, now int64) {
 	removed := false
-	for i := 0; i < len(sh.slots); {
-		if e := &sh.slots[i]; e.hash != 0 && now-e.last >= int64(c.cfg.Reset) {
-			sh.deleteAt(i) // may move a later entry into i: look again
+	for k, e := range sh.m {
+		if now-e.last >= int64(c.cfg.Reset) {
+			delete(sh.m, k)
 			removed = true
-			continue
 		}
-		i++
 	}
 	if removed {
 		return
 	}
-	i := sh.next
-	for n := max(1, c.perShard/8); n > 0 && sh.count > 0; {
-		if i >= len(sh.slots) {
-			i = 0
+	n := max(1, c.perShard/8)
+	for k := range sh.m {
+		delete(sh.m, k)
+		if n--; n == 0 {
+			return
 		}
-		if sh.slots[i].hash != 0 {
-			sh.deleteAt(i)
-			n--
-			continue
-		}
-		i++
 	}
-	sh.next = i
 }
 
 func (c *cooldowns) len() int {
@@ -225,93 +198,8 @@ func (c *cooldowns) len() int {
 	for i := range c.shards {
 		sh := &c.shards[i]
 		sh.mu.Lock()
-		n += sh.count
+		n += len(sh.m)
 		sh.mu.Unlock()
 	}
 	return n
-}
-
-// home is the slot where the probe for h starts in a table of n slots.
-func home(h uint64, n int) int {
-	hi, _ := bits.Mul64(h, uint64(n))
-	return int(hi)
-}
-
-// find returns the slot of h, or -1.
-func (sh *cooldownShard) find(h uint64) int {
-	n := len(sh.slots)
-	if n == 0 {
-		return -1
-	}
-	for i := home(h, n); ; {
-		switch sh.slots[i].hash {
-		case h:
-			return i
-		case 0:
-			return -1
-		}
-		if i++; i == n {
-			i = 0
-		}
-	}
-}
-
-// insert adds h, absent from the table, growing the table at 3/4 full so
-// that a probe always ends at an empty slot.
-func (sh *cooldownShard) insert(h uint64, e cooldownEntry) {
-	if (sh.count+1)*4 > len(sh.slots)*3 {
-		sh.resize(max(16, 2*len(sh.slots)))
-	}
-	sh.put(cooldownSlot{h, e})
-	sh.count++
-}
-
-// put stores s in the first free slot of its probe.
-func (sh *cooldownShard) put(s cooldownSlot) {
-	n := len(sh.slots)
-	i := home(s.hash, n)
-	for sh.slots[i].hash != 0 {
-		if i++; i == n {
-			i = 0
-		}
-	}
-	sh.slots[i] = s
-}
-
-func (sh *cooldownShard) resize(size int) {
-	old := sh.slots
-	sh.slots = make([]cooldownSlot, size)
-	for _, s := range old {
-		if s.hash != 0 {
-			sh.put(s)
-		}
-	}
-}
-
-// deleteAt empties slot i, shifting back the entries after it that would
-// otherwise become unreachable (linear probing needs no tombstones).
-func (sh *cooldownShard) deleteAt(i int) {
-	n := len(sh.slots)
-	for j := i; ; {
-		if j++; j == n {
-			j = 0
-		}
-		h := sh.slots[j].hash
-		if h == 0 {
-			break
-		}
-		// The entry at j stays when its home is cyclically in (i, j].
-		k := home(h, n)
-		if i <= j {
-			if i < k && k <= j {
-				continue
-			}
-		} else if i < k || k <= j {
-			continue
-		}
-		sh.slots[i] = sh.slots[j]
-		i = j
-	}
-	sh.slots[i] = cooldownSlot{}
-	sh.count--
 }
