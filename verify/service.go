@@ -60,19 +60,20 @@ type Config struct {
 // code is checked, attempt limits per number and per client address. Only
 // then does it ask the Sender. It is safe for concurrent use.
 type Service struct {
-	sender  Sender
-	limiter *ratelimit.Limiter
-	limits  Limits
-	// The enabled limits of a Start to a number or an email address, and
-	// of a Check.
+	sender   Sender
+	limiter  *ratelimit.Limiter
+	limits   Limits
+	cool     *cooldowns
+	channels []Channel
+	hooks    Hooks
+	logger   *slog.Logger
+	now      func() time.Time
+	policy   *numbers.Policy
+	region   string
+
+	// The enabled limits of a Start to a number, of a Start to an email
+	// address, and of a Check, worked out once in New.
 	startPhone, startEmail, check []scopedLimit
-	cool                          *cooldowns
-	channels                      []Channel
-	hooks                         Hooks
-	logger                        *slog.Logger
-	now                           func() time.Time
-	policy                        *numbers.Policy
-	region                        string
 }
 
 // destination is a parsed and checked phone number or email address.
