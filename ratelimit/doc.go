@@ -19,7 +19,8 @@
 // A verification request should pass a per-IP, a per-phone, a per-prefix and
 // a global limit. [Limiter.AllowAll] checks them atomically: when one denies,
 // none spends, so a script that trips the per-IP limit does not use up a real
-// user's per-phone allowance.
+// user's per-phone allowance. [Limiter.AllowAllInto] does the same into a
+// results buffer the caller reuses, without allocating.
 //
 // # Stores
 //

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/netip"
+	"sync"
 	"time"
 
 	"github.com/antifraud-go/antifraud/ratelimit"
@@ -78,6 +79,41 @@ func ExampleLimiter_AllowAll() {
 	// allowed=true binding=1 retry-after=0s
 	// allowed=false binding=1 retry-after=20m0s
 	// another number: allowed=true ip-remaining=6
+}
+
+// A server that checks several limits on every request reuses one buffer
+// for the results, here from a sync.Pool, so that the take allocates
+// nothing. The Decision's Results live in the buffer: read them before
+// putting it back.
+func ExampleLimiter_AllowAllInto() {
+	c := newClock()
+	store := ratelimit.MustNewMemoryStore(ratelimit.MemoryConfig{Now: c.Now})
+	defer store.Close(context.Background())
+	limiter, _ := ratelimit.New(store)
+	buffers := sync.Pool{New: func() any { return new([4]ratelimit.Result) }}
+
+	allow := func(ip netip.Addr, phone string) bool {
+		buf := buffers.Get().(*[4]ratelimit.Result)
+		defer buffers.Put(buf)
+		reqs := [...]ratelimit.Request{
+			{Key: ratelimit.KeyIP(ip), Limit: ratelimit.PerMinute(10)},
+			{Key: ratelimit.KeyPhone(phone), Limit: ratelimit.PerHour(2)},
+		}
+		d, err := limiter.AllowAllInto(context.Background(), reqs[:], buf[:])
+		if err != nil {
+			panic(err)
+		}
+		fmt.Printf("allowed=%v ip-remaining=%d phone-remaining=%d\n", d.Allowed, d.Results[0].Remaining, d.Results[1].Remaining)
+		return d.Allowed
+	}
+	ip := netip.MustParseAddr("192.0.2.1")
+	for range 3 {
+		allow(ip, "+37120012345")
+	}
+	// Output:
+	// allowed=true ip-remaining=9 phone-remaining=1
+	// allowed=true ip-remaining=8 phone-remaining=0
+	// allowed=false ip-remaining=8 phone-remaining=0
 }
 
 func ExamplePenalty() {

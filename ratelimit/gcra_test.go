@@ -192,6 +192,10 @@ func TestValidate(t *testing.T) {
 		{"long key", []Request{{Key: string(make([]byte, MaxKeyLen+1)), Limit: PerSecond(5)}}, ErrInvalidKey},
 		{"duplicate key", []Request{{Key: "a", Limit: PerSecond(5)}, {Key: "a", Limit: PerHour(5)}}, ErrInvalidKey},
 		{"bad penalty", []Request{{Key: "a", Limit: PerSecond(5).WithPenalty(Penalty{After: 1})}}, ErrInvalidLimit},
+		{"penalty for not whole µs", []Request{{Key: "a", Limit: PerSecond(5).WithPenalty(Penalty{After: 1, Within: time.Second, For: time.Second + 1})}}, ErrInvalidLimit},
+		{"penalty max not whole µs", []Request{{Key: "a", Limit: PerSecond(5).WithPenalty(Penalty{After: 1, Within: time.Second, For: time.Second, Max: time.Hour - 999})}}, ErrInvalidLimit},
+		{"penalty reset not whole µs", []Request{{Key: "a", Limit: PerSecond(5).WithPenalty(Penalty{After: 1, Within: time.Second, For: time.Second, Reset: time.Nanosecond})}}, ErrInvalidLimit},
+		{"penalty within not whole µs", []Request{{Key: "a", Limit: PerSecond(5).WithPenalty(Penalty{After: 3, Within: time.Second + 1, For: time.Microsecond, Max: time.Hour, Reset: time.Hour})}}, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

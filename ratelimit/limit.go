@@ -6,9 +6,11 @@ import (
 	"time"
 )
 
-// Resolution is the granularity of a limit's emission interval. Every store
-// works in whole microseconds so that the memory store and the Redis store
-// (whose Lua numbers are doubles, exact to 2^53 µs) give identical answers.
+// Resolution is the granularity of a limit's emission interval (which is
+// truncated to it) and of a penalty's For, Max and Reset (which must be
+// multiples of it). Every store works in whole microseconds so that the
+// memory store and the Redis store (whose Lua numbers are doubles, exact to
+// 2^53 µs) give identical answers.
 const Resolution = time.Microsecond
 
 // MaxWindow bounds Burst × Interval (the time a full bucket takes to refill)
@@ -55,6 +57,11 @@ type Limit struct {
 //
 // This is what slows a pumping script: it keeps hammering after the first
 // 429, and each box it earns is twice as long as the last.
+//
+// For, Max and Reset must be whole microseconds (multiples of Resolution),
+// like every time a store keeps: a store that counts in microseconds could
+// not otherwise give the answers the memory store gives. Within need not
+// be; the denial counter's interval is truncated like a Limit's.
 //
 // The zero Penalty disables the penalty box.
 type Penalty struct {
@@ -122,7 +129,9 @@ func (l Limit) String() string {
 	return s
 }
 
-// Validate reports whether l is usable. The error wraps [ErrInvalidLimit].
+// Validate reports whether l is usable: the rules are on the fields of
+// Limit and Penalty. The error wraps [ErrInvalidLimit]. Every store
+// validates every request the same way.
 func (l Limit) Validate() error {
 	_, err := l.validate()
 	return err
@@ -171,6 +180,8 @@ func (p Penalty) validate(l Limit) error {
 		return invalidLimit(l, "penalty: max must be at most MaxWindow")
 	case p.Reset < 0 || p.Reset > MaxWindow:
 		return invalidLimit(l, "penalty: reset must be at most MaxWindow")
+	case p.For%Resolution != 0 || p.Max%Resolution != 0 || p.Reset%Resolution != 0:
+		return invalidLimit(l, "penalty: for, max and reset must be whole microseconds")
 	}
 	return nil
 }

@@ -45,6 +45,8 @@ func (m FailMode) String() string {
 // New; the zero Limiter is not usable.
 type Limiter struct {
 	store    Store
+	into     IntoStore    // store, when it is one
+	mem      *MemoryStore // store, when it is one: no dynamic call, one copy less
 	fallback Store
 	mode     FailMode
 	onError  func(error)
@@ -90,6 +92,8 @@ func New(store Store, opts ...Option) (*Limiter, error) {
 	if l.mode == FailFallback && l.fallback == nil {
 		return nil, errors.New("ratelimit: New: WithFallback given a nil store")
 	}
+	l.into, _ = store.(IntoStore)
+	l.mem, _ = store.(*MemoryStore)
 	return l, nil
 }
 
@@ -129,37 +133,101 @@ func (l *Limiter) AllowN(ctx context.Context, key string, lim Limit, n int) (Res
 // or none is. A request denied by the per-IP limit does not spend the
 // per-phone allowance. Errors are as for AllowN.
 func (l *Limiter) AllowAll(ctx context.Context, reqs ...Request) (Decision, error) {
-	d, err := l.store.TakeAll(ctx, reqs)
+	var d Decision
+	var err error
+	if l.mem != nil {
+		err = l.mem.takeAll(reqs, nil, &d)
+	} else {
+		d, err = l.store.TakeAll(ctx, reqs)
+	}
 	if err == nil || isArgError(err) {
 		return d, err
 	}
+	return l.allowAllFailed(ctx, reqs, nil, err)
+}
+
+// AllowAllInto is AllowAll writing the results into results, which becomes
+// the Decision's Results (results[:len(reqs)]; a new slice when results is
+// too short). A caller that reuses one buffer per goroutine, or from a
+// sync.Pool, then takes without allocating, which matters for a
+// multi-limit take on a MemoryStore: a small TakeAll costs about as much
+// again to allocate its Results as to take. The Decision's Results alias
+// results, so they are only good until the buffer is reused.
+//
+// Stores that implement [IntoStore] write into results directly; for other
+// stores the results of TakeAll are copied into it. Semantics and errors
+// are AllowAll's.
+func (l *Limiter) AllowAllInto(ctx context.Context, reqs []Request, results []Result) (Decision, error) {
+	if len(results) < len(reqs) {
+		results = make([]Result, len(reqs))
+	}
+	results = results[:len(reqs)]
+	var d Decision
+	var err error
+	switch {
+	case l.mem != nil:
+		err = l.mem.takeAll(reqs, results, &d)
+	case l.into != nil:
+		d, err = l.into.TakeAllInto(ctx, reqs, results)
+	default:
+		d, err = takeAll(ctx, l.store, reqs, results)
+	}
+	if err == nil || isArgError(err) {
+		return d, err
+	}
+	return l.allowAllFailed(ctx, reqs, results, err)
+}
+
+// allowAllFailed answers a multi-limit take, into results unless results is
+// nil, when the store failed with err.
+func (l *Limiter) allowAllFailed(ctx context.Context, reqs []Request, results []Result, err error) (Decision, error) {
 	l.report(err)
+	if results == nil {
+		results = make([]Result, len(reqs))
+	}
 	switch l.mode {
 	case FailOpen:
-		d := Decision{Results: make([]Result, len(reqs))}
 		for i, r := range reqs {
-			d.Results[i] = Result{Allowed: true, Limit: r.Limit, Remaining: r.Limit.Burst}
+			results[i] = Result{Allowed: true, Limit: r.Limit, Remaining: r.Limit.Burst}
 		}
-		if len(reqs) > 0 {
-			d.Result = d.Results[0]
-		}
-		return d, nil
+		return failDecision(results), nil
 	case FailFallback:
-		d, ferr := l.fallback.TakeAll(ctx, reqs)
+		d, ferr := takeAll(ctx, l.fallback, reqs, results)
 		if ferr == nil || isArgError(ferr) {
 			return d, ferr
 		}
 		l.report(ferr)
 		err = errors.Join(err, ferr)
 	}
-	d = Decision{Results: make([]Result, len(reqs))}
 	for i, r := range reqs {
-		d.Results[i] = Result{Limit: r.Limit}
+		results[i] = Result{Limit: r.Limit}
 	}
-	if len(reqs) > 0 {
-		d.Result = d.Results[0]
+	return failDecision(results), unavailable(err)
+}
+
+// takeAll asks store for a multi-limit take into results, when results is
+// not nil, through IntoStore if the store has it.
+func takeAll(ctx context.Context, store Store, reqs []Request, results []Result) (Decision, error) {
+	if results == nil {
+		return store.TakeAll(ctx, reqs)
 	}
-	return d, unavailable(err)
+	if is, ok := store.(IntoStore); ok {
+		return is.TakeAllInto(ctx, reqs, results)
+	}
+	d, err := store.TakeAll(ctx, reqs)
+	if d.Results != nil {
+		d.Results = results[:copy(results, d.Results)]
+	}
+	return d, err
+}
+
+// failDecision is the Decision the Limiter makes up when its stores fail.
+func failDecision(results []Result) Decision {
+	d := Decision{Results: results}
+	if len(results) > 0 {
+		d.Result = results[0]
+	}
+	return d
 }
 
 // Close closes the store and the fallback store.

@@ -88,6 +88,15 @@ func TestLimiterFailModes(t *testing.T) {
 			if len(d.Results) != len(reqs) {
 				t.Fatalf("AllowAll gave %d results for %d requests", len(d.Results), len(reqs))
 			}
+			buf := make([]Result, len(reqs))
+			reqs := []Request{{Key: "ip:2", Limit: lim}, {Key: "phone:2", Limit: PerHour(3)}} // a fallback limits
+			d, err = l.AllowAllInto(ctx, reqs, buf)
+			if d.Allowed != tt.wantAllowed || !errors.Is(err, tt.wantErr) || (tt.wantErr == nil) != (err == nil) {
+				t.Fatalf("AllowAllInto = %+v, %v; want allowed=%v err=%v", d, err, tt.wantAllowed, tt.wantErr)
+			}
+			if len(d.Results) != len(reqs) || &d.Results[0] != &buf[0] || d.Results[1].Limit != reqs[1].Limit {
+				t.Fatalf("AllowAllInto gave results %+v, want %d in the buffer", d.Results, len(reqs))
+			}
 			if reported.Load() == 0 {
 				t.Fatal("OnError not called")
 			}

@@ -293,10 +293,11 @@ func (m *MemoryStore) Take(_ context.Context, key string, l Limit, n int) (Resul
 	return res, nil
 }
 
-// takeAllStack is how many requests (say a per-IP, a per-phone, a
-// per-prefix and a global limit) TakeAll handles without allocating scratch
-// space.
-const takeAllStack = 4
+// takeAllStack is how many requests TakeAll handles without allocating
+// scratch space: the five of package verify (per number, IP, block,
+// country and overall). Each more costs every take the zeroing of its
+// stack space.
+const takeAllStack = 5
 
 // takeScratch is TakeAll's working state, one entry per request.
 type takeScratch struct {
@@ -309,11 +310,35 @@ type takeScratch struct {
 }
 
 // TakeAll takes every request atomically: all are spent, or none is. Keys
-// must be distinct. The context is not used.
+// must be distinct. The context is not used. The Decision's Results are
+// the caller's to keep; to reuse a buffer instead, use TakeAllInto.
 func (m *MemoryStore) TakeAll(_ context.Context, reqs []Request) (Decision, error) {
+	var d Decision
+	err := m.takeAll(reqs, nil, &d)
+	return d, err
+}
+
+// TakeAllInto is TakeAll writing the results into results, which it uses
+// as the Decision's Results (results[:len(reqs)]), so that a caller that
+// reuses a buffer takes without allocating. When results is shorter than
+// reqs, a new slice is allocated instead. The store keeps neither reqs nor
+// results after it returns. The context is not used.
+func (m *MemoryStore) TakeAllInto(_ context.Context, reqs []Request, results []Result) (Decision, error) {
+	if len(results) < len(reqs) {
+		results = make([]Result, len(reqs))
+	}
+	var d Decision
+	err := m.takeAll(reqs, results[:len(reqs)], &d)
+	return d, err
+}
+
+// takeAll is TakeAll into results, or into a slab when results is nil. It
+// sets *d only when it returns nil. The Decision goes through a pointer
+// because it is large: copying it on every return costs more than a step.
+func (m *MemoryStore) takeAll(reqs []Request, results []Result, d *Decision) error {
 	n := len(reqs)
 	if n == 0 {
-		return Decision{}, errorf(ErrInvalidKey, "TakeAll with no requests")
+		return errorf(ErrInvalidKey, "TakeAll with no requests")
 	}
 	var (
 		tagsA   [takeAllStack]uint64
@@ -323,21 +348,26 @@ func (m *MemoryStore) TakeAll(_ context.Context, reqs []Request) (Decision, erro
 		statesA [takeAllStack]State
 		orderA  [takeAllStack]uint32
 	)
-	sc := takeScratch{tagsA[:], ivsA[:], shardA[:], idxA[:], statesA[:], orderA[:]}
-	if n > takeAllStack {
-		sc = takeScratch{make([]uint64, n), make([]int64, n), make([]uint32, n), make([]int, n), make([]State, n), make([]uint32, n)}
+	// Field by field: a composite literal is built aside and copied with
+	// wide loads of narrow stores, which stalls (see setLimit).
+	var sc takeScratch
+	if n <= takeAllStack {
+		sc.tags, sc.ivs, sc.shard, sc.idx = tagsA[:n], ivsA[:n], shardA[:n], idxA[:n]
+		sc.states, sc.order = statesA[:n], orderA[:n]
+	} else {
+		sc.tags, sc.ivs, sc.shard, sc.idx = make([]uint64, n), make([]int64, n), make([]uint32, n), make([]int, n)
+		sc.states, sc.order = make([]State, n), make([]uint32, n)
 	}
-	sc.tags, sc.ivs, sc.shard, sc.idx, sc.states = sc.tags[:n], sc.ivs[:n], sc.shard[:n], sc.idx[:n], sc.states[:n]
 	shards := 0
 	for i := range reqs {
 		r := &reqs[i]
 		iv, err := validateTake(r.Key, &r.Limit, r.Cost)
 		if err != nil {
-			return Decision{}, err
+			return err
 		}
 		for j := range i {
 			if reqs[j].Key == r.Key {
-				return Decision{}, errorf(ErrInvalidKey, "key %q appears twice in one take", truncKey(r.Key))
+				return errorf(ErrInvalidKey, "key %q appears twice in one take", truncKey(r.Key))
 			}
 		}
 		t := m.tag(r.Key)
@@ -362,20 +392,23 @@ func (m *MemoryStore) TakeAll(_ context.Context, reqs []Request) (Decision, erro
 	for _, s := range sc.order {
 		m.shards[s].mu.Lock()
 	}
-	d, err := m.takeAllLocked(now, reqs, &sc)
+	err := m.takeAllLocked(now, reqs, &sc, results, d)
 	for k := len(sc.order) - 1; k >= 0; k-- {
 		m.shards[sc.order[k]].mu.Unlock()
 	}
-	return d, err
+	return err
 }
 
-// takeAllLocked is TakeAll once the shards in sc.order are locked.
-func (m *MemoryStore) takeAllLocked(now int64, reqs []Request, sc *takeScratch) (Decision, error) {
+// takeAllLocked is TakeAll once the shards in sc.order are locked. It
+// writes into results, or into the first shard's slab when results is nil.
+func (m *MemoryStore) takeAllLocked(now int64, reqs []Request, sc *takeScratch, results []Result, d *Decision) error {
 	first := &m.shards[sc.order[0]]
 	if first.closed {
-		return Decision{}, ErrClosed
+		return ErrClosed
 	}
-	results := first.results(len(reqs))
+	if results == nil {
+		results = first.results(len(reqs))
+	}
 	newKeys := false
 	for i, t := range sc.tags {
 		sh := &m.shards[sc.shard[i]]
@@ -387,12 +420,23 @@ func (m *MemoryStore) takeAllLocked(now int64, reqs []Request, sc *takeScratch) 
 	}
 	if newKeys {
 		if full := m.makeRoom(now, reqs, sc); full != nil {
-			return m.denyFull(now, reqs, sc, results, full), nil
+			m.denyFull(now, reqs, sc, results, full, d)
+			return nil
 		}
 	}
 	allowed, b := step(now, reqs, sc.ivs, sc.states, results)
 	m.writeBack(sc, allowed)
-	return Decision{Result: results[b], Index: b, Results: results}, nil
+	setDecision(d, results, b)
+	return nil
+}
+
+// setDecision sets d to the decision bound by results[b], copying the
+// Result field by field (see setLimit): results[b] has just been written.
+func setDecision(d *Decision, results []Result, b int) {
+	r, src := &d.Result, &results[b]
+	r.Allowed, r.Remaining, r.RetryAfter, r.ResetAfter, r.Penalized = src.Allowed, src.Remaining, src.RetryAfter, src.ResetAfter, src.Penalized
+	setLimit(&r.Limit, &src.Limit)
+	d.Index, d.Results = b, results
 }
 
 // makeRoom reserves room for the take's new keys before anything is spent,
@@ -451,7 +495,7 @@ func (m *MemoryStore) writeBack(sc *takeScratch, inserted bool) {
 // the keys that could not be stored are denied, and nothing is spent. When
 // a limit denies the take on its own as well, that denial is counted for
 // the penalty box exactly as Step would.
-func (m *MemoryStore) denyFull(now int64, reqs []Request, sc *takeScratch, results []Result, full []uint32) Decision {
+func (m *MemoryStore) denyFull(now int64, reqs []Request, sc *takeScratch, results []Result, full []uint32, d *Decision) {
 	peek := make([]Request, len(reqs))
 	copy(peek, reqs)
 	for i := range peek {
@@ -478,7 +522,7 @@ func (m *MemoryStore) denyFull(now int64, reqs []Request, sc *takeScratch, resul
 		}
 	}
 	m.reportFull()
-	return Decision{Result: results[b], Index: b, Results: results}
+	setDecision(d, results, b)
 }
 
 // fullResult is the denial of a new key that found no room.

@@ -113,7 +113,10 @@ func BenchmarkParallel10kKeys(b *testing.B) {
 }
 
 // BenchmarkTakeAll3 checks three limits at once against one Take. Target:
-// limits=3 ≤ 3× limits=1 (a Take); limits=1-takeall is TakeAll with one
+// limits=3-into ≤ 3× limits=1 (a Take). limits=3 is TakeAll, which
+// allocates the Decision's Results; limits=3-into is TakeAllInto with a
+// reused buffer; limits=3-limiter-into is Limiter.AllowAllInto over the
+// store (what an application calls); limits=1-takeall is TakeAll with one
 // request, for reference.
 func BenchmarkTakeAll3(b *testing.B) {
 	ctx := context.Background()
@@ -138,11 +141,7 @@ func BenchmarkTakeAll3(b *testing.B) {
 	})
 	b.Run("limits=3", func(b *testing.B) {
 		m := newBenchStore(b, MemoryConfig{})
-		reqs := []Request{
-			{Key: "ip:192.0.2.1", Limit: benchLimit},
-			{Key: "phone:+37120012345", Limit: benchLimit},
-			{Key: "prefix:+371200", Limit: benchLimit},
-		}
+		reqs := benchReqs3()
 		b.ReportAllocs()
 		for b.Loop() {
 			if _, err := m.TakeAll(ctx, reqs); err != nil {
@@ -150,6 +149,41 @@ func BenchmarkTakeAll3(b *testing.B) {
 			}
 		}
 	})
+	b.Run("limits=3-into", func(b *testing.B) {
+		m := newBenchStore(b, MemoryConfig{})
+		reqs := benchReqs3()
+		var buf [3]Result
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := m.TakeAllInto(ctx, reqs, buf[:]); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("limits=3-limiter-into", func(b *testing.B) {
+		lim, err := New(newBenchStore(b, MemoryConfig{}))
+		if err != nil {
+			b.Fatal(err)
+		}
+		reqs := benchReqs3()
+		var buf [3]Result
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := lim.AllowAllInto(ctx, reqs, buf[:]); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
+
+// benchReqs3 are the requests of BenchmarkTakeAll3: per IP, per number,
+// per block of numbers.
+func benchReqs3() []Request {
+	return []Request{
+		{Key: "ip:192.0.2.1", Limit: benchLimit},
+		{Key: "phone:+37120012345", Limit: benchLimit},
+		{Key: "prefix:+371200", Limit: benchLimit},
+	}
 }
 
 func heapInUse() uint64 {

@@ -233,6 +233,7 @@ func TestMemoryTakeErrors(t *testing.T) {
 		{"zero limit", "k", Limit{}, 1, ErrInvalidLimit},
 		{"cost over burst", "k", PerSecond(3), 4, ErrInvalidCost},
 		{"negative cost", "k", PerSecond(3), -1, ErrInvalidCost},
+		{"penalty box not whole µs", "k", PerSecond(3).WithPenalty(Penalty{After: 1, Within: time.Second, For: 1500 * time.Nanosecond}), 1, ErrInvalidLimit},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -242,10 +243,20 @@ func TestMemoryTakeErrors(t *testing.T) {
 			if _, err := m.TakeAll(ctx, []Request{{Key: tt.key, Limit: tt.l, Cost: tt.n}}); !errors.Is(err, tt.want) {
 				t.Fatalf("TakeAll: %v, want %v", err, tt.want)
 			}
+			buf := []Result{{Allowed: true}}
+			if _, err := m.TakeAllInto(ctx, []Request{{Key: tt.key, Limit: tt.l, Cost: tt.n}}, buf); !errors.Is(err, tt.want) || !buf[0].Allowed {
+				t.Fatalf("TakeAllInto: %v, want %v and the buffer untouched", err, tt.want)
+			}
 		})
 	}
 	if _, err := m.TakeAll(ctx, nil); !errors.Is(err, ErrInvalidKey) {
 		t.Fatalf("TakeAll(nil): %v, want ErrInvalidKey", err)
+	}
+	if _, err := m.TakeAllInto(ctx, nil, nil); !errors.Is(err, ErrInvalidKey) {
+		t.Fatalf("TakeAllInto(nil): %v, want ErrInvalidKey", err)
+	}
+	if _, err := m.TakeAllInto(ctx, []Request{{Key: "k", Limit: PerSecond(1)}, {Key: "k", Limit: PerSecond(1)}}, nil); !errors.Is(err, ErrInvalidKey) {
+		t.Fatalf("TakeAllInto with a key twice: %v, want ErrInvalidKey", err)
 	}
 	if m.Len() != 0 {
 		t.Fatalf("invalid takes stored %d keys", m.Len())
@@ -265,6 +276,17 @@ func TestMemoryExactUnderConcurrency(t *testing.T) {
 				panic(err)
 			}
 			return r.Allowed
+		}},
+		{"TakeAllInto", func(m *MemoryStore, i int) bool {
+			var buf [2]Result
+			d, err := m.TakeAllInto(context.Background(), []Request{
+				{Key: "hot", Limit: PerDay(100)},
+				{Key: "other" + strconv.Itoa(i%7), Limit: PerDay(1000)},
+			}, buf[:])
+			if err != nil {
+				panic(err)
+			}
+			return d.Allowed
 		}},
 		{"TakeAll", func(m *MemoryStore, i int) bool {
 			d, err := m.TakeAll(context.Background(), []Request{
@@ -542,26 +564,40 @@ func TestMemoryEvictSoonestOrder(t *testing.T) {
 }
 
 func TestMemoryTakeAllFull(t *testing.T) {
-	clock := newFakeClock()
-	m := newStore(t, MemoryConfig{Now: clock.Now, SweepInterval: -1, MaxKeys: 64, Shards: 1})
 	ctx := context.Background()
-	for i := 0; i < 64; i++ {
-		m.Take(ctx, "k"+strconv.Itoa(i), PerMinute(5), 1) // expires in 12s
+	tests := []struct {
+		name string
+		take func(m *MemoryStore, reqs []Request) (Decision, error)
+	}{
+		{"TakeAll", func(m *MemoryStore, reqs []Request) (Decision, error) { return m.TakeAll(ctx, reqs) }},
+		{"TakeAllInto", func(m *MemoryStore, reqs []Request) (Decision, error) {
+			buf := []Result{garbage, garbage}
+			return m.TakeAllInto(ctx, reqs, buf)
+		}},
 	}
-	d, err := m.TakeAll(ctx, []Request{
-		{Key: "k0", Limit: PerMinute(5)},
-		{Key: "new", Limit: PerMinute(1)},
-	})
-	if err != nil || d.Allowed || d.Index != 1 || d.RetryAfter != 12*time.Second {
-		t.Fatalf("TakeAll with no room: %+v, %v; want denied on the new key, retry 12s", d, err)
-	}
-	if !d.Results[0].Allowed || d.Results[0].Remaining != 4 {
-		t.Fatalf("k0 result %+v: want allowed on its own, nothing spent (4 left)", d.Results[0])
-	}
-	clock.Add(12 * time.Second)
-	d, err = m.TakeAll(ctx, []Request{{Key: "k0", Limit: PerMinute(5)}, {Key: "new", Limit: PerMinute(1)}})
-	if err != nil || !d.Allowed {
-		t.Fatalf("TakeAll after expiry: %+v, %v", d, err)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			clock := newFakeClock()
+			m := newStore(t, MemoryConfig{Now: clock.Now, SweepInterval: -1, MaxKeys: 64, Shards: 1})
+			for i := 0; i < 64; i++ {
+				m.Take(ctx, "k"+strconv.Itoa(i), PerMinute(5), 1) // expires in 12s
+			}
+			d, err := tt.take(m, []Request{
+				{Key: "k0", Limit: PerMinute(5)},
+				{Key: "new", Limit: PerMinute(1)},
+			})
+			if err != nil || d.Allowed || d.Index != 1 || d.RetryAfter != 12*time.Second || d.Penalized {
+				t.Fatalf("take with no room: %+v, %v; want denied on the new key, retry 12s", d, err)
+			}
+			if !d.Results[0].Allowed || d.Results[0].Remaining != 4 || d.Results[0].Penalized {
+				t.Fatalf("k0 result %+v: want allowed on its own, nothing spent (4 left)", d.Results[0])
+			}
+			clock.Add(12 * time.Second)
+			d, err = tt.take(m, []Request{{Key: "k0", Limit: PerMinute(5)}, {Key: "new", Limit: PerMinute(1)}})
+			if err != nil || !d.Allowed {
+				t.Fatalf("take after expiry: %+v, %v", d, err)
+			}
+		})
 	}
 }
 
@@ -608,5 +644,129 @@ func TestMemoryLiveBytesPerKey(t *testing.T) {
 	}
 	if idle > 1<<20 {
 		t.Errorf("%d bytes in use once idle, want < 1 MB", idle)
+	}
+}
+
+// onlyStore hides every method of a Store but those of the interface, so
+// that a Limiter cannot see an IntoStore or a *MemoryStore behind it.
+type onlyStore struct{ Store }
+
+// intoStore is an IntoStore that is not a *MemoryStore.
+type intoStore struct{ IntoStore }
+
+// garbage is what a reused buffer holds before a take: every field of
+// every result must be overwritten.
+var garbage = Result{Allowed: true, Limit: PerDay(99), Remaining: -99, RetryAfter: -1, ResetAfter: -1, Penalized: true}
+
+// TestTakeAllIntoParity runs the same random takes through every way of
+// making a multi-limit take, each on its own store with one clock, and
+// requires Step's answers from all of them: a buffer reused across takes
+// changes nothing but where the Results live.
+func TestTakeAllIntoParity(t *testing.T) {
+	ctx := context.Background()
+	newLimiter := func(t *testing.T, s Store) *Limiter {
+		l, err := New(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return l
+	}
+	ways := []struct {
+		name string
+		// take returns the decision and the buffer it should alias (nil
+		// when the Results are the store's own).
+		take func(t *testing.T, m *MemoryStore) func(reqs []Request) (Decision, []Result, error)
+	}{
+		{"MemoryStore.TakeAll", func(t *testing.T, m *MemoryStore) func([]Request) (Decision, []Result, error) {
+			return func(reqs []Request) (Decision, []Result, error) {
+				d, err := m.TakeAll(ctx, reqs)
+				return d, nil, err
+			}
+		}},
+		{"MemoryStore.TakeAllInto", func(t *testing.T, m *MemoryStore) func([]Request) (Decision, []Result, error) {
+			buf := make([]Result, 4)
+			return func(reqs []Request) (Decision, []Result, error) {
+				d, err := m.TakeAllInto(ctx, reqs, buf)
+				return d, buf, err
+			}
+		}},
+		{"MemoryStore.TakeAllInto short buffer", func(t *testing.T, m *MemoryStore) func([]Request) (Decision, []Result, error) {
+			return func(reqs []Request) (Decision, []Result, error) {
+				d, err := m.TakeAllInto(ctx, reqs, []Result{garbage}) // takes have 2 or 3 requests
+				return d, nil, err
+			}
+		}},
+		{"Limiter.AllowAll", func(t *testing.T, m *MemoryStore) func([]Request) (Decision, []Result, error) {
+			l := newLimiter(t, m)
+			return func(reqs []Request) (Decision, []Result, error) {
+				d, err := l.AllowAll(ctx, reqs...)
+				return d, nil, err
+			}
+		}},
+		{"Limiter.AllowAllInto", func(t *testing.T, m *MemoryStore) func([]Request) (Decision, []Result, error) {
+			l, buf := newLimiter(t, m), make([]Result, 3, 8)
+			return func(reqs []Request) (Decision, []Result, error) {
+				d, err := l.AllowAllInto(ctx, reqs, buf)
+				return d, buf, err
+			}
+		}},
+		{"Limiter.AllowAllInto over an IntoStore", func(t *testing.T, m *MemoryStore) func([]Request) (Decision, []Result, error) {
+			l, buf := newLimiter(t, intoStore{m}), make([]Result, 3)
+			return func(reqs []Request) (Decision, []Result, error) {
+				d, err := l.AllowAllInto(ctx, reqs, buf)
+				return d, buf, err
+			}
+		}},
+		{"Limiter.AllowAllInto over a Store", func(t *testing.T, m *MemoryStore) func([]Request) (Decision, []Result, error) {
+			l, buf := newLimiter(t, onlyStore{m}), make([]Result, 3)
+			return func(reqs []Request) (Decision, []Result, error) {
+				d, err := l.AllowAllInto(ctx, reqs, buf)
+				return d, buf, err
+			}
+		}},
+	}
+	for _, way := range ways {
+		t.Run(way.name, func(t *testing.T) {
+			for seed := uint64(1); seed <= 5; seed++ {
+				rng := rand.New(rand.NewPCG(seed, seed))
+				clock := newFakeClock()
+				cfg := clock.config()
+				cfg.Shards = 1 + rng.IntN(4)
+				m := newStore(t, cfg)
+				take := way.take(t, m)
+				model := &stepModel{states: map[string]State{}}
+				for step := 0; step < 2000; step++ {
+					clock.Add(time.Duration(rng.Int64N(int64(500 * time.Millisecond))))
+					if rng.IntN(50) == 0 {
+						m.Sweep()
+					}
+					reqs := make([]Request, 2+rng.IntN(2))
+					for i := range reqs {
+						l := randomLimit(rng)
+						reqs[i] = Request{Key: "k" + strconv.Itoa(i*4+rng.IntN(4)), Limit: l,
+							Cost: rng.IntN(min(l.Burst, 3) + 1), Peek: rng.IntN(10) == 0}
+					}
+					want := model.takeAll(clock.nano(), reqs)
+					d, buf, err := take(reqs)
+					if err != nil {
+						t.Fatal(err)
+					}
+					if fmt.Sprint(d) != fmt.Sprint(want) {
+						t.Fatalf("seed %d step %d: %+v\n got %+v\nwant %+v", seed, step, reqs, d, want)
+					}
+					if len(d.Results) != len(reqs) {
+						t.Fatalf("%d results for %d requests", len(d.Results), len(reqs))
+					}
+					if buf != nil {
+						if &d.Results[0] != &buf[0] {
+							t.Fatal("Results do not alias the buffer")
+						}
+						for i := range buf {
+							buf[i] = garbage
+						}
+					}
+				}
+			}
+		})
 	}
 }

@@ -19,3 +19,16 @@ type Store interface {
 	// Close stops background work and releases resources.
 	Close(ctx context.Context) error
 }
+
+// IntoStore is implemented by stores that can write a multi-limit take's
+// results into a buffer the caller provides, so that a caller reusing one
+// takes without allocating. [Limiter.AllowAllInto] uses it when its store
+// has it; [MemoryStore] does.
+type IntoStore interface {
+	Store
+	// TakeAllInto is TakeAll, with the Decision's Results written into
+	// results[:len(reqs)] (a new slice when results is too short). It has
+	// TakeAll's semantics in every other way, and keeps neither reqs nor
+	// results after it returns.
+	TakeAllInto(ctx context.Context, reqs []Request, results []Result) (Decision, error)
+}

@@ -72,6 +72,12 @@ const cooldownShards = 32
 
 // cooldowns remembers, per destination, when the last code went out and how
 // many went out since the last reset. It is safe for concurrent use.
+//
+// Destinations are keyed by a 64-bit hash with a random seed, not by the
+// string: an entry is 16 bytes plus the map's overhead, with no number kept
+// in memory, and a lookup hashes the key once for the shard and the entry.
+// Two destinations share a cooldown with probability 2^-64 per pair, which
+// could only make a wait longer, never shorter.
 type cooldowns struct {
 	cfg      Cooldown
 	perShard int
@@ -81,7 +87,7 @@ type cooldowns struct {
 
 type cooldownShard struct {
 	mu sync.Mutex
-	m  map[string]cooldownEntry
+	m  map[uint64]cooldownEntry
 }
 
 type cooldownEntry struct {
@@ -91,21 +97,22 @@ type cooldownEntry struct {
 
 // reservation undoes a reserve when the send does not happen.
 type reservation struct {
-	key       string
+	hash      uint64
+	set       bool // whether the reserve recorded anything
 	prev, cur cooldownEntry
 }
 
 func newCooldowns(cfg Cooldown) *cooldowns {
 	c := &cooldowns{cfg: cfg, perShard: max(1, cfg.MaxTracked/cooldownShards), seed: maphash.MakeSeed()}
 	for i := range c.shards {
-		c.shards[i].m = make(map[string]cooldownEntry)
+		c.shards[i].m = make(map[uint64]cooldownEntry)
 	}
 	return c
 }
 
-func (c *cooldowns) shard(key string) *cooldownShard {
-	return &c.shards[maphash.String(c.seed, key)%cooldownShards]
-}
+func (c *cooldowns) hash(key string) uint64 { return maphash.String(c.seed, key) }
+
+func (c *cooldowns) shard(h uint64) *cooldownShard { return &c.shards[h%cooldownShards] }
 
 // reserve records a send to key at now, unless key is cooling down, in
 // which case it returns the time left. Only one of many concurrent reserves
@@ -115,10 +122,11 @@ func (c *cooldowns) reserve(key string, now time.Time) (reservation, time.Durati
 		return reservation{}, 0, true
 	}
 	t := now.UnixNano()
-	sh := c.shard(key)
+	h := c.hash(key)
+	sh := c.shard(h)
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
-	prev, ok := sh.m[key]
+	prev, ok := sh.m[h]
 	if ok && t-prev.last >= int64(c.cfg.Reset) {
 		prev, ok = cooldownEntry{}, false
 	}
@@ -131,34 +139,35 @@ func (c *cooldowns) reserve(key string, now time.Time) (reservation, time.Durati
 		c.evict(sh, t)
 	}
 	cur := cooldownEntry{last: t, sends: prev.sends + 1}
-	sh.m[key] = cur
-	return reservation{key: key, prev: prev, cur: cur}, c.cfg.wait(cur.sends), true
+	sh.m[h] = cur
+	return reservation{hash: h, set: true, prev: prev, cur: cur}, c.cfg.wait(cur.sends), true
 }
 
 // release undoes r, unless another send has been recorded since.
 func (c *cooldowns) release(r reservation) {
-	if r.key == "" {
+	if !r.set {
 		return
 	}
-	sh := c.shard(r.key)
+	sh := c.shard(r.hash)
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
-	if sh.m[r.key] != r.cur {
+	if sh.m[r.hash] != r.cur {
 		return
 	}
 	if r.prev.sends == 0 {
-		delete(sh.m, r.key)
+		delete(sh.m, r.hash)
 	} else {
-		sh.m[r.key] = r.prev
+		sh.m[r.hash] = r.prev
 	}
 }
 
 // reset forgets key, after its code was approved.
 func (c *cooldowns) reset(key string) {
-	sh := c.shard(key)
+	h := c.hash(key)
+	sh := c.shard(h)
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
-	delete(sh.m, key)
+	delete(sh.m, h)
 }
 
 // evict makes room in a full shard: entries past Reset go first; if there

@@ -8,6 +8,7 @@ import (
 	"net/netip"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/antifraud-go/antifraud/numbers"
@@ -69,12 +70,17 @@ type Service struct {
 	now      func() time.Time
 	policy   *numbers.Policy
 	region   string
+
+	// The enabled limits of a Start to a number, of a Start to an email
+	// address, and of a Check, worked out once in New.
+	startPhone, startEmail, check []scopedLimit
 }
 
 // destination is a parsed and checked phone number or email address.
 type destination struct {
 	to          string // E.164, or the email address
 	key         string // what limits and cooldowns key on
+	masked      string // to masked, for events and logs
 	email       bool
 	region      string
 	callingCode int
@@ -110,14 +116,17 @@ func New(cfg Config) (*Service, error) {
 		}
 	}
 	s := &Service{
-		sender:   cfg.Sender,
-		limiter:  cfg.Limiter,
-		limits:   limits,
-		cool:     newCooldowns(cool),
-		channels: slices.Clone(channels),
-		hooks:    cfg.Hooks,
-		logger:   cfg.Logger,
-		now:      cfg.Now,
+		sender:     cfg.Sender,
+		limiter:    cfg.Limiter,
+		limits:     limits,
+		startPhone: limits.enabled(kindPhone, kindIP, kindPrefix, kindCountry, kindGlobal),
+		startEmail: limits.enabled(kindPhone, kindIP, kindGlobal),
+		check:      limits.enabled(kindCheckPhone, kindCheckIP),
+		cool:       newCooldowns(cool),
+		channels:   slices.Clone(channels),
+		hooks:      cfg.Hooks,
+		logger:     cfg.Logger,
+		now:        cfg.Now,
 	}
 	if s.now == nil {
 		s.now = time.Now
@@ -205,18 +214,14 @@ func (s *Service) Start(ctx context.Context, req StartRequest) (StartResult, err
 		return StartResult{}, err
 	}
 	ev := s.event("start", ch, dst)
-	now := s.now()
-
-	res, left, ok := s.cool.reserve(dst.key, now)
-	if !ok {
-		err := &CooldownError{RetryAfter: roundUpSecond(left)}
-		ev.Reason, ev.RetryAfter = "cooldown", err.RetryAfter
+	res, err := s.guardStart(ctx, dst, req.ClientIP)
+	if ce, ok := err.(*CooldownError); ok {
+		ev.Reason, ev.RetryAfter = "cooldown", ce.RetryAfter
 		s.emit(s.hooks.Blocked, ev)
 		s.log(ctx, "start", ev)
 		return StartResult{}, err
 	}
-	if err := s.take(ctx, s.startRequests(dst, req.ClientIP), startScopes(dst), false); err != nil {
-		s.cool.release(res)
+	if err != nil {
 		s.fail(ctx, s.hooks.Blocked, ev, err)
 		return StartResult{}, err
 	}
@@ -256,7 +261,7 @@ func (s *Service) Check(ctx context.Context, req CheckRequest) (CheckResult, err
 		s.log(ctx, "check", ev)
 		return CheckResult{}, ErrInvalidCode
 	}
-	if err := s.take(ctx, s.checkRequests(dst, req.ClientIP), checkScopes, true); err != nil {
+	if err := s.take(ctx, s.check, dst, req.ClientIP, true); err != nil {
 		s.fail(ctx, s.hooks.Failed, ev, err)
 		return CheckResult{}, err
 	}
@@ -327,7 +332,8 @@ func (s *Service) parsePhone(phone string) (numbers.Number, destination, error) 
 	if n.Extension != "" {
 		return n, destination{}, fmt.Errorf("%w: numbers with an extension cannot receive codes", ErrInvalidNumber)
 	}
-	return n, destination{to: n.E164, key: n.E164, region: n.Region, callingCode: n.CallingCode}, nil
+	// n.Masked knows the calling code: no lookup as in numbers.Mask.
+	return n, destination{to: n.E164, key: n.E164, masked: n.Masked(), region: n.Region, callingCode: n.CallingCode}, nil
 }
 
 const maxEmailLen = 254
@@ -345,7 +351,7 @@ func parseEmail(addr string) (destination, error) {
 			return destination{}, fmt.Errorf("%w: not an email address", ErrInvalidNumber)
 		}
 	}
-	return destination{to: addr, key: "email:" + strings.ToLower(addr), email: true}, nil
+	return destination{to: addr, key: "email:" + strings.ToLower(addr), masked: maskDestination(addr), email: true}, nil
 }
 
 // validCode reports whether code can be a code at all: 4 to 10 letters or
@@ -362,17 +368,59 @@ func validCode(code string) bool {
 	return true
 }
 
-var (
-	startPhoneScopes = []string{"phone", "ip", "prefix", "country", "global"}
-	startEmailScopes = []string{"phone", "ip", "global"}
-	checkScopes      = []string{"phone", "ip"}
+// guardStart is Start's own guard once dst is parsed and allowed by the
+// policy: the cooldown, then the start limits in one all-or-nothing take.
+// A cooldown is a *CooldownError; when a limit denies, the cooldown is
+// released and the error is take's.
+func (s *Service) guardStart(ctx context.Context, dst destination, ip netip.Addr) (reservation, error) {
+	res, left, ok := s.cool.reserve(dst.key, s.now())
+	if !ok {
+		return res, &CooldownError{RetryAfter: roundUpSecond(left)}
+	}
+	limits := s.startPhone
+	if dst.email {
+		limits = s.startEmail
+	}
+	if err := s.take(ctx, limits, dst, ip, false); err != nil {
+		s.cool.release(res)
+		return res, err
+	}
+	return res, nil
+}
+
+// limitKind is one of the limits of Limits.
+type limitKind uint8
+
+const (
+	kindPhone limitKind = iota
+	kindIP
+	kindPrefix
+	kindCountry
+	kindGlobal
+	kindCheckPhone
+	kindCheckIP
+	numKinds
 )
 
-func startScopes(dst destination) []string {
-	if dst.email {
-		return startEmailScopes
+// scopes are the kinds' names in errors and events.
+var scopes = [numKinds]string{"phone", "ip", "prefix", "country", "global", "phone", "ip"}
+
+// scopedLimit is one enabled limit.
+type scopedLimit struct {
+	kind  limitKind
+	limit ratelimit.Limit
+}
+
+// enabled returns the limits of kinds that are not zero, in order.
+func (l Limits) enabled(kinds ...limitKind) []scopedLimit {
+	var out []scopedLimit
+	for _, k := range kinds {
+		lim := [numKinds]ratelimit.Limit{l.Phone, l.IP, l.Prefix, l.Country, l.Global, l.CheckPhone, l.CheckIP}[k]
+		if lim != (ratelimit.Limit{}) {
+			out = append(out, scopedLimit{k, lim})
+		}
 	}
-	return startPhoneScopes
+	return out
 }
 
 const (
@@ -383,65 +431,89 @@ const (
 // globalKey is the key of the global start limit.
 var globalKey = ratelimit.KeyGlobal("verify:start")
 
-// startRequests lists the limits of a Start, in the order of startScopes.
-// A disabled limit is left as a zero Request and dropped by take.
-func (s *Service) startRequests(dst destination, ip netip.Addr) []ratelimit.Request {
-	l := s.limits
-	if dst.email {
-		return []ratelimit.Request{
-			{Key: startNS + dst.key, Limit: l.Phone},
-			{Key: startNS + ratelimit.KeyIP(ip), Limit: l.IP},
-			{Key: globalKey, Limit: l.Global},
-		}
+// appendKey appends the key of a limit of kind for a call on dst from ip.
+// The keys are those of the ratelimit helpers in this package's namespace:
+// startNS + ratelimit.KeyPhone(dst.to), and so on (email addresses are
+// keyed by dst.key). They must never change: a changed key is a reset
+// limit for every user of a shared store.
+func (s *Service) appendKey(b []byte, kind limitKind, dst destination, ip netip.Addr) []byte {
+	switch kind {
+	case kindGlobal:
+		return append(b, globalKey...)
+	case kindCheckPhone, kindCheckIP:
+		b = append(b, checkNS...)
+	default:
+		b = append(b, startNS...)
 	}
-	country := ratelimit.KeyCallingCode(dst.callingCode)
+	switch kind {
+	case kindPhone, kindCheckPhone:
+		if dst.email {
+			return append(b, dst.key...)
+		}
+		return ratelimit.AppendKeyPhone(b, dst.to)
+	case kindIP, kindCheckIP:
+		return ratelimit.AppendKeyIP(b, ip)
+	case kindPrefix:
+		digits := max(1, len(dst.to)-1-s.limits.PrefixDrop)
+		return ratelimit.AppendKeyPrefix(b, dst.to, digits)
+	}
 	if dst.region != "" && dst.region != "001" {
-		country = ratelimit.KeyCountry(dst.region)
+		return ratelimit.AppendKeyCountry(b, dst.region)
 	}
-	digits := max(1, len(dst.to)-1-l.PrefixDrop)
-	return []ratelimit.Request{
-		{Key: startNS + ratelimit.KeyPhone(dst.to), Limit: l.Phone},
-		{Key: startNS + ratelimit.KeyIP(ip), Limit: l.IP},
-		{Key: startNS + ratelimit.KeyPrefix(dst.to, digits), Limit: l.Prefix},
-		{Key: startNS + country, Limit: l.Country},
-		{Key: globalKey, Limit: l.Global},
-	}
+	return ratelimit.AppendKeyCallingCode(b, dst.callingCode)
 }
 
-func (s *Service) checkRequests(dst destination, ip netip.Addr) []ratelimit.Request {
-	key := ratelimit.KeyPhone(dst.to)
-	if dst.email {
-		key = dst.key
-	}
-	return []ratelimit.Request{
-		{Key: checkNS + key, Limit: s.limits.CheckPhone},
-		{Key: checkNS + ratelimit.KeyIP(ip), Limit: s.limits.CheckIP},
-	}
+// maxLimits is the most limits one take checks.
+const maxLimits = 5
+
+// takeScratch holds the requests and results of one take, reused through
+// takePool so that a take allocates only its keys.
+type takeScratch struct {
+	reqs    [maxLimits]ratelimit.Request
+	results [maxLimits]ratelimit.Result
 }
 
-// take runs one all-or-nothing take of the enabled limits in reqs. A denial
-// is a *RateLimitError (a *AttemptsError for checks) naming the scope.
-func (s *Service) take(ctx context.Context, reqs []ratelimit.Request, scopes []string, check bool) error {
-	n := 0
-	var idx [8]int
-	for i, r := range reqs {
-		if r.Limit != (ratelimit.Limit{}) {
-			reqs[n] = r
-			idx[n] = i
-			n++
-		}
-	}
-	if n == 0 {
+var takePool = sync.Pool{New: func() any { return new(takeScratch) }}
+
+// take runs one all-or-nothing take of limits for a call on dst from ip. A
+// denial is a *RateLimitError (a *AttemptsError for checks) naming the
+// scope.
+func (s *Service) take(ctx context.Context, limits []scopedLimit, dst destination, ip netip.Addr, check bool) error {
+	if len(limits) == 0 {
 		return nil
 	}
-	d, err := s.limiter.AllowAll(ctx, reqs[:n]...)
+	// All the keys in one string: one allocation for the lot.
+	var buf [192]byte
+	var ends [maxLimits]int
+	b := buf[:0]
+	for i := range limits {
+		b = s.appendKey(b, limits[i].kind, dst, ip)
+		ends[i] = len(b)
+	}
+	keys := string(b)
+	sc := takePool.Get().(*takeScratch)
+	reqs := sc.reqs[:len(limits)]
+	start := 0
+	for i := range limits {
+		// Field by field, without copying a whole Request or scopedLimit:
+		// Cost and Peek stay zero in the pool.
+		reqs[i].Key = keys[start:ends[i]]
+		reqs[i].Limit = limits[i].limit
+		start = ends[i]
+	}
+	d, err := s.limiter.AllowAllInto(ctx, reqs, sc.results[:len(limits)])
+	for i := range reqs {
+		reqs[i].Key = "" // no keys kept alive in the pool
+	}
+	takePool.Put(sc)
+	// d.Results aliases sc.results: from here only d.Result may be used.
 	if err != nil {
 		return fmt.Errorf("verify: limiter: %w", err)
 	}
 	if d.Allowed {
 		return nil
 	}
-	scope := scopes[idx[d.Index]]
+	scope := scopes[limits[d.Index].kind]
 	retry := roundUpSecond(d.RetryAfter)
 	if check {
 		return &AttemptsError{RetryAfter: retry, Scope: scope, Err: d.Err()}
@@ -451,15 +523,10 @@ func (s *Service) take(ctx context.Context, reqs []ratelimit.Request, scopes []s
 
 // event starts the Event of a call on dst.
 func (s *Service) event(op string, ch Channel, dst destination) Event {
-	ev := Event{Op: op, Channel: ch, Region: dst.region, CallingCode: dst.callingCode}
-	if dst.to == "" {
+	ev := Event{Op: op, Channel: ch, Masked: dst.masked, Region: dst.region, CallingCode: dst.callingCode}
+	if dst.to == "" || dst.email {
 		return ev
 	}
-	if dst.email {
-		ev.Masked = maskDestination(dst.to)
-		return ev
-	}
-	ev.Masked = numbers.Mask(dst.to)
 	// With Mask's calling code and last digits, a prefix of all but the
 	// last six digits leaves at least two digits unknown.
 	ccLen := 1
