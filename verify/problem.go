@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/antifraud-go/antifraud/ratelimit"
+	"github.com/antifraud-go/antifraud/ratelimit/httplimit"
 )
 
 // ProblemContentType is the media type of an RFC 9457 problem details body.
@@ -42,7 +43,7 @@ func (p *Problem) Write(w http.ResponseWriter) {
 	h.Set("Cache-Control", "no-store")
 	h.Set("X-Content-Type-Options", "nosniff")
 	if p.RetryAfter > 0 {
-		h.Set("Retry-After", strconv.FormatInt(int64(roundUpSecond(p.RetryAfter)/time.Second), 10))
+		httplimit.SetRetryAfter(h, p.RetryAfter)
 	}
 	w.WriteHeader(p.Status)
 	_ = json.NewEncoder(w).Encode(p)
