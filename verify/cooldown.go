@@ -15,6 +15,11 @@ import (
 // With the defaults a user can ask for a new code after 30 s, 1 min, 2 min,
 // 4 min, 8 min, then every 10 min; a script can send no more than 6 codes to
 // a number in 15 minutes, before any rate limit.
+//
+// Cooldowns are kept in the memory of the process. When several instances
+// of an app serve the same users, each keeps its own, and what bounds the
+// codes sent to one number across all of them is the per-number limit
+// (Limits.Phone), shared when the Limiter's store is ratelimit/redis.
 type Cooldown struct {
 	// Base is the first wait. Zero means 30 seconds; negative disables
 	// the cooldown (rate limits still apply).
