@@ -16,10 +16,9 @@ import (
 // 4 min, 8 min, then every 10 min; a script can send no more than 6 codes to
 // a number in 15 minutes, before any rate limit.
 //
-// Cooldowns are kept in the memory of the process. When several instances
-// of an app serve the same users, each keeps its own, and what bounds the
-// codes sent to one number across all of them is the per-number limit
-// (Limits.Phone), shared when the Limiter's store is ratelimit/redis.
+// By default cooldowns are kept in the memory of the process. When several
+// instances of an app serve the same users, set Shared so that they share
+// them through the Limiter's store (ratelimit/redis).
 type Cooldown struct {
 	// Base is the first wait. Zero means 30 seconds; negative disables
 	// the cooldown (rate limits still apply).
@@ -33,6 +32,17 @@ type Cooldown struct {
 	// reached, forgotten first are those whose Reset has passed, then any.
 	// Zero means 100,000 (a few megabytes).
 	MaxTracked int
+	// Shared keeps the cooldown in the Limiter's store instead of the
+	// memory of this process, so that every instance of an app sharing
+	// that store (ratelimit/redis) sees the same cooldown, checked in the
+	// same all-or-nothing take and round trip as the limits. The waits
+	// are built from token buckets: a client that asks again as soon as it
+	// may gets exactly Base, 2×Base, ... Max, as in memory; one that waits
+	// longer finds the wait shrinking back gradually, down to Base after
+	// at most about (log2(Max/Base)+2)×Max of quiet (44.5 minutes with the
+	// defaults). Reset and MaxTracked do not apply, and an approved code
+	// does not reset the wait. Max may be at most 2^15 × Base.
+	Shared bool
 }
 
 func (c Cooldown) withDefaults() (Cooldown, error) {

@@ -9,7 +9,9 @@
 //  1. the number parses, and the numbers policy allows it for the channel
 //     (premium-rate, high-risk prefixes and countries are refused);
 //  2. the destination is not in its resend cooldown, which grows with
-//     every code (30 s, 1 min, 2 min, ... up to 10 min; see [Cooldown]);
+//     every code (30 s, 1 min, 2 min, ... up to 10 min; see [Cooldown]),
+//     kept in memory or, with Cooldown.Shared, in the limiter's store so
+//     that every instance of an app sees it;
 //  3. one all-or-nothing rate-limit take passes for the number, the client
 //     address, the block of numbers, the country and the whole service
 //     ([Limits]), so a request refused per IP spends none of the number's

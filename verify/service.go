@@ -74,6 +74,9 @@ type Service struct {
 	// The enabled limits of a Start to a number, of a Start to an email
 	// address, and of a Check, worked out once in New.
 	startPhone, startEmail, check []scopedLimit
+	// coolShared are the token buckets of a shared cooldown (Cooldown.Shared),
+	// nil for a cooldown in memory.
+	coolShared []coolBucket
 }
 
 // destination is a parsed and checked phone number or email address.
@@ -106,6 +109,12 @@ func New(cfg Config) (*Service, error) {
 	if err != nil {
 		return nil, err
 	}
+	var coolShared []coolBucket
+	if cool.Shared {
+		if coolShared, err = cool.sharedBuckets(); err != nil {
+			return nil, err
+		}
+	}
 	channels := cfg.Channels
 	if channels == nil {
 		channels = []Channel{SMS}
@@ -123,6 +132,7 @@ func New(cfg Config) (*Service, error) {
 		startEmail: limits.enabled(kindPhone, kindIP, kindGlobal),
 		check:      limits.enabled(kindCheckPhone, kindCheckIP),
 		cool:       newCooldowns(cool),
+		coolShared: coolShared,
 		channels:   slices.Clone(channels),
 		hooks:      cfg.Hooks,
 		logger:     cfg.Logger,
@@ -214,7 +224,7 @@ func (s *Service) Start(ctx context.Context, req StartRequest) (StartResult, err
 		return StartResult{}, err
 	}
 	ev := s.event("start", ch, dst)
-	res, err := s.guardStart(ctx, dst, req.ClientIP)
+	resend, err := s.guardStart(ctx, dst, req.ClientIP)
 	if ce, ok := err.(*CooldownError); ok {
 		ev.Reason, ev.RetryAfter = "cooldown", ce.RetryAfter
 		s.emit(s.hooks.Blocked, ev)
@@ -235,7 +245,7 @@ func (s *Service) Start(ctx context.Context, req StartRequest) (StartResult, err
 	}
 	s.emit(s.hooks.Started, ev)
 	s.log(ctx, "start", ev)
-	return StartResult{Masked: ev.Masked, Channel: ch, ResendAfter: s.cool.cfg.wait(res.cur.sends)}, nil
+	return StartResult{Masked: ev.Masked, Channel: ch, ResendAfter: resend}, nil
 }
 
 // Check checks a code, if the attempt limits allow it. It returns a result
@@ -370,22 +380,26 @@ func validCode(code string) bool {
 
 // guardStart is Start's own guard once dst is parsed and allowed by the
 // policy: the cooldown, then the start limits in one all-or-nothing take.
-// A cooldown is a *CooldownError; when a limit denies, the cooldown is
-// released and the error is take's.
-func (s *Service) guardStart(ctx context.Context, dst destination, ip netip.Addr) (reservation, error) {
-	res, left, ok := s.cool.reserve(dst.key, s.now())
-	if !ok {
-		return res, &CooldownError{RetryAfter: roundUpSecond(left)}
-	}
+// It returns the wait before the next code to dst may be sent. A cooldown
+// is a *CooldownError; when a limit denies, the cooldown is released and
+// the error is take's. A shared cooldown is part of the take.
+func (s *Service) guardStart(ctx context.Context, dst destination, ip netip.Addr) (time.Duration, error) {
 	limits := s.startPhone
 	if dst.email {
 		limits = s.startEmail
 	}
+	if s.coolShared != nil {
+		return s.takeWith(ctx, limits, s.coolShared, dst, ip, false)
+	}
+	res, wait, ok := s.cool.reserve(dst.key, s.now())
+	if !ok {
+		return 0, &CooldownError{RetryAfter: roundUpSecond(wait)}
+	}
 	if err := s.take(ctx, limits, dst, ip, false); err != nil {
 		s.cool.release(res)
-		return res, err
+		return 0, err
 	}
-	return res, nil
+	return wait, nil
 }
 
 // limitKind is one of the limits of Limits.
@@ -463,14 +477,18 @@ func (s *Service) appendKey(b []byte, kind limitKind, dst destination, ip netip.
 	return ratelimit.AppendKeyCallingCode(b, dst.callingCode)
 }
 
-// maxLimits is the most limits one take checks.
-const maxLimits = 5
+// maxLimits is the most limits one take checks, and maxTake the most
+// requests: the limits and the buckets of a shared cooldown.
+const (
+	maxLimits = 5
+	maxTake   = maxLimits + maxCoolBuckets
+)
 
 // takeScratch holds the requests and results of one take, reused through
 // takePool so that a take allocates only its keys.
 type takeScratch struct {
-	reqs    [maxLimits]ratelimit.Request
-	results [maxLimits]ratelimit.Result
+	reqs    [maxTake]ratelimit.Request
+	results [maxTake]ratelimit.Result
 }
 
 var takePool = sync.Pool{New: func() any { return new(takeScratch) }}
@@ -479,46 +497,84 @@ var takePool = sync.Pool{New: func() any { return new(takeScratch) }}
 // denial is a *RateLimitError (a *AttemptsError for checks) naming the
 // scope.
 func (s *Service) take(ctx context.Context, limits []scopedLimit, dst destination, ip netip.Addr, check bool) error {
-	if len(limits) == 0 {
-		return nil
+	_, err := s.takeWith(ctx, limits, nil, dst, ip, check)
+	return err
+}
+
+// coolNS prefixes the keys of a shared cooldown's buckets.
+const coolNS = "verify:cool"
+
+// takeWith is take with the buckets of a shared cooldown in the same take.
+// A denial by a bucket is a *CooldownError. When the take is allowed, it
+// returns the wait before the buckets allow the next send to dst.
+func (s *Service) takeWith(ctx context.Context, limits []scopedLimit, cool []coolBucket, dst destination, ip netip.Addr, check bool) (time.Duration, error) {
+	n := len(limits) + len(cool)
+	if n == 0 {
+		return 0, nil
 	}
 	// All the keys in one string: one allocation for the lot.
 	var buf [192]byte
-	var ends [maxLimits]int
+	var ends [maxTake]int
 	b := buf[:0]
 	for i := range limits {
 		b = s.appendKey(b, limits[i].kind, dst, ip)
 		ends[i] = len(b)
 	}
+	for j := range cool {
+		// verify:cool<j>:phone:<E.164>, or the email key.
+		b = append(b, coolNS...)
+		b = append(b, "0123456789abcdef"[j], ':')
+		if dst.email {
+			b = append(b, dst.key...)
+		} else {
+			b = ratelimit.AppendKeyPhone(b, dst.to)
+		}
+		ends[len(limits)+j] = len(b)
+	}
 	keys := string(b)
 	sc := takePool.Get().(*takeScratch)
-	reqs := sc.reqs[:len(limits)]
+	reqs := sc.reqs[:n]
 	start := 0
-	for i := range limits {
+	for i := range reqs {
 		// Field by field, without copying a whole Request or scopedLimit:
-		// Cost and Peek stay zero in the pool.
+		// Peek stays zero in the pool, and Cost is set for every request.
 		reqs[i].Key = keys[start:ends[i]]
-		reqs[i].Limit = limits[i].limit
+		if i < len(limits) {
+			reqs[i].Limit, reqs[i].Cost = limits[i].limit, 0
+		} else {
+			reqs[i].Limit, reqs[i].Cost = cool[i-len(limits)].limit, cool[i-len(limits)].cost
+		}
 		start = ends[i]
 	}
-	d, err := s.limiter.AllowAllInto(ctx, reqs, sc.results[:len(limits)])
+	d, err := s.limiter.AllowAllInto(ctx, reqs, sc.results[:n])
+	var resend time.Duration
+	if err == nil && d.Allowed {
+		// The next send is allowed once every bucket's debt (the time
+		// until it is full again) is down to its slack.
+		for j, c := range cool {
+			resend = max(resend, d.Results[len(limits)+j].ResetAfter-c.slack)
+		}
+	}
 	for i := range reqs {
 		reqs[i].Key = "" // no keys kept alive in the pool
 	}
 	takePool.Put(sc)
 	// d.Results aliases sc.results: from here only d.Result may be used.
 	if err != nil {
-		return fmt.Errorf("verify: limiter: %w", err)
+		return 0, fmt.Errorf("verify: limiter: %w", err)
 	}
 	if d.Allowed {
-		return nil
+		return resend, nil
+	}
+	retry := roundUpSecond(d.RetryAfter)
+	if d.Index >= len(limits) {
+		return 0, &CooldownError{RetryAfter: retry}
 	}
 	scope := scopes[limits[d.Index].kind]
-	retry := roundUpSecond(d.RetryAfter)
 	if check {
-		return &AttemptsError{RetryAfter: retry, Scope: scope, Err: d.Err()}
+		return 0, &AttemptsError{RetryAfter: retry, Scope: scope, Err: d.Err()}
 	}
-	return &RateLimitError{RetryAfter: retry, Scope: scope, Err: d.Err()}
+	return 0, &RateLimitError{RetryAfter: retry, Scope: scope, Err: d.Err()}
 }
 
 // event starts the Event of a call on dst.
