@@ -13,7 +13,11 @@ type Finding struct {
 	// Find or Strip: Text == text[Start:End]. Findings come in order and do
 	// not overlap.
 	Start, End int
-	// Text is the matched text, exactly as written.
+	// Text is the matched text, exactly as written. It is valid UTF-8,
+	// except in one case of Strip: when removing a finding joins invalid
+	// UTF-8 on its two sides into a character (say, a zero-width space)
+	// that makes a new link, Strip removes that too, and the finding that
+	// covers both spans the invalid bytes.
 	Text string
 	// Normalized is what the text means once the evasions are undone: for a
 	// link, the URL as a browser would read it (scheme added, host lower case

@@ -292,6 +292,25 @@ func TestStripJoins(t *testing.T) {
 	}
 }
 
+// TestStripJoinsInvalidUTF8: removing a link joins the invalid bytes on its
+// two sides into a zero-width space that hides a new link ("0\u200b.AC");
+// Strip removes that one too, with a finding that spans the invalid bytes
+// (found by FuzzStrip).
+func TestStripJoinsInvalidUTF8(t *testing.T) {
+	empty := sanitize.MustPolicy(sanitize.WithRegion("IN"), sanitize.WithReplacement(sanitize.AllKinds, ""))
+	text := "0\xe2\x800\u3002AC\x8b.AC"
+	res := empty.Strip(text)
+	if res.Text != "" {
+		t.Errorf("Strip(%q) = %q, want the joined link removed too", text, res.Text)
+	}
+	if len(res.Removed) != 1 || res.Removed[0].Text != text {
+		t.Errorf("Strip(%q) removed %v, want one finding over the whole text", text, res.Removed)
+	}
+	if fs := sanitize.Find(text); len(fs) != 1 || fs[0].Text != "0\u3002AC" {
+		t.Errorf("Find(%q) = %v, want only the fullwidth-dot link", text, fs)
+	}
+}
+
 func TestCheck(t *testing.T) {
 	p := sanitize.MustPolicy(sanitize.WithKinds(sanitize.Link | sanitize.Phone))
 	if err := p.Check("See you at 10:30, love"); err != nil {
