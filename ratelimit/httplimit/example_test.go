@@ -14,9 +14,12 @@ import (
 func ExampleSetHeaders() {
 	// A fixed clock, so that the output is the same on every run.
 	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
-	store := ratelimit.MustNewMemoryStore(ratelimit.MemoryConfig{Now: func() time.Time { return now }})
-	defer store.Close(context.Background())
+	store, err := ratelimit.NewMemoryStore(ratelimit.MemoryConfig{Now: func() time.Time { return now }})
+	if err != nil {
+		panic(err)
+	}
 	limiter, _ := ratelimit.New(store)
+	defer limiter.Close(context.Background())
 
 	handler := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		res, err := limiter.Allow(r.Context(), ratelimit.KeyRoute(r.Method, r.URL.Path), ratelimit.PerMinute(2))

@@ -35,12 +35,12 @@ func FuzzSetHeaders(f *testing.F) {
 						t.Fatalf("%s: byte %#x in %q", k, v[i], v)
 					}
 				}
-				if k == HeaderRetryAfter && (v == "0" || v[0] == '-') {
+				if k == headerRetryAfter && (v == "0" || v[0] == '-') {
 					t.Fatalf("Retry-After %q", v)
 				}
 			}
 		}
-		if v := h.Get(HeaderRateLimit); v == "" || v[0] != '"' {
+		if v := h.Get(headerRateLimit); v == "" || v[0] != '"' {
 			t.Fatalf("RateLimit %q", v)
 		}
 	})

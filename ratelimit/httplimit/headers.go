@@ -9,14 +9,14 @@ import (
 	"github.com/antifraud-go/antifraud/ratelimit"
 )
 
-// Header names written by this package.
+// Header names and limits of the fields this package writes.
 const (
-	HeaderRetryAfter       = "Retry-After"
-	HeaderRateLimit        = "RateLimit"
-	HeaderRateLimitPolicy  = "RateLimit-Policy"
-	HeaderXRateLimitLimit  = "X-RateLimit-Limit"
-	HeaderXRateLimitRemain = "X-RateLimit-Remaining"
-	HeaderXRateLimitReset  = "X-RateLimit-Reset"
+	headerRetryAfter       = "Retry-After"
+	headerRateLimit        = "RateLimit"
+	headerRateLimitPolicy  = "RateLimit-Policy"
+	headerXRateLimitLimit  = "X-RateLimit-Limit"
+	headerXRateLimitRemain = "X-RateLimit-Remaining"
+	headerXRateLimitReset  = "X-RateLimit-Reset"
 	defaultPolicy          = "default"
 	maxSFInteger           = 999_999_999_999_999 // RFC 9651 §3.3.1
 	burstParam             = "antifraud-burst"
@@ -47,7 +47,7 @@ type Options struct {
 // least 1: a client that waits as told is not denied again, and a denial
 // never says 0. Call it with a denied Result's RetryAfter.
 func SetRetryAfter(h http.Header, d time.Duration) {
-	h.Set(HeaderRetryAfter, strconv.FormatInt(max(1, ceilSeconds(d)), 10))
+	h.Set(headerRetryAfter, strconv.FormatInt(max(1, ceilSeconds(d)), 10))
 }
 
 // SetHeaders writes the headers for one limit's result: Retry-After when it
@@ -59,9 +59,9 @@ func SetHeaders(h http.Header, r ratelimit.Result, o Options) {
 	if o.IETF {
 		name := policyName(o.Policy)
 		if p := policyItem(name, r.Limit); p != "" {
-			h.Set(HeaderRateLimitPolicy, p)
+			h.Set(headerRateLimitPolicy, p)
 		}
-		h.Set(HeaderRateLimit, limitItem(name, r))
+		h.Set(headerRateLimit, limitItem(name, r))
 	}
 	if o.Legacy {
 		setLegacy(h, r)
@@ -91,9 +91,9 @@ func SetDecisionHeaders(h http.Header, d ratelimit.Decision, o Options) {
 			limits = append(limits, limitItem(name, r))
 		}
 		if len(policies) > 0 {
-			h.Set(HeaderRateLimitPolicy, strings.Join(policies, ", "))
+			h.Set(headerRateLimitPolicy, strings.Join(policies, ", "))
 		}
-		h.Set(HeaderRateLimit, strings.Join(limits, ", "))
+		h.Set(headerRateLimit, strings.Join(limits, ", "))
 	}
 	if o.Legacy {
 		setLegacy(h, d.Result)
@@ -101,9 +101,9 @@ func SetDecisionHeaders(h http.Header, d ratelimit.Decision, o Options) {
 }
 
 func setLegacy(h http.Header, r ratelimit.Result) {
-	h.Set(HeaderXRateLimitLimit, strconv.Itoa(r.Limit.Burst))
-	h.Set(HeaderXRateLimitRemain, strconv.Itoa(max(0, r.Remaining)))
-	h.Set(HeaderXRateLimitReset, strconv.FormatInt(max(0, ceilSeconds(r.ResetAfter)), 10))
+	h.Set(headerXRateLimitLimit, strconv.Itoa(r.Limit.Burst))
+	h.Set(headerXRateLimitRemain, strconv.Itoa(max(0, r.Remaining)))
+	h.Set(headerXRateLimitReset, strconv.FormatInt(max(0, ceilSeconds(r.ResetAfter)), 10))
 }
 
 // policyItem is the RateLimit-Policy item for l, or "" when l is not a

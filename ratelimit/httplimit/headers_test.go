@@ -138,9 +138,13 @@ func TestSetDecisionHeaders(t *testing.T) {
 		{Key: "ip:192.0.2.1", Limit: ratelimit.PerMinute(10)},
 		{Key: "phone:+37120012345", Limit: ratelimit.PerHour(3)},
 	}
+	limiter, err := ratelimit.New(m)
+	if err != nil {
+		t.Fatal(err)
+	}
 	var d ratelimit.Decision
 	for i := 0; i < 4; i++ {
-		d, _ = m.TakeAll(context.Background(), reqs)
+		d, _ = limiter.AllowAll(context.Background(), reqs, nil)
 	}
 	h := http.Header{}
 	SetDecisionHeaders(h, d, Options{IETF: true, Legacy: true, Policies: []string{"ip", "phone"}})
@@ -180,7 +184,7 @@ func TestEffectiveWindowNotAfterRetryAfter(t *testing.T) {
 	}
 	for i := 0; i < 2000; i++ {
 		l := limits[i%len(limits)]
-		r, err := m.Take(context.Background(), "k"+strconv.Itoa(i%len(limits)), l, 1+i%l.Burst)
+		r, err := m.Take(context.Background(), ratelimit.Request{Key: "k" + strconv.Itoa(i%len(limits)), Limit: l, Cost: 1 + i%l.Burst})
 		if err != nil {
 			t.Fatal(err)
 		}
