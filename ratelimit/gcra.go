@@ -170,7 +170,6 @@ func check(now int64, l *Limit, iv int64, cost int, peek bool, s *state, res *Re
 	capacity := iv * int64(l.Burst)
 	tat := max(s.TAT, now)
 	*res = Result{}
-	setLimit(&res.Limit, l)
 	if s.BoxUntil > now {
 		res.Penalized = true
 		res.RetryAfter = time.Duration(s.BoxUntil - now)
@@ -190,15 +189,6 @@ func check(now int64, l *Limit, iv int64, cost int, peek bool, s *state, res *Re
 	}
 	res.Remaining = int((capacity - (newTAT - now)) / iv)
 	res.ResetAfter = time.Duration(newTAT - now)
-}
-
-// setLimit copies src to dst field by field: a Limit just spilled to the
-// stack with 8-byte stores and copied with 16-byte loads stalls on store
-// forwarding, which costs more on the hot path than the rest of check.
-func setLimit(dst, src *Limit) {
-	dst.Rate, dst.Period, dst.Burst = src.Rate, src.Period, src.Burst
-	dst.Penalty.After, dst.Penalty.Within, dst.Penalty.For = src.Penalty.After, src.Penalty.Within, src.Penalty.For
-	dst.Penalty.Max, dst.Penalty.Reset = src.Penalty.Max, src.Penalty.Reset
 }
 
 // commit spends an allowed request: check has computed its new TAT,
@@ -243,7 +233,6 @@ func refund(now int64, l *Limit, iv int64, cost int, apply bool, s *state, res *
 		}
 	}
 	*res = Result{Allowed: true}
-	setLimit(&res.Limit, l)
 	if s.BoxUntil > now {
 		res.Penalized = true
 		res.ResetAfter = time.Duration(max(s.BoxUntil, tat) - now)

@@ -115,12 +115,12 @@ func (l *Limiter) AllowN(ctx context.Context, key string, lim Limit, n int) (Res
 // takeFailed answers a take of r when the store failed with err.
 func (l *Limiter) takeFailed(ctx context.Context, r *Request, err error) (Result, error) {
 	if isArgError(err) {
-		return Result{Limit: r.Limit}, err
+		return Result{}, err
 	}
 	l.report(err)
 	switch {
 	case l.open:
-		return Result{Allowed: true, Limit: r.Limit, Remaining: r.Limit.Burst}, nil
+		return Result{Allowed: true, Remaining: r.Limit.Burst}, nil
 	case l.fallback != nil:
 		res, ferr := l.fallback.Take(ctx, *r)
 		if ferr == nil || isArgError(ferr) {
@@ -129,7 +129,7 @@ func (l *Limiter) takeFailed(ctx context.Context, r *Request, err error) (Result
 		l.report(ferr)
 		err = errors.Join(err, ferr)
 	}
-	return Result{Limit: r.Limit}, unavailable(err)
+	return Result{}, unavailable(err)
 }
 
 // AllowAll takes every request atomically: either all are allowed and
@@ -166,7 +166,7 @@ func (l *Limiter) takeAllFailed(ctx context.Context, reqs []Request, results []R
 	switch {
 	case l.open:
 		for i, r := range reqs {
-			results[i] = Result{Allowed: true, Limit: r.Limit, Remaining: r.Limit.Burst}
+			results[i] = Result{Allowed: true, Remaining: r.Limit.Burst}
 		}
 		return failDecision(true, results), nil
 	case l.fallback != nil:
@@ -182,8 +182,8 @@ func (l *Limiter) takeAllFailed(ctx context.Context, reqs []Request, results []R
 		l.report(ferr)
 		err = errors.Join(err, ferr)
 	}
-	for i, r := range reqs {
-		results[i] = Result{Limit: r.Limit}
+	for i := range reqs {
+		results[i] = Result{}
 	}
 	return failDecision(false, results), unavailable(err)
 }

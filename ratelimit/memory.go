@@ -239,7 +239,7 @@ func (m *MemoryStore) Take(_ context.Context, r Request) (Result, error) {
 		wait := sh.fullWait(now)
 		sh.mu.Unlock()
 		m.reportFull()
-		return fullResult(&r.Limit, wait), nil
+		return fullResult(wait), nil
 	}
 	stepOne(now, &r.Limit, int64(iv), n, &st, &res)
 	switch {
@@ -294,7 +294,7 @@ func (m *MemoryStore) takeAll(reqs []Request, results []Result) (allowed bool, b
 		orderA  [takeAllStack]uint32
 	)
 	// Field by field: a composite literal is built aside and copied with
-	// wide loads of narrow stores, which stalls (see setLimit).
+	// wide loads of narrow stores, which stalls on store forwarding.
 	var sc takeScratch
 	if n <= takeAllStack {
 		sc.tags, sc.ivs, sc.shard, sc.idx = tagsA[:n], ivsA[:n], shardA[:n], idxA[:n]
@@ -443,7 +443,7 @@ func (m *MemoryStore) denyFull(now int64, reqs []Request, sc *takeScratch, resul
 	_, b := step(now, rq, sc.ivs, sc.states, results)
 	for _, i := range homeless {
 		sc.states[i] = state{}
-		results[i] = fullResult(&rq[i].Limit, m.shards[sc.shard[i]].fullWait(now))
+		results[i] = fullResult(m.shards[sc.shard[i]].fullWait(now))
 	}
 	m.writeBack(sc, false)
 	m.reportFull()
@@ -451,8 +451,8 @@ func (m *MemoryStore) denyFull(now int64, reqs []Request, sc *takeScratch, resul
 }
 
 // fullResult is the denial of a new key that found no room.
-func fullResult(l *Limit, wait time.Duration) Result {
-	return Result{Limit: *l, RetryAfter: wait, ResetAfter: wait}
+func fullResult(wait time.Duration) Result {
+	return Result{RetryAfter: wait, ResetAfter: wait}
 }
 
 // keyCount returns the number of keys held, including expired keys not yet

@@ -81,8 +81,9 @@ func (sh *shard) find(tag uint64) int {
 	}
 }
 
-// load sets s to the state of slot i at now. It writes s field by field
-// (see setLimit): it is on every take's path.
+// load sets s to the state of slot i at now. It writes s field by field (a
+// composite literal would be built aside and copied with wide loads of
+// narrow stores, which stalls): it is on every take's path.
 func (sh *shard) load(i int, now int64, s *state) {
 	e := &sh.slots[i]
 	switch {

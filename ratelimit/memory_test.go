@@ -639,7 +639,7 @@ type onlyStore struct{ Store }
 
 // garbage is what a reused buffer holds before a take: every field of
 // every result must be overwritten.
-var garbage = Result{Allowed: true, Limit: PerDay(99), Remaining: -99, RetryAfter: -1, ResetAfter: -1, Penalized: true}
+var garbage = Result{Allowed: true, Remaining: -99, RetryAfter: -1, ResetAfter: -1, Penalized: true}
 
 // TestTakeAllParity runs the same random takes through every way of
 // making a multi-limit take, each on its own store with one clock, and

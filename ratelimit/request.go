@@ -55,13 +55,12 @@ func (r *Request) cost() int {
 // plain reports whether r spends and can deny: neither flag nor a refund.
 func (r *Request) plain() bool { return !r.Peek && !r.Record && r.Cost >= 0 }
 
-// Result is the answer for one key.
+// Result is the answer for one key, about the Limit of its request. It is
+// five words, returned in registers.
 type Result struct {
 	// Allowed reports whether the key had the tokens: for a plain request,
 	// whether they were spent (or, in a denied take, would have been).
 	Allowed bool
-	// Limit is the limit the result is about.
-	Limit Limit
 	// Remaining is how many tokens the key has now (after this request, when
 	// it spent). It is exact: a request of cost Remaining made at once would
 	// be allowed.
@@ -85,7 +84,8 @@ type Decision struct {
 	// the fewest Remaining (any request, when none can). Its Allowed is the
 	// decision's.
 	Result
-	// Index is the position in the requests of the binding result.
+	// Index is the position in the requests of the binding result: its
+	// limit is reqs[Index].Limit.
 	Index int
 	// Results holds one result per request, in order. When the decision is
 	// a denial, requests that would have been allowed on their own have
@@ -93,12 +93,9 @@ type Decision struct {
 	Results []Result
 }
 
-// setDecision sets d to the decision bound by results[b], copying the
-// Result field by field (see setLimit): results[b] has just been written.
+// setDecision sets d to the decision bound by results[b].
 func setDecision(d *Decision, allowed bool, results []Result, b int) {
-	r, src := &d.Result, &results[b]
-	r.Remaining, r.RetryAfter, r.ResetAfter, r.Penalized = src.Remaining, src.RetryAfter, src.ResetAfter, src.Penalized
-	r.Allowed = allowed
-	setLimit(&r.Limit, &src.Limit)
+	d.Result = results[b]
+	d.Allowed = allowed
 	d.Index, d.Results = b, results
 }

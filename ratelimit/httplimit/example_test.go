@@ -22,12 +22,13 @@ func ExampleSetHeaders() {
 	defer limiter.Close(context.Background())
 
 	handler := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		res, err := limiter.Allow(r.Context(), ratelimit.KeyRoute(r.Method, r.URL.Path), ratelimit.PerMinute(2))
+		lim := ratelimit.PerMinute(2)
+		res, err := limiter.Allow(r.Context(), ratelimit.KeyRoute(r.Method, r.URL.Path), lim)
 		if err != nil {
 			http.Error(w, "try again later", http.StatusServiceUnavailable)
 			return
 		}
-		httplimit.SetHeaders(w.Header(), res, httplimit.Options{IETF: true, Policy: "sms"})
+		httplimit.SetHeaders(w.Header(), lim, res, httplimit.Options{IETF: true, Policy: "sms"})
 		if !res.Allowed {
 			http.Error(w, "too many requests", http.StatusTooManyRequests)
 			return

@@ -240,7 +240,6 @@ func (s *Store) take(ctx context.Context, reqs []ratelimit.Request, results []ra
 		v := reply[2+replyPerRequest*i:]
 		res := &results[i]
 		res.Allowed = v[0] == 1
-		res.Limit = reqs[i].Limit
 		res.Remaining = int(v[1])
 		res.RetryAfter = time.Duration(v[2]) * time.Microsecond
 		res.ResetAfter = time.Duration(v[3]) * time.Microsecond
