@@ -28,11 +28,16 @@ import (
 )
 
 // Resolution is the granularity of every duration a store keeps.
-const Resolution = core.Resolution
+const Resolution = time.Microsecond
 
 // MaxWindow bounds a limit's Burst × Interval (the time a full bucket takes
 // to refill) and every duration of a Penalty: ten years.
-const MaxWindow = core.MaxWindow
+const MaxWindow = 10 * 365 * 24 * time.Hour
+
+// The constants are those package ratelimit enforces: a negative constant
+// converted to uint64 does not compile.
+const _ = uint64(Resolution-core.Resolution) + uint64(core.Resolution-Resolution) +
+	uint64(MaxWindow-core.MaxWindow) + uint64(core.MaxWindow-MaxWindow)
 
 // State is what a store keeps for one key: the GCRA theoretical arrival
 // time and the penalty box. All times are Unix nanoseconds. The zero State

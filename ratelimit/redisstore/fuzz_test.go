@@ -112,8 +112,8 @@ func FuzzTake(f *testing.F) {
 		states := []gcra.State{before}
 		want := make([]ratelimit.Result, 1)
 		allowed, _ := gcra.Step(now*1000, reqs, states, want)
-		if d.Allowed != allowed || d.Result != want[0] {
-			t.Fatalf("request %+v on %+v:\n got %+v\nwant %+v", req, before, d.Result, want[0])
+		if d.Allowed != allowed || d.Results[0] != want[0] {
+			t.Fatalf("request %+v on %+v:\n got %v %+v\nwant %v %+v", req, before, d.Allowed, d.Results[0], allowed, want[0])
 		}
 		if after := loadState(t, s, c, key); after != states[0] && !(after == before && states[0] == before) {
 			t.Fatalf("state after %+v:\n got %+v\nwant %+v", req, after, states[0])
