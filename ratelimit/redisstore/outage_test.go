@@ -11,46 +11,32 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/antifraud-go/antifraud/ratelimit"
-	"github.com/antifraud-go/antifraud/ratelimit/gcra"
 	"github.com/antifraud-go/antifraud/ratelimit/redisstore/internal/redistest"
 )
 
-// localStore is a minimal in-process ratelimit.Store over gcra.Step,
-// standing in for the memory store as a fallback. It counts its takes.
+// localStore is the memory store as a fallback, counting its takes.
 type localStore struct {
-	mu     sync.Mutex
-	states map[string]gcra.State
-	takes  atomic.Int64
+	ratelimit.Store
+	takes atomic.Int64
+}
+
+func newLocalStore(t *testing.T) *localStore {
+	m, err := ratelimit.NewMemoryStore(ratelimit.MemoryConfig{SweepInterval: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &localStore{Store: m}
 }
 
 func (s *localStore) Take(ctx context.Context, r ratelimit.Request) (ratelimit.Result, error) {
-	var res [1]ratelimit.Result
-	_, _, err := s.TakeAll(ctx, []ratelimit.Request{r}, res[:])
-	return res[0], err
+	s.takes.Add(1)
+	return s.Store.Take(ctx, r)
 }
 
 func (s *localStore) TakeAll(ctx context.Context, reqs []ratelimit.Request, results []ratelimit.Result) (bool, int, error) {
 	s.takes.Add(1)
-	if err := gcra.Validate(reqs); err != nil {
-		return false, 0, err
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.states == nil {
-		s.states = map[string]gcra.State{}
-	}
-	st := make([]gcra.State, len(reqs))
-	for i, r := range reqs {
-		st[i] = s.states[r.Key]
-	}
-	allowed, binding := gcra.Step(time.Now().UnixNano(), reqs, st, results)
-	for i, r := range reqs {
-		s.states[r.Key] = st[i]
-	}
-	return allowed, binding, nil
+	return s.Store.TakeAll(ctx, reqs, results)
 }
-
-func (s *localStore) Close(context.Context) error { return nil }
 
 // TestServerStopsAndReturns stops the Redis server in the middle of a run
 // and starts it again, under each failure mode of ratelimit.Limiter: while
@@ -105,7 +91,7 @@ func TestServerStopsAndReturns(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			fallback := &localStore{}
+			fallback := newLocalStore(t)
 			var failures atomic.Int64
 			opts := append(tc.opts(fallback), ratelimit.WithOnError(func(err error) {
 				if !errors.Is(err, ratelimit.ErrUnavailable) {
