@@ -24,7 +24,7 @@ func FuzzKeyName(f *testing.F) {
 	} {
 		f.Add(seed.key, seed.tag)
 	}
-	c := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1"})
+	c := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1", ContextTimeoutEnabled: true})
 	defer c.Close()
 	f.Fuzz(func(t *testing.T, key, tag string) {
 		s, err := New(c, Config{Tag: tag})

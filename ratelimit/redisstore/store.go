@@ -4,8 +4,12 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/base64"
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"log/slog"
+	"math"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -18,9 +22,10 @@ import (
 
 // Defaults of Config fields left zero.
 const (
-	defaultPrefix  = "antifraud:rl:"
-	defaultTag     = "rl"
-	defaultTimeout = 100 * time.Millisecond
+	defaultPrefix     = "antifraud:rl:"
+	defaultTag        = "rl"
+	defaultTimeout    = 100 * time.Millisecond
+	defaultBreakAfter = 5
 )
 
 // maxRequests bounds the number of requests in one take.
@@ -50,10 +55,28 @@ type Config struct {
 	TagFunc func(key string) string
 
 	// Timeout bounds each call to Redis, also when the caller's context has
-	// no deadline. Negative means no timeout beyond the caller's context.
-	// Default 100ms. A call that times out fails with an error wrapping
-	// ratelimit.ErrUnavailable and context.DeadlineExceeded.
+	// no deadline. Negative means no timeout beyond the caller's context
+	// (and the client's own timeouts). Default 100ms. A call that times
+	// out fails with an error wrapping ratelimit.ErrUnavailable and
+	// context.DeadlineExceeded.
 	Timeout time.Duration
+
+	// BreakAfter is how many calls in a row must fail (the server down,
+	// slow, or answering with an error) before the store's circuit
+	// breaker opens: calls then fail at once, without a round trip, with
+	// an error wrapping ratelimit.ErrUnavailable, while one call at a time
+	// (at most one every 100ms) probes the server; the first probe that
+	// succeeds closes the breaker. Calls that fail because the caller's
+	// context ended do not count. Default 5; negative turns the breaker
+	// off, so that every call tries the server.
+	BreakAfter int
+
+	// Logger receives the store's own events (the breaker opening and
+	// closing, at Warn and Info) and the lines go-redis logs (at Warn),
+	// at most one a second, with a count of those dropped. Default nil:
+	// nothing is logged. See the package documentation for what New
+	// changes about go-redis's process-wide logger.
+	Logger *slog.Logger
 }
 
 // Store is a ratelimit.Store on Redis: many processes sharing one Redis
@@ -65,10 +88,9 @@ type Store struct {
 	tag     string
 	tagFunc func(string) string
 	timeout time.Duration
-	// guard is set when the client ignores context deadlines for network
-	// I/O, so the store must stop waiting on its own.
-	guard  bool
-	closed atomic.Bool
+	breaker breaker
+	log     *logSink
+	closed  atomic.Bool
 	// now, when set (by tests only), replaces the server's TIME: it returns
 	// Unix microseconds.
 	now func() int64
@@ -77,11 +99,17 @@ type Store struct {
 var _ ratelimit.Store = (*Store)(nil)
 
 // New returns a Store that keeps its state in client, which can be a
-// single node, Sentinel, Ring or Cluster client. It needs Redis 6.2 or
-// later (or a compatible server with Lua, struct and SET PXAT). It does not
-// connect: the first take does. It returns an error wrapping
-// ratelimit.ErrInvalidConfig for a nil client, a Prefix with a brace, or a
-// Tag that is too long or has a brace.
+// single node, Sentinel (failover), Ring or Cluster client. It needs Redis
+// 6.2 or later (or a compatible server with Lua, struct and SET PXAT). It
+// does not connect: the first take does.
+//
+// It returns an error wrapping ratelimit.ErrInvalidConfig for a nil
+// client, a Prefix with a brace, a Tag that is too long or has a brace,
+// or a go-redis client without ContextTimeoutEnabled while Timeout is not
+// negative: such a client ignores deadlines on network I/O, so a stalled
+// server would hold every check for the client's ReadTimeout (3s by
+// default) instead of Timeout. A client of another type must stop at its
+// context's deadline.
 func New(client redis.UniversalClient, cfg Config) (*Store, error) {
 	if client == nil {
 		return nil, fmt.Errorf("redisstore: nil client: %w", ratelimit.ErrInvalidConfig)
@@ -108,25 +136,50 @@ func New(client redis.UniversalClient, cfg Config) (*Store, error) {
 	if s.timeout == 0 {
 		s.timeout = defaultTimeout
 	}
-	// (Client.WithTimeout would bound the socket I/O without a goroutine,
-	// but its copy loses the client's hooks, tracing among them.)
-	s.guard = !honoursContext(client)
+	if s.timeout > 0 {
+		if err := checkClient(client); err != nil {
+			return nil, err
+		}
+	}
+	switch {
+	case cfg.BreakAfter == 0:
+		s.breaker.after = defaultBreakAfter
+	case cfg.BreakAfter > 0:
+		s.breaker.after = int64(cfg.BreakAfter)
+	}
+	s.breaker.lease = 10 * time.Second
+	if s.timeout > 0 {
+		s.breaker.lease = 2*s.timeout + probeEvery
+	}
+	s.log = installLogger(cfg.Logger)
+	s.breaker.log = s.log
 	return s, nil
 }
 
-// honoursContext reports whether client stops network I/O at a context's
-// deadline. go-redis does so only with ContextTimeoutEnabled; otherwise it
-// waits for its own ReadTimeout (seconds by default).
-func honoursContext(client redis.UniversalClient) bool {
+// checkClient refuses a go-redis client that would not end the store's
+// calls at their deadline. go-redis stops network I/O at a context's
+// deadline only with ContextTimeoutEnabled; otherwise it waits for its
+// ReadTimeout (3s by default), and a store could only stop waiting by
+// running each call in a goroutine of its own. (Client.WithTimeout would
+// give a copy with shorter socket deadlines, but the copy loses the
+// client's hooks, tracing among them.)
+func checkClient(client redis.UniversalClient) error {
+	var honours bool
+	var kind string
 	switch c := client.(type) {
 	case *redis.Client:
-		return c.Options().ContextTimeoutEnabled
+		honours, kind = c.Options().ContextTimeoutEnabled, "Options (or FailoverOptions, UniversalOptions, or context_timeout_enabled=true in a redis:// URL)"
 	case *redis.ClusterClient:
-		return c.Options().ContextTimeoutEnabled
+		honours, kind = c.Options().ContextTimeoutEnabled, "ClusterOptions (or UniversalOptions)"
 	case *redis.Ring:
-		return c.Options().ContextTimeoutEnabled
+		honours, kind = c.Options().ContextTimeoutEnabled, "RingOptions"
+	default:
+		return nil
 	}
-	return false
+	if honours {
+		return nil
+	}
+	return fmt.Errorf("redisstore: the client has no ContextTimeoutEnabled, so go-redis would ignore Config.Timeout on network I/O and hold each check for its ReadTimeout (3s by default) when Redis stalls: set ContextTimeoutEnabled in its %s, or a negative Config.Timeout to rely on the client's own timeouts: %w", kind, ratelimit.ErrInvalidConfig)
 }
 
 func checkTag(tag string) error {
@@ -156,16 +209,13 @@ func (s *Store) KeyName(key string) (string, error) {
 
 func (s *Store) name(tag, key string) string {
 	sum := sha256.Sum256([]byte(key))
-	var b strings.Builder
-	b.Grow(len(s.prefix) + len(tag) + 3 + base64.RawURLEncoding.EncodedLen(16))
-	b.WriteString(s.prefix)
-	b.WriteByte('{')
-	b.WriteString(tag)
-	b.WriteString("}:")
-	var enc [22]byte
-	base64.RawURLEncoding.Encode(enc[:], sum[:16])
-	b.Write(enc[:])
-	return b.String()
+	var buf [128]byte
+	b := append(buf[:0], s.prefix...)
+	b = append(b, '{')
+	b = append(b, tag...)
+	b = append(b, '}', ':')
+	b = base64.RawURLEncoding.AppendEncode(b, sum[:16])
+	return string(b)
 }
 
 // Take takes one request, in one round trip: it is TakeAll of r alone.
@@ -189,12 +239,49 @@ func (s *Store) TakeAll(ctx context.Context, reqs []ratelimit.Request, results [
 }
 
 // Close makes later calls fail with an error wrapping
-// ratelimit.ErrUnavailable. It does not close the client, which belongs to
-// the caller.
+// ratelimit.ErrUnavailable, and stops sending go-redis's log lines to the
+// store's Logger. It does not close the client, which belongs to the
+// caller.
 func (s *Store) Close(ctx context.Context) error {
-	s.closed.Store(true)
+	if !s.closed.Swap(true) {
+		uninstallLogger(s.log)
+	}
 	return nil
 }
+
+// packed is the script's packed argument. go-redis writes a pointer to it
+// without boxing a copy.
+type packed []byte
+
+// MarshalBinary returns p.
+func (p *packed) MarshalBinary() ([]byte, error) { return *p, nil }
+
+// String returns p as text, for hooks that print commands.
+func (p *packed) String() string { return fmt.Sprintf("%x", []byte(*p)) }
+
+// call is what one take sends, allocated at once: the EVALSHA arguments,
+// and room for the key name and the packed take of a single request.
+type call struct {
+	args [5]any
+	name string
+	p    packed
+	buf  [8 * (1 + 4 + 5)]byte
+}
+
+// Interned arguments: the command, the script's SHA, and key counts as
+// strings (go-redis's cluster routing reads the count as a string).
+var (
+	argEvalsha any = "evalsha"
+	argEval    any = "eval"
+	argSHA     any = takeSHA
+	argScript  any = takeLua
+	argNumKeys     = func() (a [maxRequests + 1]any) {
+		for i := range a {
+			a[i] = strconv.Itoa(i)
+		}
+		return a
+	}()
+)
 
 // take validates reqs, runs the script and fills results.
 func (s *Store) take(ctx context.Context, reqs []ratelimit.Request, results []ratelimit.Result) (allowed bool, binding int, err error) {
@@ -207,97 +294,147 @@ func (s *Store) take(ctx context.Context, reqs []ratelimit.Request, results []ra
 	if err := gcra.Validate(reqs); err != nil {
 		return false, 0, err
 	}
-	keys := make([]string, len(reqs))
-	args := make([]any, 1, 1+argsPerRequest*len(reqs))
-	args[0] = ""
-	if s.now != nil {
-		args[0] = s.now()
+	// The tag first: a bad one is the caller's error, even while the
+	// breaker is open.
+	tag, err := s.tagOf(reqs[0].Key)
+	if err != nil {
+		return false, 0, err
 	}
-	tag := s.tag
-	for i := range reqs {
-		r := &reqs[i]
-		if s.tagFunc != nil {
-			t := s.tagFunc(r.Key)
-			if err := checkTag(t); err != nil {
-				return false, 0, fmt.Errorf("redisstore: TagFunc gave a bad tag for a key: %v: %w", err, ratelimit.ErrInvalidRequest)
-			}
-			if i > 0 && t != tag {
-				return false, 0, fmt.Errorf("redisstore: keys of one take have different hash tags %q and %q: %w", tag, t, ratelimit.ErrInvalidRequest)
-			}
-			tag = t
+	for i := 1; i < len(reqs); i++ {
+		t, err := s.tagOf(reqs[i].Key)
+		if err != nil {
+			return false, 0, err
 		}
-		keys[i] = s.name(tag, r.Key)
-		args = appendArgs(args, r)
+		if t != tag {
+			return false, 0, fmt.Errorf("redisstore: keys of one take have different hash tags %q and %q: %w", tag, t, ratelimit.ErrInvalidRequest)
+		}
 	}
-	reply, err := s.run(ctx, keys, args)
+	probe, err := s.breaker.allow()
+	if err != nil {
+		return false, 0, err
+	}
+
+	var now int64
+	if s.now != nil {
+		now = s.now()
+	}
+	c := new(call)
+	var args []any
+	if len(reqs) == 1 {
+		c.name = s.name(tag, reqs[0].Key)
+		c.p = appendTake(c.buf[:0], now, reqs)
+		c.args = [5]any{argEvalsha, argSHA, argNumKeys[1], &c.name, &c.p}
+		args = c.args[:]
+	} else {
+		names := make([]string, len(reqs))
+		args = make([]any, 0, 4+len(reqs))
+		args = append(args, argEvalsha, argSHA, argNumKeys[len(reqs)])
+		for i := range reqs {
+			names[i] = s.name(tag, reqs[i].Key)
+			args = append(args, &names[i])
+		}
+		c.p = appendTake(make([]byte, 0, 8+8*9*len(reqs)), now, reqs)
+		args = append(args, &c.p)
+	}
+	reply, err := s.run(ctx, args)
+	s.breaker.done(ctx, probe, err)
 	if err != nil {
 		return false, 0, fmt.Errorf("redisstore: take of %d keys: %w: %w", len(reqs), ratelimit.ErrUnavailable, err)
 	}
-	if len(reply) != 2+replyPerRequest*len(reqs) || reply[1] < 0 || reply[1] >= int64(len(reqs)) {
+	if len(reply) != replyHeader+replyPerRequest*len(reqs) || reply[0] < 0 || reply[0]/2 >= int64(len(reqs)) {
 		return false, 0, fmt.Errorf("redisstore: unexpected script reply of %d values: %w", len(reply), ratelimit.ErrUnavailable)
 	}
 	for i := range reqs {
-		v := reply[2+replyPerRequest*i:]
-		res := &results[i]
-		res.Allowed = v[0] == 1
-		res.Remaining = int(v[1])
-		res.RetryAfter = time.Duration(v[2]) * time.Microsecond
-		res.ResetAfter = time.Duration(v[3]) * time.Microsecond
-		res.Penalized = v[4] == 1
+		v := reply[replyHeader+replyPerRequest*i:]
+		results[i] = ratelimit.Result{
+			Allowed:    v[0]&1 != 0,
+			Remaining:  int(v[1]),
+			RetryAfter: time.Duration(v[2]) * time.Microsecond,
+			ResetAfter: time.Duration(v[3]) * time.Microsecond,
+			Penalized:  v[0]&2 != 0,
+		}
 	}
-	return reply[0] == 1, int(reply[1]), nil
+	return reply[0]&1 != 0, int(reply[0] / 2), nil
 }
 
-// run runs the script under the store's timeout.
-func (s *Store) run(ctx context.Context, keys []string, args []any) ([]int64, error) {
+// tagOf returns key's hash tag.
+func (s *Store) tagOf(key string) (string, error) {
+	if s.tagFunc == nil {
+		return s.tag, nil
+	}
+	t := s.tagFunc(key)
+	if err := checkTag(t); err != nil {
+		return "", fmt.Errorf("redisstore: TagFunc gave a bad tag for a key: %v: %w", err, ratelimit.ErrInvalidRequest)
+	}
+	return t, nil
+}
+
+// run runs the script with args (EVALSHA's) under the store's timeout,
+// and loads it with EVAL when the server does not have it.
+func (s *Store) run(ctx context.Context, args []any) ([]int64, error) {
 	if dl, ok := ctx.Deadline(); s.timeout > 0 && (!ok || time.Until(dl) > s.timeout) {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, s.timeout)
 		defer cancel()
 	}
-	if !s.guard {
-		v, err := takeScript.Run(ctx, s.client, keys, args...).Int64Slice()
-		if err != nil && ctx.Err() != nil && !errors.Is(err, ctx.Err()) {
-			// Name the deadline whatever go-redis made of it.
-			err = fmt.Errorf("%w: %w", context.Cause(ctx), err)
-		}
-		return v, err
+	cmd := redis.NewIntSliceCmd(ctx, args...)
+	err := s.client.Process(ctx, cmd)
+	if err != nil && redis.HasErrorPrefix(err, "NOSCRIPT") {
+		// After a restart, a failover or SCRIPT FLUSH: EVAL loads it.
+		eval := make([]any, len(args))
+		copy(eval, args)
+		eval[0], eval[1] = argEval, argScript
+		cmd = redis.NewIntSliceCmd(ctx, eval...)
+		err = s.client.Process(ctx, cmd)
 	}
-	// The client would wait for its own ReadTimeout: stop waiting at the
-	// deadline and let the call finish in the background.
-	type reply struct {
-		v   []int64
-		err error
+	if err != nil && ctx.Err() != nil && !errors.Is(err, ctx.Err()) {
+		// Name the deadline whatever go-redis made of it.
+		err = fmt.Errorf("%w: %w", context.Cause(ctx), err)
 	}
-	ch := make(chan reply, 1)
-	go func() {
-		v, err := takeScript.Run(ctx, s.client, keys, args...).Int64Slice()
-		ch <- reply{v, err}
-	}()
-	select {
-	case r := <-ch:
-		return r.v, r.err
-	case <-ctx.Done():
-		return nil, context.Cause(ctx)
-	}
+	return cmd.Val(), err
 }
 
-// appendArgs appends r's script arguments (see takeLua).
-func appendArgs(args []any, r *ratelimit.Request) []any {
-	p := gcra.ParamsOf(r.Limit)
-	cost := r.Cost
-	if cost == 0 {
-		cost = 1
+// appendTake appends the packed take of reqs at now (0 for the server's
+// TIME) to b (see takeLua).
+func appendTake(b []byte, now int64, reqs []ratelimit.Request) []byte {
+	b = appendFloat(b, now)
+	for i := range reqs {
+		r := &reqs[i]
+		p := gcra.ParamsOf(r.Limit)
+		cost := int64(r.Cost)
+		if cost == 0 {
+			cost = 1
+		}
+		var mode int64
+		switch {
+		case r.Peek:
+			mode = modePeek
+		case r.Record:
+			mode = modeRecord
+		}
+		if p.PenaltyAfter > 0 {
+			mode |= modePenalty
+		}
+		iv := micros(p.Interval)
+		b = appendFloat(b, iv)
+		b = appendFloat(b, iv*int64(p.Burst))
+		b = appendFloat(b, cost)
+		b = appendFloat(b, mode)
+		if mode&modePenalty != 0 {
+			b = appendFloat(b, int64(p.PenaltyAfter))
+			b = appendFloat(b, micros(p.PenaltyInterval))
+			b = appendFloat(b, micros(p.BoxFor))
+			b = appendFloat(b, micros(p.BoxMax))
+			b = appendFloat(b, micros(p.BoxReset))
+		}
 	}
-	mode := 0
-	switch {
-	case r.Peek:
-		mode = 1
-	case r.Record:
-		mode = 2
-	}
-	return append(args, micros(p.Interval), p.Burst, cost, mode,
-		p.PenaltyAfter, micros(p.PenaltyInterval), micros(p.BoxFor), micros(p.BoxMax), micros(p.BoxReset))
+	return b
+}
+
+// appendFloat appends v as a little-endian double: exact, since every
+// number of a take is below 2^53.
+func appendFloat(b []byte, v int64) []byte {
+	return binary.LittleEndian.AppendUint64(b, math.Float64bits(float64(v)))
 }
 
 func micros(d time.Duration) int64 { return int64(d / time.Microsecond) }

@@ -116,15 +116,35 @@ func unavailable(tb testing.TB, err error) {
 	tb.Skipf("skipping: no redis: %v (install redis-server or set %s=host:port; set %s=1 to fail instead)", err, EnvAddr, EnvRequire)
 }
 
-// Client returns a new go-redis client for s, closed at tb's end.
+// Client returns a new go-redis client for s, with ContextTimeoutEnabled
+// (as the store requires) and opts applied, closed at tb's end.
 func (s *Server) Client(tb testing.TB, opts ...func(*redis.Options)) *redis.Client {
-	o := &redis.Options{Addr: s.Addr}
+	o := &redis.Options{Addr: s.Addr, ContextTimeoutEnabled: true}
 	for _, f := range opts {
 		f(o)
 	}
 	c := redis.NewClient(o)
 	tb.Cleanup(func() { c.Close() })
 	return c
+}
+
+// CPUTime returns the time the server's main thread, which runs every
+// command, has spent on a CPU (from /proc/PID/schedstat). It reports false
+// for an external server or where the kernel does not say.
+func (s *Server) CPUTime() (time.Duration, bool) {
+	if s.cmd == nil {
+		return 0, false
+	}
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(s.cmd.Process.Pid) + "/schedstat")
+	if err != nil {
+		return 0, false
+	}
+	f := strings.Fields(string(b))
+	if len(f) == 0 {
+		return 0, false
+	}
+	ns, err := strconv.ParseInt(f[0], 10, 64)
+	return time.Duration(ns), err == nil
 }
 
 // External reports whether s is a server this package did not start.
@@ -143,6 +163,25 @@ func (s *Server) Stop() error {
 	<-s.done
 	s.cmd = nil
 	return nil
+}
+
+// Freeze stops the server process with SIGSTOP: connections stay open and
+// the kernel still accepts new ones, but nothing answers, as with a server
+// stuck in a long command or a host that stopped responding. Thaw resumes
+// it. Both fail for an external server, and where signals do not exist.
+func (s *Server) Freeze() error { return s.signal(sigStop) }
+
+// Thaw resumes a server stopped by Freeze.
+func (s *Server) Thaw() error { return s.signal(sigCont) }
+
+func (s *Server) signal(sig os.Signal) error {
+	if s.external || s.cmd == nil {
+		return errors.New("redistest: no server process of ours to signal")
+	}
+	if sig == nil {
+		return errors.New("redistest: signal not supported here")
+	}
+	return s.cmd.Process.Signal(sig)
 }
 
 // Restart starts a stopped server again on the same port, empty.
