@@ -28,8 +28,8 @@ import (
 //	for i in $(seq 10); do /tmp/redisstore.test -test.run '^$' -test.bench 'Redis' -test.benchtime 0.3s; done > bench.txt
 //	benchstat -col /op bench.txt
 //
-// client=default is a *redis.Client as most applications make it, without
-// ContextTimeoutEnabled; client=ctx is one with it. keys=1 is one hot key,
+// The client is a *redis.Client with ContextTimeoutEnabled (the store
+// requires it) and go-redis's defaults otherwise. keys=1 is one hot key,
 // keys=10000 spreads the takes over ten thousand. srv-µs/call is the
 // server's own time per script call (or per PING), from INFO
 // commandstats: what one Redis spends on each check.
@@ -89,10 +89,8 @@ var benchOps = []struct {
 	}},
 }
 
-var benchClients = []string{"default", "ctx"}
-
-// benchSetup returns the environment for the named kind of client.
-func benchSetup(b *testing.B, kind string) *benchEnv {
+// benchSetup returns the environment of the benchmarks.
+func benchSetup(b *testing.B) *benchEnv {
 	srv := redistest.Shared(b)
 	c := redis.NewClient(&redis.Options{Addr: srv.Addr, ContextTimeoutEnabled: true})
 	b.Cleanup(func() { c.Close() })
@@ -167,11 +165,11 @@ func reportServer(b *testing.B, srv *redistest.Server, admin *redis.Client, cmd 
 
 // BenchmarkRedisSequential runs one check at a time.
 func BenchmarkRedisSequential(b *testing.B) {
-	for _, kind := range benchClients {
-		e := benchSetup(b, kind)
+	e := benchSetup(b)
+	{
 		for _, keys := range []int{1, benchKeys} {
 			for _, o := range benchOps {
-				b.Run("client="+kind+"/keys="+strconv.Itoa(keys)+"/op="+o.name, func(b *testing.B) {
+				b.Run("keys="+strconv.Itoa(keys)+"/op="+o.name, func(b *testing.B) {
 					b.ReportAllocs()
 					ctx := context.Background()
 					i := 0
@@ -192,11 +190,11 @@ func BenchmarkRedisSequential(b *testing.B) {
 
 // BenchmarkRedisParallel16 keeps 16 checks in flight.
 func BenchmarkRedisParallel16(b *testing.B) {
-	for _, kind := range benchClients {
-		e := benchSetup(b, kind)
+	e := benchSetup(b)
+	{
 		for _, keys := range []int{1, benchKeys} {
 			for _, o := range benchOps {
-				b.Run("client="+kind+"/keys="+strconv.Itoa(keys)+"/op="+o.name, func(b *testing.B) {
+				b.Run("keys="+strconv.Itoa(keys)+"/op="+o.name, func(b *testing.B) {
 					b.ReportAllocs()
 					procs := runtime.GOMAXPROCS(0)
 					b.SetParallelism((16 + procs - 1) / procs)

@@ -31,6 +31,10 @@ type fakeServer struct {
 
 var errInjected = errors.New("injected failure")
 
+// allowedReply is the script's reply to an allowed take of one request
+// that leaves its bucket full.
+const allowedReply = int64(1)
+
 func (f *fakeServer) DialHook(next redis.DialHook) redis.DialHook { return next }
 
 func (f *fakeServer) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
@@ -56,8 +60,8 @@ func (f *fakeServer) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
 			cmd.SetErr(errInjected)
 			return errInjected
 		}
-		// An allowed take of one request with a full bucket's reply.
-		cmd.(*redis.IntSliceCmd).SetVal([]int64{1, 1, 0, 0, 0})
+		// The reply to an allowed take of one request.
+		cmd.(*redis.Cmd).SetVal(allowedReply)
 		return nil
 	}
 }

@@ -220,9 +220,11 @@ func (s *Store) name(tag, key string) string {
 
 // Take takes one request, in one round trip: it is TakeAll of r alone.
 func (s *Store) Take(ctx context.Context, r ratelimit.Request) (ratelimit.Result, error) {
-	reqs := [1]ratelimit.Request{r}
+	// The request goes on the heap with the rest of the call (validation
+	// goes through a function value, through which it would escape).
+	c := &call{req: [1]ratelimit.Request{r}}
 	var results [1]ratelimit.Result
-	if _, _, err := s.take(ctx, reqs[:], results[:]); err != nil {
+	if _, _, err := s.take(ctx, c, c.req[:], results[:]); err != nil {
 		return ratelimit.Result{}, err
 	}
 	return results[0], nil
@@ -235,7 +237,7 @@ func (s *Store) TakeAll(ctx context.Context, reqs []ratelimit.Request, results [
 	if len(results) < len(reqs) {
 		return false, 0, fmt.Errorf("redisstore: %d results for %d requests: %w", len(results), len(reqs), ratelimit.ErrInvalidRequest)
 	}
-	return s.take(ctx, reqs, results)
+	return s.take(ctx, new(call), reqs, results)
 }
 
 // Close makes later calls fail with an error wrapping
@@ -260,12 +262,14 @@ func (p *packed) MarshalBinary() ([]byte, error) { return *p, nil }
 func (p *packed) String() string { return fmt.Sprintf("%x", []byte(*p)) }
 
 // call is what one take sends, allocated at once: the EVALSHA arguments,
-// and room for the key name and the packed take of a single request.
+// and room for the request, its key name and its packed take when there
+// is one request.
 type call struct {
+	req  [1]ratelimit.Request
 	args [5]any
 	name string
 	p    packed
-	buf  [8 * (1 + 4 + 5)]byte
+	buf  [8 * (1 + argsPerRequest)]byte
 }
 
 // Interned arguments: the command, the script's SHA, and key counts as
@@ -283,8 +287,9 @@ var (
 	}()
 )
 
-// take validates reqs, runs the script and fills results.
-func (s *Store) take(ctx context.Context, reqs []ratelimit.Request, results []ratelimit.Result) (allowed bool, binding int, err error) {
+// take validates reqs, runs the script and fills results. c holds what
+// the call sends.
+func (s *Store) take(ctx context.Context, c *call, reqs []ratelimit.Request, results []ratelimit.Result) (allowed bool, binding int, err error) {
 	if s.closed.Load() {
 		return false, 0, fmt.Errorf("redisstore: store closed: %w", ratelimit.ErrUnavailable)
 	}
@@ -318,7 +323,6 @@ func (s *Store) take(ctx context.Context, reqs []ratelimit.Request, results []ra
 	if s.now != nil {
 		now = s.now()
 	}
-	c := new(call)
 	var args []any
 	if len(reqs) == 1 {
 		c.name = s.name(tag, reqs[0].Key)
@@ -333,7 +337,7 @@ func (s *Store) take(ctx context.Context, reqs []ratelimit.Request, results []ra
 			names[i] = s.name(tag, reqs[i].Key)
 			args = append(args, &names[i])
 		}
-		c.p = appendTake(make([]byte, 0, 8+8*9*len(reqs)), now, reqs)
+		c.p = appendTake(make([]byte, 0, 8*(1+argsPerRequest*len(reqs))), now, reqs)
 		args = append(args, &c.p)
 	}
 	reply, err := s.run(ctx, args)
@@ -341,20 +345,66 @@ func (s *Store) take(ctx context.Context, reqs []ratelimit.Request, results []ra
 	if err != nil {
 		return false, 0, fmt.Errorf("redisstore: take of %d keys: %w: %w", len(reqs), ratelimit.ErrUnavailable, err)
 	}
-	if len(reply) != replyHeader+replyPerRequest*len(reqs) || reply[0] < 0 || reply[0]/2 >= int64(len(reqs)) {
-		return false, 0, fmt.Errorf("redisstore: unexpected script reply of %d values: %w", len(reply), ratelimit.ErrUnavailable)
-	}
-	for i := range reqs {
-		v := reply[replyHeader+replyPerRequest*i:]
-		results[i] = ratelimit.Result{
-			Allowed:    v[0]&1 != 0,
-			Remaining:  int(v[1]),
-			RetryAfter: time.Duration(v[2]) * time.Microsecond,
-			ResetAfter: time.Duration(v[3]) * time.Microsecond,
-			Penalized:  v[0]&2 != 0,
+	return decodeReply(reply, reqs, results)
+}
+
+// decodeReply fills results from the script's reply to a take of reqs
+// (see takeLua), and returns whether the take was allowed and its binding
+// result.
+func decodeReply(reply any, reqs []ratelimit.Request, results []ratelimit.Result) (allowed bool, binding int, err error) {
+	switch v := reply.(type) {
+	case int64:
+		if len(reqs) == 1 && v >= 0 && v&2 == 0 {
+			setResult(&results[0], &reqs[0], v, 0)
+			return v&1 != 0, 0, nil
+		}
+	case string:
+		b := []byte(v)
+		next := func() (int64, bool) {
+			if len(b) < 8 {
+				return 0, false
+			}
+			f := int64(math.Float64frombits(binary.LittleEndian.Uint64(b)))
+			b = b[8:]
+			return f, true
+		}
+		head, ok := next()
+		for i := 0; ok && i < len(reqs); i++ {
+			var code, retry int64
+			if code, ok = next(); ok && code&2 != 0 {
+				retry, ok = next()
+			}
+			setResult(&results[i], &reqs[i], code, retry)
+		}
+		if ok && len(b) == 0 && head >= 0 && head/2 < int64(len(reqs)) {
+			return head&1 != 0, int(head / 2), nil
 		}
 	}
-	return reply[0]&1 != 0, int(reply[0] / 2), nil
+	return false, 0, fmt.Errorf("redisstore: unexpected script reply %T to a take of %d: %w", reply, len(reqs), ratelimit.ErrUnavailable)
+}
+
+// setResult sets res, the result of r, from its code in the script's
+// reply (reset µs × 4 + flags) and, when penalized, its retry µs. The
+// rest follows from the reset: the tokens the bucket holds then, and how
+// long until a request of r's cost fits.
+func setResult(res *ratelimit.Result, r *ratelimit.Request, code, retry int64) {
+	reset := code >> 2
+	*res = ratelimit.Result{
+		Allowed:    code&1 != 0,
+		Penalized:  code&2 != 0,
+		ResetAfter: time.Duration(reset) * time.Microsecond,
+		RetryAfter: time.Duration(retry) * time.Microsecond,
+	}
+	if res.Penalized {
+		return
+	}
+	iv := micros(r.Limit.Interval())
+	capacity := iv * int64(r.Limit.Burst)
+	res.Remaining = int((capacity - reset) / iv)
+	if !res.Allowed {
+		cost := int64(max(r.Cost, 1))
+		res.RetryAfter = time.Duration(reset+iv*cost-capacity) * time.Microsecond
+	}
 }
 
 // tagOf returns key's hash tag.
@@ -370,21 +420,22 @@ func (s *Store) tagOf(key string) (string, error) {
 }
 
 // run runs the script with args (EVALSHA's) under the store's timeout,
-// and loads it with EVAL when the server does not have it.
-func (s *Store) run(ctx context.Context, args []any) ([]int64, error) {
+// and loads it with EVAL when the server does not have it. It returns
+// the script's reply.
+func (s *Store) run(ctx context.Context, args []any) (any, error) {
 	if dl, ok := ctx.Deadline(); s.timeout > 0 && (!ok || time.Until(dl) > s.timeout) {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, s.timeout)
 		defer cancel()
 	}
-	cmd := redis.NewIntSliceCmd(ctx, args...)
+	cmd := redis.NewCmd(ctx, args...)
 	err := s.client.Process(ctx, cmd)
 	if err != nil && redis.HasErrorPrefix(err, "NOSCRIPT") {
 		// After a restart, a failover or SCRIPT FLUSH: EVAL loads it.
 		eval := make([]any, len(args))
 		copy(eval, args)
 		eval[0], eval[1] = argEval, argScript
-		cmd = redis.NewIntSliceCmd(ctx, eval...)
+		cmd = redis.NewCmd(ctx, eval...)
 		err = s.client.Process(ctx, cmd)
 	}
 	if err != nil && ctx.Err() != nil && !errors.Is(err, ctx.Err()) {
@@ -412,21 +463,16 @@ func appendTake(b []byte, now int64, reqs []ratelimit.Request) []byte {
 		case r.Record:
 			mode = modeRecord
 		}
-		if p.PenaltyAfter > 0 {
-			mode |= modePenalty
-		}
 		iv := micros(p.Interval)
 		b = appendFloat(b, iv)
 		b = appendFloat(b, iv*int64(p.Burst))
 		b = appendFloat(b, cost)
 		b = appendFloat(b, mode)
-		if mode&modePenalty != 0 {
-			b = appendFloat(b, int64(p.PenaltyAfter))
-			b = appendFloat(b, micros(p.PenaltyInterval))
-			b = appendFloat(b, micros(p.BoxFor))
-			b = appendFloat(b, micros(p.BoxMax))
-			b = appendFloat(b, micros(p.BoxReset))
-		}
+		b = appendFloat(b, int64(p.PenaltyAfter))
+		b = appendFloat(b, micros(p.PenaltyInterval))
+		b = appendFloat(b, micros(p.BoxFor))
+		b = appendFloat(b, micros(p.BoxMax))
+		b = appendFloat(b, micros(p.BoxReset))
 	}
 	return b
 }
