@@ -84,6 +84,7 @@ type Config struct {
 // New; the zero Store is not usable.
 type Store struct {
 	client  redis.UniversalClient
+	cluster *redis.ClusterClient // the client, when it is one
 	prefix  string
 	tag     string
 	tagFunc func(string) string
@@ -141,6 +142,7 @@ func New(client redis.UniversalClient, cfg Config) (*Store, error) {
 			return nil, err
 		}
 	}
+	s.cluster, _ = client.(*redis.ClusterClient)
 	switch {
 	case cfg.BreakAfter == 0:
 		s.breaker.after = defaultBreakAfter
@@ -342,6 +344,13 @@ func (s *Store) take(ctx context.Context, c *call, reqs []ratelimit.Request, res
 	}
 	reply, err := s.run(ctx, args)
 	s.breaker.done(ctx, probe, err)
+	if err != nil && s.cluster != nil && counts(ctx, err) {
+		// go-redis reloads a cluster's topology on a redirect, or once a
+		// minute: a master that died answers neither, and the client would
+		// keep calling it for up to a minute after its replica took over.
+		// (The reload runs in the background, one at a time.)
+		s.cluster.ReloadState(ctx)
+	}
 	if err != nil {
 		return false, 0, fmt.Errorf("redisstore: take of %d keys: %w: %w", len(reqs), ratelimit.ErrUnavailable, err)
 	}
