@@ -117,8 +117,8 @@ func (c *Cluster) MasterOfOrNil(key string) (m *Server) {
 
 type panicTB struct{ testing.TB }
 
-func (panicTB) Helper()                    {}
-func (panicTB) Fatal(args ...any)          { panic(fmt.Sprint(args...)) }
+func (panicTB) Helper()                   {}
+func (panicTB) Fatal(args ...any)         { panic(fmt.Sprint(args...)) }
 func (panicTB) Fatalf(f string, a ...any) { panic(fmt.Sprintf(f, a...)) }
 
 // MasterOf returns the node that serves key's slot now.
