@@ -22,6 +22,12 @@ import (
 // intn returns a random int in [0, n); n > 0.
 type intn func(n int) int
 
+// testEpoch is where the tests' clock starts, in Unix µs: a fixed instant,
+// so that a run depends on nothing but its inputs, and far enough ahead
+// that the keys' expiry (PXAT) never passes in real time while the tests
+// move their clock freely.
+var testEpoch = time.Date(2100, 1, 1, 0, 0, 0, 0, time.UTC).UnixMicro()
+
 // us returns d microseconds.
 func us(d int64) time.Duration { return time.Duration(d) * time.Microsecond }
 
@@ -87,11 +93,11 @@ func diffRun(t testing.TB, s *Store, c *redis.Client, r intn, ops int, tag strin
 	for i := range keys {
 		keys[i] = fmt.Sprintf("%s:k%d", tag, i)
 		limits[i] = randLimit(r)
+		// The keys expire a century ahead: delete them after the run.
+		name, _ := s.KeyName(keys[i])
+		defer c.Del(ctx, name)
 	}
-	// Start a year ahead of the real clock, so that the keys' PXAT expiry
-	// (Expire rounded up to the ms) never passes in real time during the
-	// test, while now can move freely.
-	now := time.Now().Add(365*24*time.Hour).UnixMicro() + int64(r(1_000_000))
+	now := testEpoch + int64(r(1_000_000))
 	s.now = func() int64 { return now }
 
 	for op := range ops {
@@ -334,7 +340,7 @@ func TestScriptMatchesStepCases(t *testing.T) {
 	}
 	for ci, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			now := time.Now().Add(365*24*time.Hour).UnixMicro() + int64(ci)
+			now := testEpoch + int64(ci)
 			s.now = func() int64 { return now }
 			states := map[string]gcra.State{}
 			hist := map[string]*keyHistory{}

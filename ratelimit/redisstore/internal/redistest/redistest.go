@@ -34,8 +34,9 @@ const (
 	EnvRequire = "ANTIFRAUD_REQUIRE_REDIS"
 )
 
-// startTimeout bounds how long a redis-server may take to become ready.
-const startTimeout = 10 * time.Second
+// startTimeout bounds how long a redis-server may take to become ready
+// (on a loaded machine, with several fuzzing processes starting one each).
+const startTimeout = 30 * time.Second
 
 // Server is a redis-server process started for tests, or an external one.
 type Server struct {
