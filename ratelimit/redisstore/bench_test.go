@@ -2,6 +2,7 @@ package redisstore
 
 import (
 	"context"
+	"errors"
 	"runtime"
 	"strconv"
 	"strings"
@@ -216,5 +217,82 @@ func BenchmarkRedisParallel16(b *testing.B) {
 				})
 			}
 		}
+	}
+}
+
+// BenchmarkOutage is a check while Redis is down and the breaker is open
+// (a hook fails every call that reaches the client, the probes among
+// them): the store alone, and a Limiter failing closed, open, and to a
+// memory store. The target is well under a microsecond.
+//
+//	go test -run '^$' -bench Outage -count 10 ./ratelimit/redisstore
+func BenchmarkOutage(b *testing.B) {
+	f := &fakeServer{}
+	f.fail.Store(true)
+	c := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1", ContextTimeoutEnabled: true})
+	c.AddHook(f)
+	b.Cleanup(func() { c.Close() })
+	s, err := New(c, Config{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	for range defaultBreakAfter {
+		s.Take(context.Background(), oneReq)
+	}
+	if !s.breaker.open.Load() {
+		b.Fatal("breaker closed")
+	}
+	memory, err := ratelimit.NewMemoryStore(ratelimit.MemoryConfig{SweepInterval: -1})
+	if err != nil {
+		b.Fatal(err)
+	}
+	limiter := func(opts ...ratelimit.Option) *ratelimit.Limiter {
+		l, err := ratelimit.New(s, opts...)
+		if err != nil {
+			b.Fatal(err)
+		}
+		return l
+	}
+	closed, open, fallback := limiter(), limiter(ratelimit.WithFailOpen()), limiter(ratelimit.WithFallback(memory))
+	ctx := context.Background()
+	ops := []struct {
+		name string
+		op   func(key string) error
+	}{
+		{"store", func(key string) error {
+			_, err := s.Take(ctx, ratelimit.Request{Key: key, Limit: benchLimit})
+			return err
+		}},
+		{"closed", func(key string) error {
+			_, err := closed.Allow(ctx, key, benchLimit)
+			if err == nil {
+				return errors.New("allowed")
+			}
+			return nil
+		}},
+		{"open", func(key string) error {
+			_, err := open.Allow(ctx, key, benchLimit)
+			return err
+		}},
+		{"fallback", func(key string) error {
+			_, err := fallback.Allow(ctx, key, benchLimit)
+			return err
+		}},
+		{"memory", func(key string) error { // the fallback alone, for scale
+			_, err := memory.Take(ctx, ratelimit.Request{Key: key, Limit: benchLimit})
+			return err
+		}},
+	}
+	for _, o := range ops {
+		b.Run("op="+o.name, func(b *testing.B) {
+			b.ReportAllocs()
+			i := 0
+			for b.Loop() {
+				if err := o.op(benchKeyNames[i%benchKeys]); err != nil && o.name != "store" {
+					b.Fatal(err)
+				}
+				i++
+			}
+		})
 	}
 }

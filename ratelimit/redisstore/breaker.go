@@ -64,6 +64,16 @@ func (b *breaker) allow() (probe int64, err error) {
 	return 0, *b.err.Load()
 }
 
+// fastFail returns the error to fail with at once when the breaker is
+// open and no probe is due; nil when the call should go on to allow.
+func (b *breaker) fastFail() error {
+	if !b.open.Load() || time.Now().UnixNano() >= b.next.Load() {
+		return nil
+	}
+	b.fast.Add(1)
+	return *b.err.Load()
+}
+
 // done records how a call that went to the server ended. ctx is the
 // caller's context.
 func (b *breaker) done(ctx context.Context, probe int64, err error) {

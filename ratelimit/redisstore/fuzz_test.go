@@ -92,6 +92,18 @@ func FuzzTake(f *testing.F) {
 	f.Add(strings.Repeat("\xff", 513), 1, int64(gcra.MaxWindow), 1<<40, 1<<40, 1, int64(gcra.MaxWindow), int64(gcra.MaxWindow), int64(gcra.MaxWindow), int64(gcra.MaxWindow), false, false, int64(1<<62))
 	srv := redistest.Shared(f)
 	c := srv.Client(f)
+	// A store whose breaker is open answers without a round trip, and
+	// validates on a path of its own: it must reject what Step rejects.
+	down := &fakeServer{}
+	down.fail.Store(true)
+	dc := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1", ContextTimeoutEnabled: true})
+	dc.AddHook(down)
+	defer dc.Close()
+	open, err := New(dc, Config{BreakAfter: 1})
+	if err != nil {
+		f.Fatal(err)
+	}
+	open.Take(context.Background(), oneReq)
 	var run atomic.Int64
 	f.Fuzz(func(t *testing.T, key string, rate int, period int64, burst, cost, after int, within, forD, maxD, reset int64, peek, record bool, advance int64) {
 		s, err := New(c, Config{Prefix: fmt.Sprintf("antifraud-fuzz:%d:", run.Add(1)), Timeout: -1, BreakAfter: -1})
@@ -104,6 +116,9 @@ func FuzzTake(f *testing.F) {
 		}}
 		reqs := []ratelimit.Request{req}
 		coreErr := gcra.Validate(reqs)
+		if _, err := open.Take(context.Background(), req); isArgError(err) != (coreErr != nil) || !isArgError(err) && !errors.Is(err, ratelimit.ErrUnavailable) {
+			t.Fatalf("request %+v through an open breaker: %v; Step's validation says %v", req, err, coreErr)
+		}
 		s.now = func() int64 { return testEpoch }
 		d, err := decide(s, context.Background(), reqs)
 		if coreErr != nil {

@@ -222,6 +222,14 @@ func (s *Store) name(tag, key string) string {
 
 // Take takes one request, in one round trip: it is TakeAll of r alone.
 func (s *Store) Take(ctx context.Context, r ratelimit.Request) (ratelimit.Result, error) {
+	if err := s.breaker.fastFail(); err != nil {
+		// Redis is down and no probe is due: answer without allocating,
+		// but still as every store answers a bad request.
+		if verr := s.validateOne(&r); verr != nil {
+			return ratelimit.Result{}, verr
+		}
+		return ratelimit.Result{}, err
+	}
 	// The request goes on the heap with the rest of the call (validation
 	// goes through a function value, through which it would escape).
 	c := &call{req: [1]ratelimit.Request{r}}
@@ -232,6 +240,33 @@ func (s *Store) Take(ctx context.Context, r ratelimit.Request) (ratelimit.Result
 	return results[0], nil
 }
 
+// validateOne returns the error gcra.Validate returns for r alone (or the
+// error of r's tag, or of a closed store), without r escaping to the heap.
+func (s *Store) validateOne(r *ratelimit.Request) error {
+	switch {
+	case s.closed.Load():
+		return errStoreClosed
+	case len(r.Key) == 0 || len(r.Key) > maxKeyLen:
+		return fmt.Errorf("redisstore: key length %d not in 1..%d: %w", len(r.Key), maxKeyLen, ratelimit.ErrInvalidRequest)
+	}
+	if err := r.Limit.Validate(); err != nil {
+		return err
+	}
+	switch {
+	case r.Cost < -r.Limit.Burst || r.Cost > r.Limit.Burst:
+		return fmt.Errorf("redisstore: cost %d not in -%d..%d: %w", r.Cost, r.Limit.Burst, r.Limit.Burst, ratelimit.ErrInvalidRequest)
+	case r.Peek && (r.Record || r.Cost < 0):
+		return fmt.Errorf("redisstore: a peek that records or gives back: %w", ratelimit.ErrInvalidRequest)
+	}
+	_, err := s.tagOf(r.Key)
+	return err
+}
+
+// maxKeyLen is the longest key of a request (see ratelimit.Request).
+const maxKeyLen = 512
+
+var errStoreClosed = fmt.Errorf("redisstore: store closed: %w", ratelimit.ErrUnavailable)
+
 // TakeAll takes every request atomically, in one round trip (see
 // ratelimit.Store). Keys must be distinct, at most 64, and (with TagFunc)
 // share one tag.
@@ -239,7 +274,7 @@ func (s *Store) TakeAll(ctx context.Context, reqs []ratelimit.Request, results [
 	if len(results) < len(reqs) {
 		return false, 0, fmt.Errorf("redisstore: %d results for %d requests: %w", len(results), len(reqs), ratelimit.ErrInvalidRequest)
 	}
-	return s.take(ctx, new(call), reqs, results)
+	return s.take(ctx, nil, reqs, results)
 }
 
 // Close makes later calls fail with an error wrapping
@@ -290,10 +325,10 @@ var (
 )
 
 // take validates reqs, runs the script and fills results. c holds what
-// the call sends.
+// the call sends, or is nil for take to allocate.
 func (s *Store) take(ctx context.Context, c *call, reqs []ratelimit.Request, results []ratelimit.Result) (allowed bool, binding int, err error) {
 	if s.closed.Load() {
-		return false, 0, fmt.Errorf("redisstore: store closed: %w", ratelimit.ErrUnavailable)
+		return false, 0, errStoreClosed
 	}
 	if len(reqs) > maxRequests {
 		return false, 0, fmt.Errorf("redisstore: %d requests in one take, more than %d: %w", len(reqs), maxRequests, ratelimit.ErrInvalidRequest)
@@ -324,6 +359,9 @@ func (s *Store) take(ctx context.Context, c *call, reqs []ratelimit.Request, res
 	var now int64
 	if s.now != nil {
 		now = s.now()
+	}
+	if c == nil {
+		c = new(call)
 	}
 	var args []any
 	if len(reqs) == 1 {

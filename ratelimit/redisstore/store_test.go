@@ -27,7 +27,7 @@ func deadClient(t *testing.T) *redis.Client {
 	}
 	addr := l.Addr().String()
 	l.Close()
-	c := redis.NewClient(&redis.Options{Addr: addr, MaxRetries: -1, ContextTimeoutEnabled: true})
+	c := redis.NewClient(&redis.Options{Addr: addr, MaxRetries: -1, DialerRetries: 1, ContextTimeoutEnabled: true})
 	t.Cleanup(func() { c.Close() })
 	return c
 }
