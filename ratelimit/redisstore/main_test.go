@@ -81,4 +81,3 @@ func decide(s ratelimit.Store, ctx context.Context, reqs []ratelimit.Request) (r
 	d.Allowed = allowed
 	return d, nil
 }
-
