@@ -353,7 +353,7 @@ func FuzzFastMatchesLibrary(f *testing.F) {
 		}
 	}
 	f.Fuzz(func(t *testing.T, s, region string) {
-		if len(s) > MaxInputLen || strings.ContainsRune(s, 0) {
+		if len(s) > maxInputLen || strings.ContainsRune(s, 0) {
 			return
 		}
 		checkSame(t, s, region)
