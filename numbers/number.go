@@ -76,9 +76,8 @@ var fromLibType = map[phonenumbers.PhoneNumberType]Type{
 	phonenumbers.UNKNOWN:              UnknownType,
 }
 
-// Number is a parsed phone number. Get one from [Parse] or
-// [Policy.CheckString]; a Number built by hand has no type and is denied by
-// every [Policy].
+// Number is a parsed phone number. Get one from [Parse]; a Number built by
+// hand has no type and is denied by every [Policy] with [ReasonNotANumber].
 //
 // The number type is computed on first use by [Number.Type] and then
 // remembered, because a [Policy] often decides without it. Copies of a
