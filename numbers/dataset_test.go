@@ -164,6 +164,26 @@ func TestHighRiskIsACopy(t *testing.T) {
 	if dec := p.Check(mustParse(t, lvMobile), numbers.SMS); dec.Reason != numbers.ReasonHighRisk {
 		t.Errorf("policy changed with its dataset: %v", dec)
 	}
+	derived, err := p.With(numbers.WithName("derived"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if dec := derived.Check(mustParse(t, lvMobile), numbers.SMS); dec.Reason != numbers.ReasonHighRisk {
+		t.Errorf("policy derived after the dataset changed: %v", dec)
+	}
+	// The same for the slices given to options.
+	regions := []string{"US"}
+	opt := numbers.AllowRegions(regions...)
+	regions[0] = "LV"
+	p = mustPolicy(t, opt)
+	if derived, err = p.With(); err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []*numbers.Policy{p, derived} {
+		if dec := q.Check(mustParse(t, lvMobile), numbers.SMS); dec.Reason != numbers.ReasonRegionDenied {
+			t.Errorf("option changed with its argument: %v", dec)
+		}
+	}
 }
 
 func TestDenyDatasetCategories(t *testing.T) {

@@ -165,6 +165,7 @@ func WithName(name string) Option {
 // A number whose region the metadata cannot tell (an unknown NANP area
 // code) is allowed when a region of its calling code is.
 func AllowRegions(regions ...string) Option {
+	regions = slices.Clone(regions)
 	return func(c *config) { c.regions = append(c.regions, regionRule{true, regions}) }
 }
 
@@ -172,6 +173,7 @@ func AllowRegions(regions ...string) Option {
 // any case, or "001" for non-geographic numbers). A number whose region the
 // metadata cannot tell is denied when every region of its calling code is.
 func DenyRegions(regions ...string) Option {
+	regions = slices.Clone(regions)
 	return func(c *config) { c.regions = append(c.regions, regionRule{false, regions}) }
 }
 
@@ -198,6 +200,7 @@ func SafeNumbers(e164 ...string) Option { return prefixOption(safeNumber, e164) 
 func SafeBlocks(prefixes ...string) Option { return prefixOption(safeBlock, prefixes) }
 
 func prefixOption(kind ruleKind, prefixes []string) Option {
+	prefixes = slices.Clone(prefixes)
 	return func(c *config) {
 		for _, p := range prefixes {
 			c.prefixes = append(c.prefixes, prefixRule{kind, p})
@@ -214,6 +217,7 @@ func prefixOption(kind ruleKind, prefixes []string) Option {
 //
 // The policy copies what it needs: changing d later does not change it.
 func DenyDataset(d *Dataset, categories ...string) Option {
+	categories = slices.Clone(categories)
 	return func(c *config) { c.datasets = append(c.datasets, datasetRule{d, categories}) }
 }
 
@@ -235,6 +239,7 @@ func WithPrefixSet(s *PrefixSet) Option {
 // counted, and every rule but the type rules still applies. A number whose
 // E.164 form would parse as another number stays denied.
 func AllowTypes(ch Channel, types ...Type) Option {
+	types = slices.Clone(types)
 	return func(c *config) { c.types = append(c.types, typeRule{true, ch, types}) }
 }
 
@@ -242,6 +247,7 @@ func AllowTypes(ch Channel, types ...Type) Option {
 // DenyTypes(Voice, VoIP, TollFree), or DenyTypes(SMS, UnknownType) to undo
 // the allowance for unknown ranges of a ready-made policy.
 func DenyTypes(ch Channel, types ...Type) Option {
+	types = slices.Clone(types)
 	return func(c *config) { c.types = append(c.types, typeRule{false, ch, types}) }
 }
 
@@ -312,10 +318,14 @@ func compile(cfg config) (*Policy, error) {
 			p.safe = append(p.safe, Decision{Allowed: true, Reason: ReasonAllowed, Rule: "safe number", Entry: Mask(text), Source: src})
 		}
 	}
-	for _, ds := range cfg.datasets {
+	for i, ds := range cfg.datasets {
 		if ds.d == nil {
 			return nil, configError("DenyDataset: nil dataset")
 		}
+		// Keep what was denied, so that With does not see later changes
+		// of ds.d.
+		kept := &Dataset{Version: ds.d.Version}
+		p.cfg.datasets[i] = datasetRule{d: kept}
 		for _, c := range ds.categories {
 			if !slices.ContainsFunc(ds.d.Entries, func(e Entry) bool { return e.Category == c }) {
 				return nil, configError("DenyDataset: no entry of dataset " + strconv.Quote(ds.d.Version) + " has category " + strconv.Quote(c))
@@ -331,6 +341,8 @@ func compile(cfg config) (*Policy, error) {
 			if !e.Expires.IsZero() {
 				return nil, configError(fmt.Sprintf("DenyDataset: dataset %q entry %d has an expiry; use a PrefixSet", ds.d.Version, i))
 			}
+			e.Regions = slices.Clone(e.Regions)
+			kept.Entries = append(kept.Entries, e)
 			digits, _ := normalizePrefix(e.Prefix)
 			e.Prefix = "+" + digits
 			n := p.trie.node(digits)
