@@ -71,6 +71,16 @@ type Config struct {
 	// off, so that every call tries the server.
 	BreakAfter int
 
+	// AutoPipeline sends the store's calls through the client's
+	// autopipeliner (go-redis's AutoPipeline, marked experimental there):
+	// checks made at the same time by many goroutines go out together, in
+	// one write on one connection, and their replies come back in one
+	// read. With 16 checks in flight it halves the time per check and the
+	// CPU time on both sides (see the package documentation); a single
+	// check at a time gets slower by the hand-off to the pipeliner's
+	// goroutine. A Ring has none: New then fails. Default false.
+	AutoPipeline bool
+
 	// Logger receives the store's own events (the breaker opening and
 	// closing, at Warn and Info) and the lines go-redis logs (at Warn),
 	// at most one a second, with a count of those dropped. Default nil:
@@ -84,6 +94,7 @@ type Config struct {
 // New; the zero Store is not usable.
 type Store struct {
 	client  redis.UniversalClient
+	ap      *redis.AutoPipeliner // the client's, with AutoPipeline
 	cluster *redis.ClusterClient // the client, when it is one
 	prefix  string
 	tag     string
@@ -98,6 +109,7 @@ type Store struct {
 }
 
 var _ ratelimit.Store = (*Store)(nil)
+
 
 // New returns a Store that keeps its state in client, which can be a
 // single node, Sentinel (failover), Ring or Cluster client. It needs Redis
@@ -143,6 +155,13 @@ func New(client redis.UniversalClient, cfg Config) (*Store, error) {
 		}
 	}
 	s.cluster, _ = client.(*redis.ClusterClient)
+	if cfg.AutoPipeline {
+		ap, err := client.AsyncAutoPipeline()
+		if err != nil {
+			return nil, fmt.Errorf("redisstore: Config.AutoPipeline: %v: %w", err, ratelimit.ErrInvalidConfig)
+		}
+		s.ap = ap
+	}
 	switch {
 	case cfg.BreakAfter == 0:
 		s.breaker.after = defaultBreakAfter
@@ -476,20 +495,35 @@ func (s *Store) run(ctx context.Context, args []any) (any, error) {
 		defer cancel()
 	}
 	cmd := redis.NewCmd(ctx, args...)
-	err := s.client.Process(ctx, cmd)
+	err := s.process(ctx, cmd)
 	if err != nil && redis.HasErrorPrefix(err, "NOSCRIPT") {
 		// After a restart, a failover or SCRIPT FLUSH: EVAL loads it.
 		eval := make([]any, len(args))
 		copy(eval, args)
 		eval[0], eval[1] = argEval, argScript
 		cmd = redis.NewCmd(ctx, eval...)
-		err = s.client.Process(ctx, cmd)
+		err = s.process(ctx, cmd)
 	}
-	if err != nil && ctx.Err() != nil && !errors.Is(err, ctx.Err()) {
-		// Name the deadline whatever go-redis made of it.
-		err = fmt.Errorf("%w: %w", context.Cause(ctx), err)
+	if err != nil {
+		if ctx.Err() != nil && !errors.Is(err, ctx.Err()) {
+			// Name the deadline whatever go-redis made of it.
+			err = fmt.Errorf("%w: %w", context.Cause(ctx), err)
+		}
+		return nil, err
 	}
-	return cmd.Val(), err
+	return cmd.Val(), nil
+}
+
+// process sends cmd, through the autopipeliner when there is one.
+func (s *Store) process(ctx context.Context, cmd redis.Cmder) error {
+	if s.ap == nil {
+		return s.client.Process(ctx, cmd)
+	}
+	// The pipeliner's own Process would wait for the batch whatever the
+	// context says (for the client's ReadTimeout when Redis stalls); stop
+	// waiting at the deadline instead. The command stays queued or in
+	// flight, as a command whose deadline passes on a connection does.
+	return s.ap.Submit(ctx, cmd).WaitContext(ctx)
 }
 
 // appendTake appends the packed take of reqs at now (0 for the server's
