@@ -110,7 +110,6 @@ type Store struct {
 
 var _ ratelimit.Store = (*Store)(nil)
 
-
 // New returns a Store that keeps its state in client, which can be a
 // single node, Sentinel (failover), Ring or Cluster client. It needs Redis
 // 6.2 or later (or a compatible server with Lua, struct and SET PXAT). It
