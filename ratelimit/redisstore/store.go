@@ -327,6 +327,17 @@ type call struct {
 	buf  [8 * (1 + argsPerRequest)]byte
 }
 
+// smallTake is the most requests whose call fits in a callSmall.
+const smallTake = 4
+
+// callSmall is the rest of a call of 2 to smallTake requests, allocated at
+// once.
+type callSmall struct {
+	args  [4 + smallTake]any
+	names [smallTake]string
+	buf   [8 * (1 + argsPerRequest*smallTake)]byte
+}
+
 // Interned arguments: the command, the script's SHA, and key counts as
 // strings (go-redis's cluster routing reads the count as a string).
 var (
@@ -388,14 +399,22 @@ func (s *Store) take(ctx context.Context, c *call, reqs []ratelimit.Request, res
 		c.args = [5]any{argEvalsha, argSHA, argNumKeys[1], &c.name, &c.p}
 		args = c.args[:]
 	} else {
-		names := make([]string, len(reqs))
-		args = make([]any, 0, 4+len(reqs))
+		var names []string
+		var buf []byte
+		if len(reqs) <= smallTake {
+			m := new(callSmall)
+			args, names, buf = m.args[:0], m.names[:len(reqs)], m.buf[:0]
+		} else {
+			args = make([]any, 0, 4+len(reqs))
+			names = make([]string, len(reqs))
+			buf = make([]byte, 0, 8*(1+argsPerRequest*len(reqs)))
+		}
 		args = append(args, argEvalsha, argSHA, argNumKeys[len(reqs)])
 		for i := range reqs {
 			names[i] = s.name(tag, reqs[i].Key)
 			args = append(args, &names[i])
 		}
-		c.p = appendTake(make([]byte, 0, 8*(1+argsPerRequest*len(reqs))), now, reqs)
+		c.p = appendTake(buf, now, reqs)
 		args = append(args, &c.p)
 	}
 	reply, err := s.run(ctx, args)
@@ -424,14 +443,17 @@ func decodeReply(reply any, reqs []ratelimit.Request, results []ratelimit.Result
 			return v&1 != 0, 0, nil
 		}
 	case string:
-		b := []byte(v)
+		b := v
 		next := func() (int64, bool) {
 			if len(b) < 8 {
 				return 0, false
 			}
-			f := int64(math.Float64frombits(binary.LittleEndian.Uint64(b)))
+			var u uint64
+			for i := 7; i >= 0; i-- {
+				u = u<<8 | uint64(b[i])
+			}
 			b = b[8:]
-			return f, true
+			return int64(math.Float64frombits(u)), true
 		}
 		head, ok := next()
 		for i := 0; ok && i < len(reqs); i++ {
