@@ -305,3 +305,40 @@ func TestBreakerDefault(t *testing.T) {
 		t.Fatalf("closed after %d failures", defaultBreakAfter)
 	}
 }
+
+// TestBreakerPerSlot: with TagFunc on a cluster, each hash slot has a
+// breaker of its own, so failures of one shard do not fail the others'
+// checks at once.
+func TestBreakerPerSlot(t *testing.T) {
+	f := &fakeServer{}
+	s := fakeStore(t, f, Config{BreakAfter: 2, TagFunc: func(k string) string { r, _, _ := strings.Cut(k, "|"); return r }})
+	s.spread = true // as for a cluster client
+	ctx := context.Background()
+	bad := ratelimit.Request{Key: "login|ip", Limit: ratelimit.PerSecond(10)}
+	good := ratelimit.Request{Key: "verify|ip", Limit: ratelimit.PerSecond(10)}
+	f.fail.Store(true)
+	for range 2 {
+		s.Take(ctx, bad)
+	}
+	if !s.breakerFor("login").open.Load() || s.breakerFor("verify").open.Load() || s.breaker.open.Load() {
+		t.Fatal("want the login slot's breaker open, and no other")
+	}
+	f.fail.Store(false)
+	if _, err := s.Take(ctx, good); err != nil {
+		t.Fatalf("a check on a healthy slot: %v", err)
+	}
+	if _, err := s.Take(ctx, bad); err == nil || !strings.Contains(err.Error(), "circuit breaker open") {
+		t.Fatalf("a check on the failing slot: %v, want the breaker's error", err)
+	}
+}
+
+// TestHashSlot checks the slot computation against CRC16/XMODEM's check
+// value and slots Redis documents; TestCluster checks it against a
+// cluster's CLUSTER KEYSLOT.
+func TestHashSlot(t *testing.T) {
+	for tag, want := range map[string]uint16{"123456789": 0x31C3, "foo": 12182, "bar": 5061} {
+		if got := hashSlot(tag); got != want {
+			t.Errorf("hashSlot(%q) = %d, want %d", tag, got, want)
+		}
+	}
+}

@@ -79,6 +79,19 @@ func TestCluster(t *testing.T) {
 		}
 	})
 
+	t.Run("hash slots", func(t *testing.T) {
+		c := cl.Client(t)
+		for _, tag := range []string{defaultTag, "verify", "login", "route7", "{", "ключ"} {
+			want, err := c.ClusterKeySlot(ctx, "{"+tag+"}:x").Result()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := hashSlot(tag); int64(got) != want && !strings.ContainsAny(tag, "{}") {
+				t.Errorf("hashSlot(%q) = %d, CLUSTER KEYSLOT says %d", tag, got, want)
+			}
+		}
+	})
+
 	t.Run("exact across clients", func(t *testing.T) {
 		prefix := testPrefix(t)
 		const clients, workers, attempts = 8, 4, 10
@@ -228,6 +241,68 @@ func TestClusterFailover(t *testing.T) {
 	}
 	if _, err := store.Take(ctx, ratelimit.Request{Key: "after", Limit: quota}); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestClusterShardDown kills the master of one route's slot (and its
+// replica) on a cluster that serves the slots it still has
+// (cluster-require-full-coverage no): with TagFunc, each slot has a
+// breaker of its own, so the other route's checks keep their answers while
+// the dead shard's fail, most of them at once.
+func TestClusterShardDown(t *testing.T) {
+	if !testkit.Long() {
+		t.Skipf("a cluster with a shard down takes seconds; set %s=1 to run it", testkit.EnvLong)
+	}
+	cl := redistest.StartCluster(t, 3, "--cluster-require-full-coverage", "no")
+	ctx := context.Background()
+	store, err := New(cl.Client(t, func(o *redis.ClusterOptions) { o.MaxRetries = -1 }), Config{
+		Prefix:  testPrefix(t),
+		Timeout: 300 * time.Millisecond,
+		TagFunc: func(k string) string { r, _, _ := strings.Cut(k, "|"); return r },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	routes := []string{"verify"}
+	for i := 0; len(routes) < 2; i++ {
+		if r := "route" + strconv.Itoa(i); cl.MasterOf(t, "{"+r+"}") != cl.MasterOf(t, "{verify}") {
+			routes = append(routes, r)
+		}
+	}
+	dead := cl.MasterOf(t, "{"+routes[0]+"}")
+	for _, n := range cl.Nodes {
+		if n == dead || strings.Contains(n.ReplicaOf(t), dead.Addr) {
+			if err := n.Stop(); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	var healthyFailed, deadOK, deadFast, deadSlow atomic.Int64
+	var wg sync.WaitGroup
+	until := time.Now().Add(2 * time.Second)
+	for w := range 4 {
+		route := routes[w%2]
+		wg.Go(func() {
+			for time.Now().Before(until) {
+				_, err := store.Take(ctx, ratelimit.Request{Key: route + "|k" + strconv.Itoa(w), Limit: ratelimit.PerSecond(100_000)})
+				switch {
+				case route == routes[1] && err != nil:
+					healthyFailed.Add(1)
+					t.Errorf("route %s on a live shard: %v", route, err)
+				case route == routes[0] && err == nil:
+					deadOK.Add(1)
+				case route == routes[0] && strings.Contains(err.Error(), "circuit breaker open"):
+					deadFast.Add(1)
+				case route == routes[0]:
+					deadSlow.Add(1)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	t.Logf("dead shard: %d checks failed at once, %d waited; live shard: %d failures", deadFast.Load(), deadSlow.Load(), healthyFailed.Load())
+	if deadOK.Load() != 0 || deadFast.Load() == 0 {
+		t.Fatalf("dead shard: %d checks succeeded, %d failed at once", deadOK.Load(), deadFast.Load())
 	}
 }
 

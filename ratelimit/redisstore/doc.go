@@ -84,6 +84,12 @@
 // live under a different name for each IP it is taken with, and an
 // attacker rotating IPs would get a fresh per-phone allowance each time.
 //
+// With TagFunc on a cluster client, each hash slot gets a circuit breaker
+// of its own (see below), so that a shard that is down or stalled does not
+// fail the checks of the others. (A cluster with
+// cluster-require-full-coverage yes, Redis's default, refuses every slot
+// while any is unserved: until a replica takes over, all checks fail.)
+//
 // go-redis's ClusterClient learns a new topology from a redirect, or once
 // a minute: a master that died answers neither. The store asks the client
 // to reload the topology whenever a call fails, so that checks reach the

@@ -11,6 +11,7 @@ import (
 	"math"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -50,8 +51,10 @@ type Config struct {
 
 	// TagFunc, when set, returns the hash tag of each key instead of Tag.
 	// Keys taken together in one TakeAll must have the same tag (or the
-	// take fails with an error wrapping ratelimit.ErrInvalidRequest). A
-	// key's tag must never change, or its state is lost. Default nil.
+	// take fails with an error wrapping ratelimit.ErrInvalidRequest): every
+	// key that can appear in one take, the limits' and the counters that
+	// ride along with them (an adaptive monitor's), must map to one tag.
+	// A key's tag must never change, or its state is lost. Default nil.
 	TagFunc func(key string) string
 
 	// Timeout bounds each call to Redis, also when the caller's context has
@@ -67,8 +70,9 @@ type Config struct {
 	// an error wrapping ratelimit.ErrUnavailable, while one call at a time
 	// (at most one every 100ms) probes the server; the first probe that
 	// succeeds closes the breaker. Calls that fail because the caller's
-	// context ended do not count. Default 5; negative turns the breaker
-	// off, so that every call tries the server.
+	// context was cancelled do not count. With TagFunc on a cluster client
+	// each hash slot has a breaker of its own. Default 5; negative turns
+	// the breaker off, so that every call tries the server.
 	BreakAfter int
 
 	// AutoPipeline sends the store's calls through the client's
@@ -101,6 +105,12 @@ type Store struct {
 	tagFunc func(string) string
 	timeout time.Duration
 	breaker breaker
+	// spread is set for a TagFunc on a cluster client: the keys of
+	// different tags live on different shards, so each hash slot has a
+	// breaker of its own (in breakers, by slot), lest one shard down fail
+	// the others' checks at once.
+	spread   bool
+	breakers sync.Map
 	log     *logSink
 	closed  atomic.Bool
 	// now, when set (by tests only), replaces the server's TIME: it returns
@@ -173,6 +183,7 @@ func New(client redis.UniversalClient, cfg Config) (*Store, error) {
 	}
 	s.log = installLogger(cfg.Logger)
 	s.breaker.log = s.log
+	s.spread = s.cluster != nil && s.tagFunc != nil
 	return s, nil
 }
 
@@ -240,7 +251,7 @@ func (s *Store) name(tag, key string) string {
 
 // Take takes one request, in one round trip: it is TakeAll of r alone.
 func (s *Store) Take(ctx context.Context, r ratelimit.Request) (ratelimit.Result, error) {
-	if err := s.breaker.fastFail(); err != nil {
+	if err := s.breakerOf(r.Key).fastFail(); err != nil {
 		// Redis is down and no probe is due: answer without allocating,
 		// but still as every store answers a bad request.
 		if verr := s.validateOne(&r); verr != nil {
@@ -256,6 +267,51 @@ func (s *Store) Take(ctx context.Context, r ratelimit.Request) (ratelimit.Result
 		return ratelimit.Result{}, err
 	}
 	return results[0], nil
+}
+
+// breakerOf returns the breaker of key's take (the store's, unless
+// spread).
+func (s *Store) breakerOf(key string) *breaker {
+	if !s.spread {
+		return &s.breaker
+	}
+	tag, err := s.tagOf(key)
+	if err != nil {
+		return &s.breaker
+	}
+	return s.breakerFor(tag)
+}
+
+// breakerFor returns the breaker of the takes of tag: the store's, or
+// when spread, its hash slot's (at most 16384 of them).
+func (s *Store) breakerFor(tag string) *breaker {
+	if !s.spread {
+		return &s.breaker
+	}
+	slot := hashSlot(tag)
+	if b, ok := s.breakers.Load(slot); ok {
+		return b.(*breaker)
+	}
+	b := &breaker{after: s.breaker.after, lease: s.breaker.lease, log: s.breaker.log}
+	actual, _ := s.breakers.LoadOrStore(slot, b)
+	return actual.(*breaker)
+}
+
+// hashSlot returns the Redis Cluster slot of the keys with hash tag tag:
+// CRC16 (XMODEM) of the tag, modulo 16384.
+func hashSlot(tag string) uint16 {
+	var crc uint16
+	for i := 0; i < len(tag); i++ {
+		crc ^= uint16(tag[i]) << 8
+		for range 8 {
+			if crc&0x8000 != 0 {
+				crc = crc<<1 ^ 0x1021
+			} else {
+				crc <<= 1
+			}
+		}
+	}
+	return crc & 16383
 }
 
 // validateOne returns the error gcra.Validate returns for r alone (or the
@@ -380,7 +436,8 @@ func (s *Store) take(ctx context.Context, c *call, reqs []ratelimit.Request, res
 			return false, 0, fmt.Errorf("redisstore: keys of one take have different hash tags %q and %q: %w", tag, t, ratelimit.ErrInvalidRequest)
 		}
 	}
-	probe, err := s.breaker.allow()
+	b := s.breakerFor(tag)
+	probe, err := b.allow()
 	if err != nil {
 		return false, 0, err
 	}
@@ -418,7 +475,7 @@ func (s *Store) take(ctx context.Context, c *call, reqs []ratelimit.Request, res
 		args = append(args, &c.p)
 	}
 	reply, err := s.run(ctx, args)
-	s.breaker.done(ctx, probe, err)
+	b.done(ctx, probe, err)
 	if err != nil && s.cluster != nil && counts(ctx, err) {
 		// go-redis reloads a cluster's topology on a redirect, or once a
 		// minute: a master that died answers neither, and the client would

@@ -31,10 +31,11 @@ type Cluster struct {
 
 // StartCluster starts a cluster of masters masters with a replica each,
 // created with redis-cli --cluster create, and waits until every slot is
-// served and every replica is in sync. It skips tb (or fails it, with
+// served and every replica is in sync. args are more redis-server
+// arguments for every node. It skips tb (or fails it, with
 // ANTIFRAUD_REQUIRE_REDIS=1) when redis-server or redis-cli is missing.
 // The nodes stop at tb's end.
-func StartCluster(tb testing.TB, masters int) *Cluster {
+func StartCluster(tb testing.TB, masters int, args ...string) *Cluster {
 	tb.Helper()
 	cli, err := lookPath("redis-cli")
 	if err != nil {
@@ -43,19 +44,19 @@ func StartCluster(tb testing.TB, masters int) *Cluster {
 	c := &Cluster{}
 	var addrs []string
 	for range 2 * masters {
-		s := startOwn(tb, true,
+		s := startOwn(tb, true, append([]string{
 			"--cluster-enabled", "yes",
 			"--cluster-config-file", "nodes.conf",
-			"--cluster-node-timeout", strconv.Itoa(int(NodeTimeout/time.Millisecond)),
+			"--cluster-node-timeout", strconv.Itoa(int(NodeTimeout / time.Millisecond)),
 			// A replica takes over however long its link was down.
 			"--cluster-replica-validity-factor", "0",
-		)
+		}, args...)...)
 		c.Nodes = append(c.Nodes, s)
 		addrs = append(addrs, s.Addr)
 	}
-	args := append([]string{"--cluster", "create"}, addrs...)
-	args = append(args, "--cluster-replicas", "1", "--cluster-yes")
-	if out, err := exec.Command(cli, args...).CombinedOutput(); err != nil {
+	create := append([]string{"--cluster", "create"}, addrs...)
+	create = append(create, "--cluster-replicas", "1", "--cluster-yes")
+	if out, err := exec.Command(cli, create...).CombinedOutput(); err != nil {
 		tb.Fatalf("redis-cli --cluster create: %v\n%s", err, out)
 	}
 	c.WaitHealthy(tb)
@@ -277,4 +278,27 @@ func waitFor(f func() error) error {
 		}
 		time.Sleep(50 * time.Millisecond) // polling outside processes
 	}
+}
+
+// ReplicaOf returns the address of the master s replicates, or "" when s
+// is a master.
+func (s *Server) ReplicaOf(tb testing.TB) string {
+	tb.Helper()
+	repl, err := s.info("replication")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	var host, port string
+	for _, line := range strings.Split(repl, "\r\n") {
+		if v, ok := strings.CutPrefix(line, "master_host:"); ok {
+			host = v
+		}
+		if v, ok := strings.CutPrefix(line, "master_port:"); ok {
+			port = v
+		}
+	}
+	if host == "" {
+		return ""
+	}
+	return host + ":" + port
 }
