@@ -111,8 +111,8 @@ type Store struct {
 	// the others' checks at once.
 	spread   bool
 	breakers sync.Map
-	log     *logSink
-	closed  atomic.Bool
+	log      *logSink
+	closed   atomic.Bool
 	// now, when set (by tests only), replaces the server's TIME: it returns
 	// Unix microseconds.
 	now func() int64
