@@ -288,8 +288,8 @@ func TestOutage(t *testing.T) {
 			if fast.Load() == 0 || fast.Load() < 10*failed.Load() {
 				t.Errorf("%d checks failed at once and %d waited for the server: want most to fail at once", fast.Load(), failed.Load())
 			}
-			t.Logf("outage of %v: %d checks failed at once, %d went to the server and failed (%d calls reached the client); recovered %v after the server was back",
-				outageFor, fast.Load(), failed.Load(), callsDown, recovery.Round(time.Millisecond))
+			t.Logf("%s, %v: %d checks failed at once, %d went to the server and failed (%d calls reached the client); recovered %v after the server was back",
+				o.name, outageFor, fast.Load(), failed.Load(), callsDown, recovery.Round(time.Millisecond))
 			if store.breaker.open.Load() {
 				t.Fatal("breaker open after a check succeeded")
 			}
