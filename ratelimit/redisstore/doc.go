@@ -75,7 +75,9 @@
 // slot, on one shard: any keys can be taken together, whoever built them
 // (an adaptive defense's counters ride in verify's takes), and a cluster
 // serves the limiter like a single node, with failover. That is usually
-// plenty: one shard serves on the order of 50,000 checks a second.
+// plenty: by the Redis CPU time a check takes here (12µs, 6µs with
+// AutoPipeline), one shard's core serves some 80,000 checks a second, or
+// 160,000.
 // Spreading needs a choice only the application can make: [Config.TagFunc]
 // gives each key a tag, and every key that can appear in one take must get
 // the same one, for example one tag per route ("verify" for every limit
