@@ -1,0 +1,316 @@
+package guard
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/netip"
+	"strconv"
+	"sync"
+
+	"github.com/antifraud-go/antifraud/numbers"
+	"github.com/antifraud-go/antifraud/ratelimit"
+	"github.com/antifraud-go/antifraud/ratelimit/httplimit"
+)
+
+// maxRules is the most rules one check takes.
+const maxRules = 8
+
+// route is a check compiled once: its rules with their key prefixes and
+// header items.
+type route struct {
+	g        *Guard
+	name     string
+	quoted   string // name as a Structured Field string
+	rules    []compiled
+	needAddr bool // a rule keys on the address
+	needUser bool
+	withNum  bool // the route checks a phone number
+	probe    bool // refusals by the policy count against the address
+}
+
+// compiled is one rule of a route.
+type compiled struct {
+	kind   ruleKind
+	limit  ratelimit.Limit
+	drop   int
+	key    string // the whole key of a static rule, the prefix of others
+	static bool
+	policy string // its RateLimit-Policy item
+}
+
+// compile checks rules and prepares them for name. number says whether
+// the route parses a phone number.
+func (g *Guard) compile(name string, number bool, rules []Rule) (*route, error) {
+	if name == "" || len(name) > 64 {
+		return nil, configError("route name %q is empty or longer than 64 bytes", name)
+	}
+	for i := 0; i < len(name); i++ {
+		if c := name[i]; c <= ' ' || c >= 0x7f {
+			return nil, configError("route name %q is not printable ASCII without spaces", name)
+		}
+	}
+	if len(rules) > maxRules {
+		return nil, configError("route %s: %d rules, at most %d", name, len(rules), maxRules)
+	}
+	rt := &route{g: g, name: name, withNum: number}
+	rt.probe = number && g.cfg.probe != (ratelimit.Limit{})
+	var seen [ruleProbe]int
+	for _, r := range rules {
+		if r.kind == 0 || r.kind >= ruleProbe {
+			return nil, configError("route %s: the zero Rule", name)
+		}
+		if err := r.limit.Validate(); err != nil {
+			return nil, configError("route %s: rule %s: %v", name, r.kind, err)
+		}
+		if r.kind.needsNumber() && !number {
+			return nil, configError("route %s: rule %s needs a phone number: use Phone, CheckPhone or CheckOutbound", name, r.kind)
+		}
+		if r.kind == ruleBlock && (r.drop < 1 || r.drop > 12) {
+			return nil, configError("route %s: PerBlock drops %d digits, not 1..12", name, r.drop)
+		}
+		seen[r.kind]++
+		c := compiled{kind: r.kind, limit: r.limit, drop: r.drop}
+		rep := ""
+		if n := seen[r.kind]; n > 1 {
+			rep = "#" + strconv.Itoa(n)
+		}
+		switch r.kind {
+		case ruleRoute:
+			c.key, c.static = keyNS+"route:"+name+rep, true
+		case ruleGlobal:
+			// Keyed by the limit, so that routes sharing a ceiling share it.
+			c.key, c.static = keyNS+"global:"+r.limit.String()+rep, true
+		case ruleAddr:
+			c.key = keyNS + name + rep + ":"
+			rt.needAddr = true
+		case rulePhone:
+			c.key = keyNS + name + rep + ":phone:"
+		case ruleBlock:
+			c.key = keyNS + name + rep + ":block" + strconv.Itoa(r.drop) + ":"
+		case ruleCountry:
+			c.key = keyNS + name + rep + ":country:"
+		case ruleUser:
+			c.key = keyNS + name + rep + ":user:"
+			rt.needUser = true
+		}
+		if g.cfg.rateHeader {
+			c.policy, rt.quoted = policyItems(name, r.limit)
+		}
+		rt.rules = append(rt.rules, c)
+	}
+	if rt.probe {
+		rt.needAddr = true
+	}
+	return rt, nil
+}
+
+// mustCompile is compile for the middleware builders, which cannot return
+// an error: a route is program text, and a mistake in it shows at startup,
+// as http.ServeMux.Handle shows a bad pattern.
+func (g *Guard) mustCompile(name string, number bool, rules []Rule) *route {
+	rt, err := g.compile(name, number, rules)
+	if err != nil {
+		panic(err)
+	}
+	return rt
+}
+
+// input is what a check knows about a request.
+type input struct {
+	addr netip.Addr // valid when found
+	num  *numbers.Number
+	user string
+	text string // user-written text to check, for CheckOutbound
+}
+
+// outcome is what a take decided, for the headers: the binding result
+// (the one denied with the longest wait, or the allowed one with the
+// fewest tokens left) and its rule, -1 when no rule was taken.
+type outcome struct {
+	res  ratelimit.Result
+	rule int
+}
+
+// scratch holds one take's requests and results. It is pooled: the
+// Limiter keeps neither.
+type scratch struct {
+	reqs    [maxRules + 1]ratelimit.Request
+	results [maxRules + 1]ratelimit.Result
+	rule    [maxRules + 1]int8
+}
+
+var scratchPool = sync.Pool{New: func() any { return new(scratch) }}
+
+// take takes the route's rules for in, and the probing box's peek, in one
+// call. kb receives the keys.
+func (rt *route) take(ctx context.Context, in *input, kb *keyBuf) (outcome, error) {
+	sc := scratchPool.Get().(*scratch)
+	defer scratchPool.Put(sc)
+	b := kb.b[:0]
+	n := 0
+	for i := range rt.rules {
+		c := &rt.rules[i]
+		var key string
+		if c.static {
+			key = c.key
+		} else {
+			start := len(b)
+			b = append(b, c.key...)
+			switch c.kind {
+			case ruleAddr:
+				b = appendAddrKey(b, in.addr)
+			case rulePhone:
+				b = append(b, in.num.E164...)
+			case ruleBlock:
+				b = appendBlockKey(b, in.num, c.drop)
+			case ruleCountry:
+				b = appendCountryKey(b, in.num)
+			case ruleUser:
+				if in.user == "" {
+					b = b[:start]
+					continue // anonymous: this rule does not apply
+				}
+				b = appendPart(b, in.user)
+			}
+			key = str(b, start)
+		}
+		sc.reqs[n] = ratelimit.Request{Key: key, Limit: c.limit}
+		sc.rule[n] = int8(i)
+		n++
+	}
+	if rt.probe && in.addr.IsValid() {
+		start := len(b)
+		b = append(b, probeNS...)
+		b = appendAddrKey(b, in.addr)
+		sc.reqs[n] = ratelimit.Request{Key: str(b, start), Limit: rt.g.cfg.probe, Peek: true}
+		sc.rule[n] = -1
+		n++
+	}
+	kb.tail = b
+	if n == 0 {
+		return outcome{rule: -1}, nil
+	}
+	d, err := rt.g.limiter.AllowAllInto(ctx, sc.reqs[:n], sc.results[:n])
+	for i := range n {
+		sc.reqs[i].Key = "" // keep no key alive in the pool
+	}
+	if err != nil {
+		if errors.Is(err, ratelimit.ErrUnavailable) {
+			return outcome{rule: -1}, err
+		}
+		return outcome{rule: -1}, fmt.Errorf("guard: route %s: %w: %w", rt.name, ErrInvalidConfig, err)
+	}
+	if !d.Allowed {
+		o := outcome{res: d.Result, rule: int(sc.rule[d.Index])}
+		kind := ruleProbe
+		if o.rule >= 0 {
+			kind = rt.rules[o.rule].kind
+		}
+		return o, &LimitError{Rule: kind.String(), RetryAfter: d.RetryAfter, Penalized: d.Penalized}
+	}
+	// The tightest of the route's own rules, for the headers: the probing
+	// box is nobody's quota to advertise.
+	o := outcome{rule: -1}
+	for i := range n {
+		if sc.rule[i] >= 0 && (o.rule < 0 || d.Results[i].Remaining < o.res.Remaining) {
+			o = outcome{res: d.Results[i], rule: int(sc.rule[i])}
+		}
+	}
+	return o, nil
+}
+
+// countProbe takes a token from the probing limit of addr, after the
+// policy refused a number it sent.
+func (rt *route) countProbe(ctx context.Context, addr netip.Addr) {
+	if !rt.probe || !addr.IsValid() {
+		return
+	}
+	var b [64]byte
+	key := string(appendAddrKey(append(b[:0], probeNS...), addr))
+	// A failing store changes nothing: the number is refused anyway.
+	_, _ = rt.g.limiter.AllowAll(ctx, ratelimit.Request{Key: key, Limit: rt.g.cfg.probe})
+}
+
+// setHeaders writes the rate-limit headers of an allowed take.
+func (rt *route) setHeaders(h http.Header, o outcome, kb *keyBuf) {
+	if o.rule < 0 || !rt.g.cfg.rateHeader {
+		return
+	}
+	b := kb.tail // past the keys
+	if b == nil {
+		b = kb.b[:0]
+	}
+	start := len(b)
+	b = appendRateLimit(b, rt.quoted, o.res)
+	kb.vals[0] = str(b, start)
+	kb.vals[1] = rt.rules[o.rule].policy
+	h[hdrRateLimit] = kb.vals[0:1:1]
+	if kb.vals[1] != "" {
+		h[hdrRateLimitPolicy] = kb.vals[1:2:2]
+	}
+}
+
+// denyHeaders writes Retry-After, and RateLimit, for a refusal.
+func (rt *route) denyHeaders(h http.Header, err error) {
+	var le *LimitError
+	if !errors.As(err, &le) {
+		return
+	}
+	httplimit.SetRetryAfter(h, le.RetryAfter)
+	if rt.g.cfg.rateHeader && rt.quoted != "" {
+		// Remaining nothing until the wait is over; which rule it is, and
+		// so its quota, stays out.
+		h.Set(hdrRateLimit, rt.quoted+";r=0;t="+strconv.FormatInt(max(1, ceilSeconds(le.RetryAfter)), 10))
+	}
+}
+
+// allowed reports an allowed request.
+func (rt *route) allowed(ctx context.Context, in *input, ch numbers.Channel, err error) {
+	if err != nil {
+		rt.g.warn(ctx, rt.name, err, true)
+	}
+	if rt.g.cfg.hooks.Allowed != nil {
+		rt.g.cfg.hooks.Allowed(rt.event(in, ch, err))
+	}
+	if l := rt.g.cfg.logger; l != nil && l.Enabled(ctx, slog.LevelDebug) {
+		rt.log(ctx, l, "guard: allowed", in, err)
+	}
+}
+
+// denied reports a refused request.
+func (rt *route) denied(ctx context.Context, in *input, ch numbers.Channel, err error) {
+	if errors.Is(err, ratelimit.ErrUnavailable) {
+		rt.g.warn(ctx, rt.name, err, false)
+	}
+	if rt.g.cfg.hooks.Denied != nil {
+		rt.g.cfg.hooks.Denied(rt.event(in, ch, err))
+	}
+	if l := rt.g.cfg.logger; l != nil && l.Enabled(ctx, slog.LevelDebug) {
+		rt.log(ctx, l, "guard: denied", in, err)
+	}
+}
+
+func (rt *route) event(in *input, ch numbers.Channel, err error) Event {
+	ev := Event{Route: rt.name, Addr: in.addr, User: in.user, Channel: ch, Err: err}
+	if in.num != nil {
+		ev.Number = *in.num
+	}
+	return ev
+}
+
+func (rt *route) log(ctx context.Context, l *slog.Logger, msg string, in *input, err error) {
+	attrs := []slog.Attr{slog.String("route", rt.name)}
+	if in.addr.IsValid() {
+		attrs = append(attrs, slog.String("addr", in.addr.String()))
+	}
+	if in.num != nil {
+		attrs = append(attrs, slog.String("number", in.num.Masked()))
+	}
+	if err != nil {
+		attrs = append(attrs, slog.String("err", err.Error()))
+	}
+	l.LogAttrs(ctx, slog.LevelDebug, msg, attrs...)
+}
