@@ -5,10 +5,13 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -621,5 +624,95 @@ func TestWith(t *testing.T) {
 	}
 	if _, err := e.g.With(guard.WithRegion("x")); !errors.Is(err, guard.ErrInvalidConfig) {
 		t.Fatal(err)
+	}
+}
+
+func TestLogsAndHooks(t *testing.T) {
+	var buf testkit.Buffer
+	logger := slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	var allowed, denied []guard.Event
+	e := newEnv(t, guard.WithLogger(logger), guard.WithHooks(guard.Hooks{
+		Allowed: func(ev guard.Event) { allowed = append(allowed, ev) },
+		Denied:  func(ev guard.Event) { denied = append(denied, ev) },
+	}))
+	h := e.g.Phone("signup", numbers.SMS, guard.PerPhone(ratelimit.PerHour(1)))(ok)
+	do(h, postJSON(`{"phone":"+447400123456"}`))
+	do(h, postJSON(`{"phone":"+447400123456"}`))
+	do(h, postJSON(`{"phone":"`+blockedNumber+`"}`))
+	do(h, postJSON(`{"phone":"nope"}`))
+	if len(allowed) != 1 || len(denied) != 3 {
+		t.Fatalf("%d allowed, %d denied", len(allowed), len(denied))
+	}
+	if ev := allowed[0]; ev.Route != "signup" || ev.Number.E164 != okNumber || ev.Addr.String() != "192.0.2.1" || ev.Err != nil {
+		t.Fatalf("allowed %+v", ev)
+	}
+	if !errors.Is(denied[0].Err, ratelimit.ErrRateLimited) || !errors.Is(denied[1].Err, numbers.ErrBlocked) ||
+		!errors.Is(denied[2].Err, numbers.ErrInvalid) {
+		t.Fatalf("denied %v %v %v", denied[0].Err, denied[1].Err, denied[2].Err)
+	}
+	out := buf.String()
+	if strings.Count(out, "guard: allowed") != 1 || strings.Count(out, "guard: denied") != 3 {
+		t.Fatalf("log:\n%s", out)
+	}
+	for _, full := range []string{"447400123456", "37190012345", "nope"} {
+		if strings.Contains(out, full) {
+			t.Fatalf("log carries %q:\n%s", full, out)
+		}
+	}
+	if !strings.Contains(out, numbers.Mask(okNumber)) {
+		t.Fatalf("log without the masked number:\n%s", out)
+	}
+}
+
+// Store failures are logged at Warn, at most once a second.
+func TestStoreFailureLogged(t *testing.T) {
+	var buf testkit.Buffer
+	e := newEnv(t, guard.WithLogger(slog.New(slog.NewTextHandler(&buf, nil))))
+	h := e.g.Limit("api", guard.PerAddr(ratelimit.PerHour(100)))(ok)
+	_ = e.store.Close(context.Background())
+	for range 50 {
+		if rec := do(h, httptest.NewRequest(http.MethodGet, "/", nil)); rec.Code != 503 {
+			t.Fatalf("%d", rec.Code)
+		}
+	}
+	if n := strings.Count(buf.String(), "level=WARN"); n != 1 {
+		t.Fatalf("%d warnings:\n%s", n, buf.String())
+	}
+}
+
+// Many goroutines through one Guard: the race detector watches the pooled
+// scratch, the keys and the headers.
+func TestConcurrent(t *testing.T) {
+	e := newEnv(t, guard.WithProbeLimit(ratelimit.Limit{}))
+	h := e.g.Phone("signup", numbers.SMS, guard.PerAddr(ratelimit.PerHour(1000)), guard.PerPhone(ratelimit.PerHour(5)))(ok)
+	var wg sync.WaitGroup
+	codes := make([][]int, 8)
+	for w := range codes {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 40 {
+				r := postJSON(fmt.Sprintf(`{"phone":"+4474001234%02d"}`, i%10))
+				r.RemoteAddr = fmt.Sprintf("192.0.2.%d:1", w)
+				rec := do(h, r)
+				codes[w] = append(codes[w], rec.Code)
+				if rec.Code == 200 && rec.Header().Get("X-Number") != fmt.Sprintf("+4474001234%02d", i%10) {
+					t.Errorf("number %q for request %d", rec.Header().Get("X-Number"), i)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	okCount := 0
+	for _, c := range codes {
+		for _, code := range c {
+			if code == 200 {
+				okCount++
+			}
+		}
+	}
+	// Ten numbers, five each.
+	if okCount != 50 {
+		t.Fatalf("%d allowed, want 50", okCount)
 	}
 }
