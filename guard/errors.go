@@ -34,14 +34,17 @@ var (
 // rotate, and the problem the guard answers does not.
 type LimitError struct {
 	// Rule is the kind of the rule that fired: "addr", "phone", "block",
-	// "country", "route", "global" or "user"; "probe" when the client's
-	// address is in the penalty box for probing the number policy (see
-	// WithProbeLimit).
+	// "country", "route", "global" or "user"; "refusals" when the client's
+	// address has had too many numbers refused by the policy (see
+	// WithRefusalLimit).
 	Rule string
 	// RetryAfter is the real wait before the same request can succeed.
 	RetryAfter time.Duration
 	// Penalized is true when the key is in its penalty box.
 	Penalized bool
+	// Err is the refusal that found the address over its refusals
+	// allowance (a *numbers.BlockedError), or nil.
+	Err error
 }
 
 // Error implements error.
@@ -53,8 +56,13 @@ func (e *LimitError) Error() string {
 	return fmt.Sprintf("guard: rate limited by rule %s%s, retry after %v", e.Rule, box, e.RetryAfter)
 }
 
-// Unwrap returns ratelimit.ErrRateLimited.
-func (e *LimitError) Unwrap() error { return ratelimit.ErrRateLimited }
+// Unwrap returns ratelimit.ErrRateLimited, and Err when set.
+func (e *LimitError) Unwrap() []error {
+	if e.Err == nil {
+		return []error{ratelimit.ErrRateLimited}
+	}
+	return []error{ratelimit.ErrRateLimited, e.Err}
+}
 
 // requestError is a problem with the HTTP request itself, found before any
 // number or limit is looked at. Its detail is written to the client, so

@@ -42,23 +42,23 @@ const maxChannels = 8
 type Option func(*config)
 
 type config struct {
-	policies   [maxChannels]*numbers.Policy
-	policyErr  error
-	region     string
-	proxies    []string
-	hops       int
-	header     string
-	deny       http.Handler
-	failOpen   bool
-	logger     *slog.Logger
-	hooks      Hooks
-	field      string
-	maxBody    int64
-	probe      ratelimit.Limit
-	probeSet   bool
-	user       func(*http.Request) string
-	text       *sanitize.Policy
-	rateHeader bool
+	policies    [maxChannels]*numbers.Policy
+	policyErr   error
+	region      string
+	proxies     []string
+	hops        int
+	header      string
+	deny        http.Handler
+	failOpen    bool
+	logger      *slog.Logger
+	hooks       Hooks
+	field       string
+	maxBody     int64
+	refusals    ratelimit.Limit
+	refusalsSet bool
+	user        func(*http.Request) string
+	text        *sanitize.Policy
+	rateHeader  bool
 }
 
 // WithPolicy sets the number policy for the given channels, or for every
@@ -156,22 +156,23 @@ func WithField(name string) Option { return func(c *config) { c.field = name } }
 // The default is 64 KiB.
 func WithMaxBody(n int64) Option { return func(c *config) { c.maxBody = n } }
 
-// WithProbeLimit sets the limit on refusals by the number policy per
-// client address. An address that feeds the form numbers it may not use
-// is probing the policy, or pumping with a list it has not cleaned: each
-// refusal takes a token from this limit, and while it has none left, or
-// is in the limit's penalty box, every request of the address that
-// involves a phone number is refused with 429, even for a number the
-// policy allows. The zero Limit turns this off.
+// WithRefusalLimit sets the limit on refusals by the number policy per
+// client address. A client that feeds the form numbers it may not use is
+// probing the policy, or pumping with a list it has not cleaned: each
+// refusal takes a token from this limit, a cheaper one than a send but
+// not free. Once the address has no token left, and while it is in the
+// limit's penalty box, its refusals are answered 429 rather than 403 (the
+// prober learns nothing more about the policy), and every phone request
+// from it is refused with 429, even for a number the policy allows. The
+// zero Limit turns this off.
 //
-// The default is 30 refusals an hour with a burst of 10, and 5 refusals
-// beyond that within 10 minutes box the address for 15 minutes, doubling
-// each time up to a day: a person who mistypes a few numbers never notices
-// it, a script walking a range of premium numbers is stopped within a
-// dozen tries. The same keys are used by verify.Service, so give both the
-// same limit.
-func WithProbeLimit(lim ratelimit.Limit) Option {
-	return func(c *config) { c.probe, c.probeSet = lim, true }
+// The default is 60 refusals an hour with a burst of 20; 10 more within
+// 10 minutes box the address for an hour, doubling up to a day. A person
+// who mistypes a few numbers never notices; a script walking a range of
+// premium numbers is stopped within a few dozen tries. verify.Service
+// counts its own refusals the same way (verify.Limits.Refusals).
+func WithRefusalLimit(lim ratelimit.Limit) Option {
+	return func(c *config) { c.refusals, c.refusalsSet = lim, true }
 }
 
 // WithUser sets how middleware learns which user of the app makes a
@@ -193,9 +194,9 @@ func WithTextPolicy(p *sanitize.Policy) Option { return func(c *config) { c.text
 // written on a 429.
 func WithoutRateLimitHeaders() Option { return func(c *config) { c.rateHeader = false } }
 
-// DefaultProbeLimit is the default of WithProbeLimit.
-var defaultProbeLimit = ratelimit.PerHour(30).WithBurst(10).WithPenalty(ratelimit.Penalty{
-	After: 5, Within: 10 * time.Minute, For: 15 * time.Minute,
+// defaultRefusals is the default of WithRefusalLimit, verify's.
+var defaultRefusals = ratelimit.PerHour(60).WithBurst(20).WithPenalty(ratelimit.Penalty{
+	After: 10, Within: 10 * time.Minute, For: time.Hour,
 })
 
 // New returns a Guard that takes its rules from limiter. It returns an
@@ -241,12 +242,12 @@ func build(limiter *ratelimit.Limiter, c config, opts []Option, logs *logThrottl
 	if err != nil {
 		return nil, err
 	}
-	if !c.probeSet {
-		c.probe = defaultProbeLimit
+	if !c.refusalsSet {
+		c.refusals = defaultRefusals
 	}
-	if c.probe != (ratelimit.Limit{}) {
-		if err := c.probe.Validate(); err != nil {
-			return nil, configError("WithProbeLimit: %v", err)
+	if c.refusals != (ratelimit.Limit{}) {
+		if err := c.refusals.Validate(); err != nil {
+			return nil, configError("WithRefusalLimit: %v", err)
 		}
 	}
 	rv, err := newResolver(c.proxies, c.hops, c.header)

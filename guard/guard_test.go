@@ -321,7 +321,7 @@ func (zeros) Read(p []byte) (int, error) {
 // A number the policy refuses spends nothing; a request refused by one
 // rule spends nothing from the others.
 func TestAllOrNothing(t *testing.T) {
-	e := newEnv(t, guard.WithProbeLimit(ratelimit.Limit{}))
+	e := newEnv(t, guard.WithRefusalLimit(ratelimit.Limit{}))
 	h := e.g.Phone("signup", numbers.SMS,
 		guard.PerAddr(ratelimit.PerHour(3)),
 		guard.PerPhone(ratelimit.PerHour(1)),
@@ -353,9 +353,18 @@ func TestAllOrNothing(t *testing.T) {
 
 // Issue 16: probing the number policy from one address gets it boxed,
 // and the box holds for numbers the policy allows.
-func TestProbingBoxesTheAddress(t *testing.T) {
-	var denied []error
-	e := newEnv(t, guard.WithHooks(guard.Hooks{Denied: func(ev guard.Event) { denied = append(denied, ev.Err) }}))
+func TestRefusalsBoxTheAddress(t *testing.T) {
+	var refused, denied []error
+	var reason error
+	e := newEnv(t,
+		guard.WithHooks(guard.Hooks{
+			Refused: func(ev guard.Event) { refused = append(refused, ev.Err) },
+			Denied:  func(ev guard.Event) { denied = append(denied, ev.Err) },
+		}),
+		guard.WithDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			reason = guard.FailureReason(r)
+			guard.ProblemFor(reason).ServeHTTP(w, r)
+		})))
 	h := e.g.Phone("signup", numbers.SMS, guard.PerAddr(ratelimit.PerHour(100)))(ok)
 	n := 0
 	for ; n < 100; n++ {
@@ -370,12 +379,21 @@ func TestProbingBoxesTheAddress(t *testing.T) {
 			t.Fatalf("blocked number: %d", rec.Code)
 		}
 	}
-	// A burst of 10 refusals, then the address waits for tokens.
-	if n != 10 {
-		t.Fatalf("boxed after %d refusals, want 10", n)
+	// A burst of 20 refusals, then the address waits for tokens.
+	if n != 20 {
+		t.Fatalf("stopped after %d refusals, want 20", n)
 	}
-	// Keep probing: five more refusals within ten minutes box it.
-	for range 5 {
+	// Over its allowance, the address learns nothing more about the
+	// policy: 429, not 403.
+	if rec := do(h, postJSON(`{"phone":"`+blockedNumber+`"}`)); rec.Code != 429 {
+		t.Fatalf("refusal over the allowance: %d", rec.Code)
+	}
+	var le *guard.LimitError
+	if !errors.As(reason, &le) || le.Rule != "refusals" || !errors.Is(reason, numbers.ErrBlocked) {
+		t.Fatalf("reason %v", reason)
+	}
+	// Nine more refusals within ten minutes: ten denials box it.
+	for range 9 {
 		do(h, postJSON(`{"phone":"`+blockedNumber+`"}`))
 	}
 	e.clock.Advance(3 * time.Minute) // tokens are back, the box holds
@@ -383,21 +401,24 @@ func TestProbingBoxesTheAddress(t *testing.T) {
 	if rec.Code != 429 {
 		t.Fatalf("boxed address sent a code: %d", rec.Code)
 	}
-	if ra := rec.Header().Get("Retry-After"); ra != "720" {
-		t.Fatalf("Retry-After %q, want the rest of the 15-minute box", ra)
+	if ra := rec.Header().Get("Retry-After"); ra != "3420" {
+		t.Fatalf("Retry-After %q, want the rest of the one-hour box", ra)
 	}
-	var le *guard.LimitError
-	if !errors.As(denied[len(denied)-1], &le) || le.Rule != "probe" || !le.Penalized {
-		t.Fatalf("last refusal %v", denied[len(denied)-1])
+	if !errors.As(denied[len(denied)-1], &le) || le.Rule != "refusals" || !le.Penalized {
+		t.Fatalf("last denial %v", denied[len(denied)-1])
 	}
-	blocked := 0
-	for _, err := range denied {
-		if errors.Is(err, numbers.ErrBlocked) {
-			blocked++
+	if len(refused) != 30 {
+		t.Fatalf("Refused hook called %d times, want 30", len(refused))
+	}
+	for _, err := range refused {
+		if !errors.Is(err, numbers.ErrBlocked) {
+			t.Fatalf("Refused with %v", err)
 		}
 	}
-	if blocked != 15 {
-		t.Fatalf("hooks saw %d policy refusals, want 15", blocked)
+	for _, err := range denied {
+		if errors.Is(err, numbers.ErrBlocked) {
+			t.Fatalf("Denied with a policy refusal %v", err)
+		}
 	}
 	// Another address is not affected.
 	r := postJSON(`{"phone":"+447400123456"}`)
@@ -599,7 +620,7 @@ func TestNewErrors(t *testing.T) {
 		"field":         {guard.WithField("user..phone")},
 		"field unicode": {guard.WithField("téléphone")},
 		"max body":      {guard.WithMaxBody(10)},
-		"probe":         {guard.WithProbeLimit(ratelimit.Limit{Rate: 1})},
+		"refusals":      {guard.WithRefusalLimit(ratelimit.Limit{Rate: 1})},
 		"nil policy":    {guard.WithPolicy(nil)},
 		"channel":       {guard.WithPolicy(numbers.ModeratePolicy(), numbers.Channel(7))},
 	} {
@@ -634,6 +655,7 @@ func TestLogsAndHooks(t *testing.T) {
 	e := newEnv(t, guard.WithLogger(logger), guard.WithHooks(guard.Hooks{
 		Allowed: func(ev guard.Event) { allowed = append(allowed, ev) },
 		Denied:  func(ev guard.Event) { denied = append(denied, ev) },
+		Refused: func(ev guard.Event) { denied = append(denied, ev) },
 	}))
 	h := e.g.Phone("signup", numbers.SMS, guard.PerPhone(ratelimit.PerHour(1)))(ok)
 	do(h, postJSON(`{"phone":"+447400123456"}`))
@@ -683,7 +705,7 @@ func TestStoreFailureLogged(t *testing.T) {
 // Many goroutines through one Guard: the race detector watches the pooled
 // scratch, the keys and the headers.
 func TestConcurrent(t *testing.T) {
-	e := newEnv(t, guard.WithProbeLimit(ratelimit.Limit{}))
+	e := newEnv(t, guard.WithRefusalLimit(ratelimit.Limit{}))
 	h := e.g.Phone("signup", numbers.SMS, guard.PerAddr(ratelimit.PerHour(1000)), guard.PerPhone(ratelimit.PerHour(5)))(ok)
 	var wg sync.WaitGroup
 	codes := make([][]int, 8)

@@ -77,7 +77,7 @@ func ceilSeconds(d time.Duration) int64 {
 type keyBuf struct {
 	vals [2]string
 	tail []byte // what follows the keys written so far
-	b    [192]byte
+	b    [128]byte
 }
 
 // str returns b[start:] as a string without copying. The caller must not

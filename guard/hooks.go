@@ -7,21 +7,26 @@ import (
 )
 
 // Hooks are functions the guard calls with every decision, for metrics and
-// for adaptive defenses, without a metrics library in the guard. They are
-// called synchronously, from the goroutine of the request, so they must be
-// fast and safe for concurrent use. Nil fields are skipped.
-//
-// Refusals by the number policy (Event.Err wrapping numbers.ErrBlocked)
-// are what an adaptive monitor counts as probing: an address that asks for
-// numbers it may not use.
+// for adaptive defenses, without a metrics library in the guard. Each
+// decision calls exactly one of them. They are called synchronously, from
+// the goroutine of the request, so they must be fast and safe for
+// concurrent use. Nil fields are skipped.
 type Hooks struct {
 	// Allowed is called when a check let a request through. Event.Err is
 	// nil, or wraps ratelimit.ErrUnavailable when the store failed and the
 	// guard fails open.
 	Allowed func(Event)
-	// Denied is called when a check refused a request. Event.Err is the
-	// reason, as FailureReason returns it.
+	// Denied is called when a check refused a request for any reason but
+	// the number policy. Event.Err is the reason, as FailureReason
+	// returns it.
 	Denied func(Event)
+	// Refused is called when the number policy refused the number.
+	// Event.Err wraps numbers.ErrBlocked: a *numbers.BlockedError, or a
+	// *LimitError of rule "refusals" when the address has spent its
+	// allowance of refusals (see WithRefusalLimit). An address refused
+	// again and again is probing the policy: a signal for adaptive
+	// defenses, as verify.Hooks.Refused is.
+	Refused func(Event)
 }
 
 // Event describes one decision.

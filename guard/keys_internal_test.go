@@ -34,6 +34,13 @@ func (k *keyRecorder) TakeAll(ctx context.Context, reqs []ratelimit.Request) (ra
 	return k.Store.TakeAll(ctx, reqs)
 }
 
+func (k *keyRecorder) Take(ctx context.Context, key string, l ratelimit.Limit, n int) (ratelimit.Result, error) {
+	k.mu.Lock()
+	k.keys = append(k.keys, []string{key})
+	k.mu.Unlock()
+	return k.Store.Take(ctx, key, l, n)
+}
+
 func newRecorder(t *testing.T) (*keyRecorder, *ratelimit.Limiter) {
 	t.Helper()
 	m, err := ratelimit.NewMemoryStore(ratelimit.MemoryConfig{SweepInterval: -1})
@@ -74,11 +81,11 @@ func TestKeysUnchanged(t *testing.T) {
 		{"192.0.2.1:1", "+447400123456", []string{
 			"guard:signup:ip:192.0.2.1", "guard:signup#2:ip:192.0.2.1", "guard:signup:phone:+447400123456",
 			"guard:signup:block3:+447400123", "guard:signup:country:GB", "guard:signup:user:acct-42",
-			"guard:route:signup", "guard:global:100/1h0m0s burst 100", "probe:ip:192.0.2.1"}},
+			"guard:route:signup", "guard:global:100/1h0m0s burst 100", "guard:refused:ip:192.0.2.1"}},
 		{"[2001:db8:1:2:3:4:5:6]:1", "+88234567890", []string{
 			"guard:signup:ip:2001:db8:1:2::/64", "guard:signup#2:ip:2001:db8:1:2::/64", "guard:signup:phone:+88234567890",
 			"guard:signup:block3:+88234567", "guard:signup:country:+882", "guard:signup:user:acct-42",
-			"guard:route:signup", "guard:global:100/1h0m0s burst 100", "probe:ip:2001:db8:1:2::/64"}},
+			"guard:route:signup", "guard:global:100/1h0m0s burst 100", "guard:refused:ip:2001:db8:1:2::/64"}},
 	} {
 		r := httptest.NewRequest(http.MethodPost, "/", strings.NewReader(`{"phone":"`+tt.phone+`"}`))
 		r.Header.Set("Content-Type", "application/json")

@@ -114,7 +114,7 @@ func (g *Guard) Check(r *http.Request, name string, rules ...Rule) error {
 //  3. parses the number with the default region (WithRegion): 422 if it
 //     is not one;
 //  4. applies the number policy for ch (WithPolicy): 403 if it refuses,
-//     and the refusal counts against the address (WithProbeLimit);
+//     and the refusal counts against the address (WithRefusalLimit);
 //  5. takes the rules, all or nothing, with the probing box's check, in
 //     one call to the limiter (one round trip with a Redis store): 429;
 //  6. calls next with the body restored byte for byte and the parsed
@@ -180,8 +180,7 @@ func (rt *route) phone(ctx context.Context, raw string, ch numbers.Channel, in *
 		return o, configError("route %s: no policy for channel %d", rt.name, ch)
 	}
 	if d := p.Check(num, ch); !d.Allowed {
-		rt.countProbe(ctx, in.addr)
-		return o, d.Err()
+		return o, rt.refused(ctx, in.addr, d.Err())
 	}
 	if in.text != "" {
 		// After the policy: a destination it refuses counts as probing,

@@ -33,7 +33,7 @@ type Outbound struct {
 // CheckOutbound checks a send before the app makes it, in this order:
 // the destination parses (numbers.ErrInvalid); the number policy for the
 // channel allows it (numbers.ErrBlocked, a refusal that also counts
-// against o.Addr, see WithProbeLimit); the text carries no call to action
+// against o.Addr, see WithRefusalLimit); the text carries no call to action
 // (sanitize.ErrCallToAction, a *sanitize.CallToActionError with the
 // findings); then the rules, all or nothing, in one call to the limiter:
 // PerPhone is the limit per destination, PerBlock per range of
@@ -52,7 +52,7 @@ func (g *Guard) CheckOutbound(ctx context.Context, name string, o Outbound, rule
 	if o.Addr.IsValid() {
 		in.addr, _ = usable(o.Addr)
 	}
-	if rt.needAddr && !in.addr.IsValid() && !rt.probeOnly() {
+	if rt.needAddr && !in.addr.IsValid() && !rt.refusalsOnly() {
 		rt.denied(ctx, &in, o.Channel, ErrNoClientAddr)
 		return numbers.Number{}, ErrNoClientAddr
 	}
@@ -65,9 +65,9 @@ func (g *Guard) CheckOutbound(ctx context.Context, name string, o Outbound, rule
 	return st.num, nil
 }
 
-// probeOnly reports whether the route needs the address only for the
-// probing limit, which is skipped without one.
-func (rt *route) probeOnly() bool {
+// refusalsOnly reports whether the route needs the address only for the
+// refusals limit, which is skipped without one.
+func (rt *route) refusalsOnly() bool {
 	for _, c := range rt.rules {
 		if c.kind == ruleAddr {
 			return false

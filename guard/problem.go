@@ -93,9 +93,6 @@ func ProblemFor(err error) *Problem {
 	retry := retryAfter(err)
 	switch {
 	case err == nil:
-	case errors.Is(err, numbers.ErrBlocked), errors.Is(err, verify.ErrBlocked):
-		return &Problem{Type: typeDocs + "numbers#ErrBlocked", Title: "Number not allowed", Status: http.StatusForbidden,
-			Detail: "This number cannot be used here."}
 	case errors.Is(err, numbers.ErrInvalid), errors.Is(err, verify.ErrInvalidNumber):
 		return &Problem{Type: typeDocs + "numbers#ErrInvalid", Title: "Unusable number", Status: http.StatusUnprocessableEntity,
 			Detail: "This is not a phone number that can be used here. Check it and try again."}
@@ -118,6 +115,11 @@ func ProblemFor(err error) *Problem {
 		}
 		return &Problem{Type: typeQuota, Title: "Too many attempts", Status: http.StatusTooManyRequests,
 			Detail: detail, RetryAfter: retry}
+	// After the limits: an address over its allowance of refusals gets a
+	// 429 that wraps the policy's refusal.
+	case errors.Is(err, numbers.ErrBlocked), errors.Is(err, verify.ErrBlocked):
+		return &Problem{Type: typeDocs + "numbers#ErrBlocked", Title: "Number not allowed", Status: http.StatusForbidden,
+			Detail: "This number cannot be used here."}
 	case errors.Is(err, verify.ErrInvalidCode), errors.Is(err, verify.ErrExpired):
 		return &Problem{Type: typeDocs + "verify#ErrInvalidCode", Title: "Invalid code", Status: http.StatusUnprocessableEntity,
 			Detail: "The code is incorrect or has expired."}

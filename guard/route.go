@@ -28,7 +28,7 @@ type route struct {
 	needAddr bool // a rule keys on the address
 	needUser bool
 	withNum  bool // the route checks a phone number
-	probe    bool // refusals by the policy count against the address
+	refusals bool // refusals by the policy count against the address
 }
 
 // compiled is one rule of a route.
@@ -56,10 +56,10 @@ func (g *Guard) compile(name string, number bool, rules []Rule) (*route, error) 
 		return nil, configError("route %s: %d rules, at most %d", name, len(rules), maxRules)
 	}
 	rt := &route{g: g, name: name, withNum: number}
-	rt.probe = number && g.cfg.probe != (ratelimit.Limit{})
-	var seen [ruleProbe]int
+	rt.refusals = number && g.cfg.refusals != (ratelimit.Limit{})
+	var seen [ruleRefusals]int
 	for _, r := range rules {
-		if r.kind == 0 || r.kind >= ruleProbe {
+		if r.kind == 0 || r.kind >= ruleRefusals {
 			return nil, configError("route %s: the zero Rule", name)
 		}
 		if err := r.limit.Validate(); err != nil {
@@ -101,7 +101,7 @@ func (g *Guard) compile(name string, number bool, rules []Rule) (*route, error) 
 		}
 		rt.rules = append(rt.rules, c)
 	}
-	if rt.probe {
+	if rt.refusals {
 		rt.needAddr = true
 	}
 	return rt, nil
@@ -147,8 +147,8 @@ var scratchPool = sync.Pool{New: func() any { return new(scratch) }}
 // take takes the route's rules for in, and the probing box's peek, in one
 // call. kb receives the keys.
 func (rt *route) take(ctx context.Context, in *input, kb *keyBuf) (outcome, error) {
-	sc := scratchPool.Get().(*scratch)
-	defer scratchPool.Put(sc)
+	var keys [maxRules + 1]string
+	var rules [maxRules + 1]int8
 	b := kb.b[:0]
 	n := 0
 	for i := range rt.rules {
@@ -177,35 +177,44 @@ func (rt *route) take(ctx context.Context, in *input, kb *keyBuf) (outcome, erro
 			}
 			key = str(b, start)
 		}
-		sc.reqs[n] = ratelimit.Request{Key: key, Limit: c.limit}
-		sc.rule[n] = int8(i)
+		keys[n], rules[n] = key, int8(i)
 		n++
 	}
-	if rt.probe && in.addr.IsValid() {
+	if rt.refusals && in.addr.IsValid() {
 		start := len(b)
-		b = append(b, probeNS...)
+		b = append(b, refusedNS...)
 		b = appendAddrKey(b, in.addr)
-		sc.reqs[n] = ratelimit.Request{Key: str(b, start), Limit: rt.g.cfg.probe, Peek: true}
-		sc.rule[n] = -1
+		keys[n], rules[n] = str(b, start), -1
 		n++
 	}
 	kb.tail = b
-	if n == 0 {
+	switch {
+	case n == 0:
 		return outcome{rule: -1}, nil
+	case n == 1 && rules[0] >= 0:
+		// One rule: the limiter's single take, without a multi-take's
+		// bookkeeping.
+		return rt.takeOne(ctx, keys[0], int(rules[0]))
+	}
+	sc := scratchPool.Get().(*scratch)
+	defer scratchPool.Put(sc)
+	for i := range n {
+		sc.reqs[i] = ratelimit.Request{Key: keys[i], Limit: rt.g.cfg.refusals, Peek: true}
+		if r := rules[i]; r >= 0 {
+			sc.reqs[i] = ratelimit.Request{Key: keys[i], Limit: rt.rules[r].limit}
+		}
+		sc.rule[i] = rules[i]
 	}
 	d, err := rt.g.limiter.AllowAllInto(ctx, sc.reqs[:n], sc.results[:n])
 	for i := range n {
 		sc.reqs[i].Key = "" // keep no key alive in the pool
 	}
 	if err != nil {
-		if errors.Is(err, ratelimit.ErrUnavailable) {
-			return outcome{rule: -1}, err
-		}
-		return outcome{rule: -1}, fmt.Errorf("guard: route %s: %w: %w", rt.name, ErrInvalidConfig, err)
+		return outcome{rule: -1}, rt.takeError(err)
 	}
 	if !d.Allowed {
 		o := outcome{res: d.Result, rule: int(sc.rule[d.Index])}
-		kind := ruleProbe
+		kind := ruleRefusals
 		if o.rule >= 0 {
 			kind = rt.rules[o.rule].kind
 		}
@@ -222,16 +231,46 @@ func (rt *route) take(ctx context.Context, in *input, kb *keyBuf) (outcome, erro
 	return o, nil
 }
 
-// countProbe takes a token from the probing limit of addr, after the
-// policy refused a number it sent.
-func (rt *route) countProbe(ctx context.Context, addr netip.Addr) {
-	if !rt.probe || !addr.IsValid() {
-		return
+// takeOne takes a route's only rule, rule, for key.
+func (rt *route) takeOne(ctx context.Context, key string, rule int) (outcome, error) {
+	c := &rt.rules[rule]
+	res, err := rt.g.limiter.AllowN(ctx, key, c.limit, 1)
+	if err != nil {
+		return outcome{rule: -1}, rt.takeError(err)
+	}
+	o := outcome{res: res, rule: rule}
+	if !res.Allowed {
+		return o, &LimitError{Rule: c.kind.String(), RetryAfter: res.RetryAfter, Penalized: res.Penalized}
+	}
+	return o, nil
+}
+
+// takeError is the error of a take that failed: the limiter's when the
+// store is unavailable, a configuration error otherwise (an invalid key
+// or limit, which compile should have caught).
+func (rt *route) takeError(err error) error {
+	if errors.Is(err, ratelimit.ErrUnavailable) {
+		return err
+	}
+	return fmt.Errorf("guard: route %s: %w: %w", rt.name, ErrInvalidConfig, err)
+}
+
+// refused counts a refusal by the number policy, err, against the client
+// address. It returns err, or a *LimitError (wrapping err) when the address
+// has spent its allowance of refusals: from then on a prober learns
+// nothing more about the policy. A failing store changes nothing: the
+// number is refused anyway.
+func (rt *route) refused(ctx context.Context, addr netip.Addr, err error) error {
+	if !rt.refusals || !addr.IsValid() {
+		return err
 	}
 	var b [64]byte
-	key := string(appendAddrKey(append(b[:0], probeNS...), addr))
-	// A failing store changes nothing: the number is refused anyway.
-	_, _ = rt.g.limiter.AllowAll(ctx, ratelimit.Request{Key: key, Limit: rt.g.cfg.probe})
+	key := string(appendAddrKey(append(b[:0], refusedNS...), addr))
+	res, lerr := rt.g.limiter.AllowN(ctx, key, rt.g.cfg.refusals, 1)
+	if lerr != nil || res.Allowed {
+		return err
+	}
+	return &LimitError{Rule: ruleRefusals.String(), RetryAfter: res.RetryAfter, Penalized: res.Penalized, Err: err}
 }
 
 // setHeaders writes the rate-limit headers of an allowed take.
@@ -285,8 +324,12 @@ func (rt *route) denied(ctx context.Context, in *input, ch numbers.Channel, err 
 	if errors.Is(err, ratelimit.ErrUnavailable) {
 		rt.g.warn(ctx, rt.name, err, false)
 	}
-	if rt.g.cfg.hooks.Denied != nil {
-		rt.g.cfg.hooks.Denied(rt.event(in, ch, err))
+	hook := rt.g.cfg.hooks.Denied
+	if errors.Is(err, numbers.ErrBlocked) {
+		hook = rt.g.cfg.hooks.Refused
+	}
+	if hook != nil {
+		hook(rt.event(in, ch, err))
 	}
 	if l := rt.g.cfg.logger; l != nil && l.Enabled(ctx, slog.LevelDebug) {
 		rt.log(ctx, l, "guard: denied", in, err)

@@ -39,12 +39,12 @@ const (
 	ruleUser
 	ruleRoute
 	ruleGlobal
-	ruleProbe // the probing box, added by the guard itself
+	ruleRefusals // the refusals of an address, added by the guard itself
 )
 
 var ruleNames = [...]string{
 	ruleAddr: "addr", rulePhone: "phone", ruleBlock: "block", ruleCountry: "country",
-	ruleUser: "user", ruleRoute: "route", ruleGlobal: "global", ruleProbe: "probe",
+	ruleUser: "user", ruleRoute: "route", ruleGlobal: "global", ruleRefusals: "refusals",
 }
 
 func (k ruleKind) String() string {
@@ -96,10 +96,8 @@ func Global(lim ratelimit.Limit) Rule { return Rule{kind: ruleGlobal, limit: lim
 // keyNS begins every key the guard writes.
 const keyNS = "guard:"
 
-// probeNS begins the keys of the probing box. It is not the guard's alone:
-// verify.Service counts refusals by its number policy under the same keys,
-// so that an address probing either is boxed for both.
-const probeNS = "probe:"
+// refusedNS begins the keys of the refusals limit (WithRefusalLimit).
+const refusedNS = "guard:refused:"
 
 // maxPart bounds the outside-controlled part of a key (a user name): a
 // longer one is replaced by its hash.
