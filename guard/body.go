@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"unsafe"
 )
 
 // defaultMaxBody bounds a body the guard reads when WithMaxBody is not
@@ -41,19 +42,19 @@ func newFieldSet(fields ...field) fieldSet {
 }
 
 // readBody reads r's body whole, at most limit bytes, into buf (growing
-// it). With a ResponseWriter, the read goes through http.MaxBytesReader,
-// so that the server closes a connection whose body was too large. A body
-// whose Content-Length says it is too large is refused unread.
-func readBody(w http.ResponseWriter, r *http.Request, limit int64, buf []byte) ([]byte, error) {
+// it). A body whose Content-Length says it is too large is refused unread;
+// one that turns out too large is refused after limit+1 bytes, and the
+// 413 closes the connection (see Problem.ServeHTTP), as
+// http.MaxBytesReader would have the server do.
+//
+// The bytes it returns are never written again: the fields found in them
+// are strings over them (see bytesString), and the next handler reads them.
+func readBody(r *http.Request, limit int64, buf []byte) ([]byte, error) {
 	if r.Body == nil || r.Body == http.NoBody || r.ContentLength == 0 {
 		return buf[:0], nil
 	}
 	if r.ContentLength > limit {
 		return nil, tooLarge(limit)
-	}
-	var body io.Reader = r.Body
-	if w != nil {
-		body = http.MaxBytesReader(w, r.Body, limit)
 	}
 	if n := r.ContentLength + 1; n > int64(cap(buf)) {
 		// The exact size and one byte to see the end, when it is known.
@@ -64,7 +65,8 @@ func readBody(w http.ResponseWriter, r *http.Request, limit int64, buf []byte) (
 		if len(buf) == cap(buf) {
 			buf = append(buf, 0)[:len(buf)]
 		}
-		n, err := body.Read(buf[len(buf):cap(buf)])
+		// Never more than one byte past the bound.
+		n, err := r.Body.Read(buf[len(buf):min(int64(cap(buf)), limit+1)])
 		buf = buf[:len(buf)+n]
 		if int64(len(buf)) > limit {
 			return nil, tooLarge(limit)
@@ -75,11 +77,21 @@ func readBody(w http.ResponseWriter, r *http.Request, limit int64, buf []byte) (
 		if err != nil {
 			var mbe *http.MaxBytesError
 			if errors.As(err, &mbe) {
-				return nil, tooLarge(limit)
+				// An http.MaxBytesHandler in front with a lower bound.
+				return nil, tooLarge(mbe.Limit)
 			}
 			return nil, &requestError{status: http.StatusBadRequest, detail: "cannot read request body", err: err}
 		}
 	}
+}
+
+// bytesString returns b as a string without copying. Only for bytes that
+// are never written again, as readBody's.
+func bytesString(b []byte) string {
+	if len(b) == 0 {
+		return ""
+	}
+	return unsafe.String(&b[0], len(b))
 }
 
 // replay is a request body that reads bytes already read: the next
@@ -90,7 +102,9 @@ type replay struct{ bytes.Reader }
 func (*replay) Close() error { return nil }
 
 // extract finds fs's fields in the URL query and the body, of media type
-// ctype, into vals (one per field); found has a bit per field present. A
+// ctype, into vals (one per field); found has a bit per field present.
+// body must be bytes that are never written again (readBody's): values may
+// be strings over them. A
 // field may appear once in all: a value in the query and another in the
 // body, or two in the body, are refused, since the handler downstream might
 // read either.
@@ -114,7 +128,7 @@ func extract(ctype string, body []byte, query string, fs *fieldSet, vals []strin
 				}
 			}
 		case mediaForm:
-			err = formFields(string(body), fs.fields, bodyVals[:], bodyCounts[:], true)
+			err = formFields(bytesString(body), fs.fields, bodyVals[:], bodyCounts[:], true)
 		case mediaMultipart:
 			err = multipartFields(ctype, body, fs.fields, bodyVals[:], bodyCounts[:])
 		default:

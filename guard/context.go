@@ -16,6 +16,7 @@ type state struct {
 	hasNum bool
 	err    error
 	body   replay
+	kb     keyBuf    // the keys and headers of the request's take
 	buf    [512]byte // the body, when it fits
 }
 

@@ -206,12 +206,11 @@ func New(limiter *ratelimit.Limiter, opts ...Option) (*Guard, error) {
 		return nil, configError("New: nil limiter")
 	}
 	c := config{field: "phone", maxBody: defaultMaxBody, rateHeader: true}
+	moderate := numbers.ModeratePolicy()
 	for ch := range c.policies {
-		c.policies[ch] = numbers.ModeratePolicy()
-		if numbers.Channel(ch) == numbers.Voice {
-			c.policies[ch] = numbers.VoicePolicy()
-		}
+		c.policies[ch] = moderate
 	}
+	c.policies[numbers.Voice] = numbers.VoicePolicy()
 	return build(limiter, c, opts, &logThrottle{})
 }
 

@@ -34,12 +34,13 @@ func policyItems(name string, lim ratelimit.Limit) (policy, quoted string) {
 const maxSFInteger = 999_999_999_999_999
 
 // appendRateLimit appends the RateLimit field item for r under the quoted
-// policy name: what httplimit.SetHeaders writes.
-func appendRateLimit(b []byte, quoted string, r ratelimit.Result) []byte {
+// policy name: what httplimit.SetHeaders writes. iv is r.Limit.Interval(),
+// which the caller keeps at hand.
+func appendRateLimit(b []byte, quoted string, r *ratelimit.Result, iv time.Duration) []byte {
 	b = append(b, quoted...)
 	b = append(b, ";r="...)
 	b = strconv.AppendInt(b, min(int64(max(0, r.Remaining)), maxSFInteger), 10)
-	if t, ok := effectiveWindow(r); ok {
+	if t, ok := effectiveWindow(r, iv); ok {
 		b = append(b, ";t="...)
 		b = strconv.AppendInt(b, min(ceilSeconds(t), maxSFInteger), 10)
 	}
@@ -49,11 +50,10 @@ func appendRateLimit(b []byte, quoted string, r ratelimit.Result) []byte {
 // effectiveWindow is the draft's t: how long the client can use no more
 // than r.Remaining, until the next token comes back (or the penalty box
 // opens). A full bucket has none.
-func effectiveWindow(r ratelimit.Result) (time.Duration, bool) {
+func effectiveWindow(r *ratelimit.Result, iv time.Duration) (time.Duration, bool) {
 	if r.Penalized {
 		return r.RetryAfter, true
 	}
-	iv := r.Limit.Interval()
 	if iv <= 0 || r.Remaining >= r.Limit.Burst {
 		return 0, false
 	}
@@ -77,7 +77,7 @@ func ceilSeconds(d time.Duration) int64 {
 type keyBuf struct {
 	vals [2]string
 	tail []byte // what follows the keys written so far
-	b    [128]byte
+	b    [80]byte
 }
 
 // str returns b[start:] as a string without copying. The caller must not

@@ -26,7 +26,7 @@ const maxFields = 8
 //
 // Strings are decoded as encoding/json decodes them (escapes, surrogate
 // pairs, invalid UTF-8 replaced by U+FFFD). A value that needs no decoding
-// is a substring of doc.
+// is a string over doc's bytes, which the caller must never write again.
 func jsonFields(doc []byte, paths [][]string, vals []string) (found uint64, err error) {
 	s := jsonScanner{b: doc, paths: paths, vals: vals}
 	s.ws()
@@ -211,7 +211,7 @@ func (s *jsonScanner) leaf(ends uint64) error {
 		v := s.b[start : start+raw]
 		var str string
 		if plain {
-			str = string(v)
+			str = bytesString(v) // doc is never written again
 		} else {
 			str = string(appendUnquoted(make([]byte, 0, len(v)), v))
 		}

@@ -125,7 +125,7 @@ func TestRateLimitFieldMatchesHTTPLimit(t *testing.T) {
 		h := http.Header{}
 		httplimit.SetHeaders(h, res, httplimit.Options{IETF: true, Policy: name})
 		policy, quoted := policyItems(name, lim)
-		if got := string(appendRateLimit(nil, quoted, res)); got != h.Get("RateLimit") {
+		if got := string(appendRateLimit(nil, quoted, &res, lim.Interval())); got != h.Get("RateLimit") {
 			t.Fatalf("%+v: RateLimit %q, httplimit %q", res, got, h.Get("RateLimit"))
 		}
 		if policy != h.Get("RateLimit-Policy") {

@@ -126,15 +126,14 @@ func (g *Guard) Phone(name string, ch numbers.Channel, rules ...Rule) func(http.
 	rt := g.mustCompile(name, true, rules)
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			st := &state{Context: r.Context()}
+			st := &state{Context: r.Context()} // one allocation for the request's state and keys
 			var in input
-			kb := new(keyBuf)
-			body, o, err := rt.checkPhone(w, r, ch, &in, st, kb)
+			body, o, err := rt.checkPhone(r, ch, &in, st, &st.kb)
 			if err != nil {
 				rt.refuse(w, r, &in, ch, st, err)
 				return
 			}
-			rt.setHeaders(w.Header(), o, kb)
+			rt.setHeaders(w.Header(), o, &st.kb)
 			r2 := r.WithContext(st)
 			if body != nil {
 				st.body.Reset(body)
@@ -148,12 +147,12 @@ func (g *Guard) Phone(name string, ch numbers.Channel, rules ...Rule) func(http.
 // checkPhone runs a phone route for r; it reports the decision. It
 // returns the body it read (nil when r has none), which the caller gives
 // the next handler.
-func (rt *route) checkPhone(w http.ResponseWriter, r *http.Request, ch numbers.Channel, in *input, st *state, kb *keyBuf) ([]byte, outcome, error) {
+func (rt *route) checkPhone(r *http.Request, ch numbers.Channel, in *input, st *state, kb *keyBuf) ([]byte, outcome, error) {
 	o := outcome{rule: -1}
 	if err := rt.who(r, in); err != nil {
 		return nil, o, err
 	}
-	body, err := readBody(w, r, rt.g.cfg.maxBody, st.buf[:0])
+	body, err := readBody(r, rt.g.cfg.maxBody, st.buf[:0])
 	if err != nil {
 		return nil, o, err
 	}
@@ -205,8 +204,7 @@ func (g *Guard) CheckPhone(r *http.Request, name string, ch numbers.Channel, rul
 	}
 	st := &state{Context: r.Context()}
 	var in input
-	var kb keyBuf
-	body, _, err := rt.checkPhone(nil, r, ch, &in, st, &kb)
+	body, _, err := rt.checkPhone(r, ch, &in, st, &st.kb)
 	if body != nil {
 		st.body.Reset(body)
 		r.Body = &st.body

@@ -9,6 +9,7 @@ import (
 	"net/netip"
 	"strconv"
 	"sync"
+	"time"
 
 	"github.com/antifraud-go/antifraud/numbers"
 	"github.com/antifraud-go/antifraud/ratelimit"
@@ -38,7 +39,8 @@ type compiled struct {
 	drop   int
 	key    string // the whole key of a static rule, the prefix of others
 	static bool
-	policy string // its RateLimit-Policy item
+	policy string        // its RateLimit-Policy item
+	iv     time.Duration // limit.Interval(), for the RateLimit field
 }
 
 // compile checks rules and prepares them for name. number says whether
@@ -72,7 +74,7 @@ func (g *Guard) compile(name string, number bool, rules []Rule) (*route, error) 
 			return nil, configError("route %s: PerBlock drops %d digits, not 1..12", name, r.drop)
 		}
 		seen[r.kind]++
-		c := compiled{kind: r.kind, limit: r.limit, drop: r.drop}
+		c := compiled{kind: r.kind, limit: r.limit, drop: r.drop, iv: r.limit.Interval()}
 		rep := ""
 		if n := seen[r.kind]; n > 1 {
 			rep = "#" + strconv.Itoa(n)
@@ -283,7 +285,7 @@ func (rt *route) setHeaders(h http.Header, o outcome, kb *keyBuf) {
 		b = kb.b[:0]
 	}
 	start := len(b)
-	b = appendRateLimit(b, rt.quoted, o.res)
+	b = appendRateLimit(b, rt.quoted, &o.res, rt.rules[o.rule].iv)
 	kb.vals[0] = str(b, start)
 	kb.vals[1] = rt.rules[o.rule].policy
 	h[hdrRateLimit] = kb.vals[0:1:1]

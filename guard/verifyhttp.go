@@ -109,7 +109,7 @@ func (g *Guard) readVerify(w http.ResponseWriter, r *http.Request, fs *fieldSet,
 		return err
 	}
 	*addr = a
-	body, err := readBody(w, r, g.cfg.maxBody, nil)
+	body, err := readBody(r, g.cfg.maxBody, nil)
 	if err != nil {
 		return err
 	}
