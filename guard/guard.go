@@ -33,6 +33,7 @@ type Guard struct {
 	phone    fieldSet // the phone field, in a fieldSet of one
 	deny     http.Handler
 	logs     *logThrottle
+	routes   *routeCache // the checks' compiled routes
 }
 
 // maxChannels is the number of channels the guard keeps a policy for.
@@ -253,7 +254,7 @@ func build(limiter *ratelimit.Limiter, c config, opts []Option, logs *logThrottl
 	if err != nil {
 		return nil, err
 	}
-	g := &Guard{limiter: limiter, cfg: c, rv: rv, policies: c.policies, logs: logs}
+	g := &Guard{limiter: limiter, cfg: c, rv: rv, policies: c.policies, logs: logs, routes: &routeCache{}}
 	g.phone = newFieldSet(field{form: c.field, path: path})
 	g.deny = c.deny
 	if g.deny == nil {

@@ -558,6 +558,14 @@ func TestCheck(t *testing.T) {
 	if !errors.As(err, &le) || le.Rule != "addr" || le.RetryAfter != time.Minute || !errors.Is(err, ratelimit.ErrRateLimited) {
 		t.Fatalf("%v", err)
 	}
+	// The same name with other rules is another route, not the one
+	// remembered.
+	if err := e.g.Check(r, "api", guard.PerAddr(ratelimit.PerMinute(1)), guard.PerRoute(ratelimit.PerMinute(5))); !errors.Is(err, ratelimit.ErrRateLimited) {
+		t.Fatalf("%v", err)
+	}
+	if err := e.g.Check(r, "api", guard.PerRoute(ratelimit.PerMinute(5))); err != nil {
+		t.Fatalf("route rule alone: %v", err)
+	}
 	if err := e.g.Check(r, "api", guard.PerPhone(ratelimit.PerMinute(1))); !errors.Is(err, guard.ErrInvalidConfig) {
 		t.Fatalf("phone rule without a number: %v", err)
 	}

@@ -91,7 +91,7 @@ func (rt *route) refuse(w http.ResponseWriter, r *http.Request, in *input, ch nu
 // ErrInvalidConfig for an invalid name or rule. Turn an error into a
 // response with ProblemFor.
 func (g *Guard) Check(r *http.Request, name string, rules ...Rule) error {
-	rt, err := g.compile(name, false, rules)
+	rt, err := g.cached(name, false, rules)
 	if err != nil {
 		return err
 	}
@@ -198,7 +198,7 @@ func (rt *route) phone(ctx context.Context, raw string, ch numbers.Channel, in *
 // otherwise an error as FailureReason describes, or one wrapping
 // ErrInvalidConfig for an invalid name or rule.
 func (g *Guard) CheckPhone(r *http.Request, name string, ch numbers.Channel, rules ...Rule) (numbers.Number, error) {
-	rt, err := g.compile(name, true, rules)
+	rt, err := g.cached(name, true, rules)
 	if err != nil {
 		return numbers.Number{}, err
 	}

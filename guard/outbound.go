@@ -44,7 +44,7 @@ type Outbound struct {
 // rule is an error wrapping ErrInvalidConfig. ProblemFor turns any of the
 // errors into a response.
 func (g *Guard) CheckOutbound(ctx context.Context, name string, o Outbound, rules ...Rule) (numbers.Number, error) {
-	rt, err := g.compile(name, true, rules)
+	rt, err := g.cached(name, true, rules)
 	if err != nil {
 		return numbers.Number{}, err
 	}

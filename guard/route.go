@@ -7,8 +7,10 @@ import (
 	"log/slog"
 	"net/http"
 	"net/netip"
+	"slices"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/antifraud-go/antifraud/numbers"
@@ -118,6 +120,46 @@ func (g *Guard) mustCompile(name string, number bool, rules []Rule) *route {
 		panic(err)
 	}
 	return rt
+}
+
+// maxCachedRoutes bounds the routes the checks remember: names are
+// program text, so a program that makes them up by the request is the
+// only one to go past it (and then compiles each time).
+const maxCachedRoutes = 256
+
+// cachedRoute is a route a check compiled, with the rules it came from.
+type cachedRoute struct {
+	number bool
+	rules  []Rule
+	rt     *route
+}
+
+// routeCache remembers the routes of the checks (Check, CheckPhone,
+// CheckOutbound), which get their rules on every call.
+type routeCache struct {
+	m sync.Map // name -> *cachedRoute
+	n atomic.Int32
+}
+
+// cached returns the compiled route for a check, compiling it the first
+// time.
+func (g *Guard) cached(name string, number bool, rules []Rule) (*route, error) {
+	if v, ok := g.routes.m.Load(name); ok {
+		c := v.(*cachedRoute)
+		if c.number == number && slices.Equal(c.rules, rules) {
+			return c.rt, nil
+		}
+	}
+	rt, err := g.compile(name, number, rules)
+	if err != nil {
+		return nil, err
+	}
+	if g.routes.n.Load() < maxCachedRoutes {
+		if _, loaded := g.routes.m.Swap(name, &cachedRoute{number: number, rules: slices.Clone(rules), rt: rt}); !loaded {
+			g.routes.n.Add(1)
+		}
+	}
+	return rt, nil
 }
 
 // input is what a check knows about a request.
