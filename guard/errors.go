@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"net/http"
 	"time"
-
-	"github.com/antifraud-go/antifraud/ratelimit"
 )
 
 var (
@@ -24,10 +22,13 @@ var (
 	// a supported media type, malformed, or with the phone field repeated
 	// or of the wrong type.
 	ErrBadRequest = errors.New("guard: bad request")
+	// ErrRateLimited is what a *LimitError unwraps to: one of a check's
+	// rules refused the request.
+	ErrRateLimited = errors.New("guard: rate limited")
 )
 
 // LimitError is a denial by one of a check's rules. It unwraps to
-// ratelimit.ErrRateLimited.
+// ErrRateLimited.
 //
 // Rule names the rule, for logs and metrics only: a response that told
 // the client which limit fired would tell an attacker which key to
@@ -56,12 +57,12 @@ func (e *LimitError) Error() string {
 	return fmt.Sprintf("guard: rate limited by rule %s%s, retry after %v", e.Rule, box, e.RetryAfter)
 }
 
-// Unwrap returns ratelimit.ErrRateLimited, and Err when set.
+// Unwrap returns ErrRateLimited, and Err when set.
 func (e *LimitError) Unwrap() []error {
 	if e.Err == nil {
-		return []error{ratelimit.ErrRateLimited}
+		return []error{ErrRateLimited}
 	}
-	return []error{ratelimit.ErrRateLimited, e.Err}
+	return []error{ErrRateLimited, e.Err}
 }
 
 // requestError is a problem with the HTTP request itself, found before any

@@ -555,12 +555,12 @@ func TestCheck(t *testing.T) {
 	}
 	err := e.g.Check(r, "api", guard.PerAddr(ratelimit.PerMinute(1)))
 	var le *guard.LimitError
-	if !errors.As(err, &le) || le.Rule != "addr" || le.RetryAfter != time.Minute || !errors.Is(err, ratelimit.ErrRateLimited) {
+	if !errors.As(err, &le) || le.Rule != "addr" || le.RetryAfter != time.Minute || !errors.Is(err, guard.ErrRateLimited) {
 		t.Fatalf("%v", err)
 	}
 	// The same name with other rules is another route, not the one
 	// remembered.
-	if err := e.g.Check(r, "api", guard.PerAddr(ratelimit.PerMinute(1)), guard.PerRoute(ratelimit.PerMinute(5))); !errors.Is(err, ratelimit.ErrRateLimited) {
+	if err := e.g.Check(r, "api", guard.PerAddr(ratelimit.PerMinute(1)), guard.PerRoute(ratelimit.PerMinute(5))); !errors.Is(err, guard.ErrRateLimited) {
 		t.Fatalf("%v", err)
 	}
 	if err := e.g.Check(r, "api", guard.PerRoute(ratelimit.PerMinute(5))); err != nil {
@@ -586,7 +586,7 @@ func TestCheckPhone(t *testing.T) {
 		t.Fatalf("body after CheckPhone %q", b)
 	}
 	_, err = e.g.CheckPhone(postJSON(body), "signup", numbers.SMS, guard.PerPhone(ratelimit.PerHour(1)))
-	if !errors.Is(err, ratelimit.ErrRateLimited) {
+	if !errors.Is(err, guard.ErrRateLimited) {
 		t.Fatalf("%v", err)
 	}
 }
@@ -676,7 +676,7 @@ func TestLogsAndHooks(t *testing.T) {
 	if ev := allowed[0]; ev.Route != "signup" || ev.Number.E164 != okNumber || ev.Addr.String() != "192.0.2.1" || ev.Err != nil {
 		t.Fatalf("allowed %+v", ev)
 	}
-	if !errors.Is(denied[0].Err, ratelimit.ErrRateLimited) || !errors.Is(denied[1].Err, numbers.ErrBlocked) ||
+	if !errors.Is(denied[0].Err, guard.ErrRateLimited) || !errors.Is(denied[1].Err, numbers.ErrBlocked) ||
 		!errors.Is(denied[2].Err, numbers.ErrInvalid) {
 		t.Fatalf("denied %v %v %v", denied[0].Err, denied[1].Err, denied[2].Err)
 	}

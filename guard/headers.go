@@ -23,10 +23,10 @@ const (
 // without allocating, and tests check it against httplimit.
 func policyItems(name string, lim ratelimit.Limit) (policy, quoted string) {
 	h := http.Header{}
-	httplimit.SetHeaders(h, ratelimit.Result{Allowed: true, Limit: lim, Remaining: lim.Burst},
+	httplimit.SetHeaders(h, lim, ratelimit.Result{Allowed: true, Remaining: lim.Burst},
 		httplimit.Options{IETF: true, Policy: name})
-	policy = h.Get(httplimit.HeaderRateLimitPolicy)
-	quoted, _, _ = strings.Cut(h.Get(httplimit.HeaderRateLimit), ";")
+	policy = h.Get(hdrRateLimitPolicy)
+	quoted, _, _ = strings.Cut(h.Get(hdrRateLimit), ";")
 	return policy, quoted
 }
 
@@ -34,13 +34,13 @@ func policyItems(name string, lim ratelimit.Limit) (policy, quoted string) {
 const maxSFInteger = 999_999_999_999_999
 
 // appendRateLimit appends the RateLimit field item for r under the quoted
-// policy name: what httplimit.SetHeaders writes. iv is r.Limit.Interval(),
-// which the caller keeps at hand.
-func appendRateLimit(b []byte, quoted string, r *ratelimit.Result, iv time.Duration) []byte {
+// policy name: what httplimit.SetHeaders writes for the limit whose burst
+// and interval (lim.Interval(), which the caller keeps at hand) are given.
+func appendRateLimit(b []byte, quoted string, r *ratelimit.Result, burst int, iv time.Duration) []byte {
 	b = append(b, quoted...)
 	b = append(b, ";r="...)
 	b = strconv.AppendInt(b, min(int64(max(0, r.Remaining)), maxSFInteger), 10)
-	if t, ok := effectiveWindow(r, iv); ok {
+	if t, ok := effectiveWindow(r, burst, iv); ok {
 		b = append(b, ";t="...)
 		b = strconv.AppendInt(b, min(ceilSeconds(t), maxSFInteger), 10)
 	}
@@ -50,14 +50,14 @@ func appendRateLimit(b []byte, quoted string, r *ratelimit.Result, iv time.Durat
 // effectiveWindow is the draft's t: how long the client can use no more
 // than r.Remaining, until the next token comes back (or the penalty box
 // opens). A full bucket has none.
-func effectiveWindow(r *ratelimit.Result, iv time.Duration) (time.Duration, bool) {
+func effectiveWindow(r *ratelimit.Result, burst int, iv time.Duration) (time.Duration, bool) {
 	if r.Penalized {
 		return r.RetryAfter, true
 	}
-	if iv <= 0 || r.Remaining >= r.Limit.Burst {
+	if iv <= 0 || r.Remaining >= burst {
 		return 0, false
 	}
-	missing := time.Duration(r.Limit.Burst - r.Remaining - 1)
+	missing := time.Duration(burst - r.Remaining - 1)
 	return max(0, r.ResetAfter-missing*iv), true
 }
 

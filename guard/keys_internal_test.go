@@ -23,7 +23,7 @@ type keyRecorder struct {
 	keys [][]string
 }
 
-func (k *keyRecorder) TakeAll(ctx context.Context, reqs []ratelimit.Request) (ratelimit.Decision, error) {
+func (k *keyRecorder) TakeAll(ctx context.Context, reqs []ratelimit.Request, results []ratelimit.Result) (bool, int, error) {
 	var keys []string
 	for _, r := range reqs {
 		keys = append(keys, r.Key)
@@ -31,14 +31,14 @@ func (k *keyRecorder) TakeAll(ctx context.Context, reqs []ratelimit.Request) (ra
 	k.mu.Lock()
 	k.keys = append(k.keys, keys)
 	k.mu.Unlock()
-	return k.Store.TakeAll(ctx, reqs)
+	return k.Store.TakeAll(ctx, reqs, results)
 }
 
-func (k *keyRecorder) Take(ctx context.Context, key string, l ratelimit.Limit, n int) (ratelimit.Result, error) {
+func (k *keyRecorder) Take(ctx context.Context, r ratelimit.Request) (ratelimit.Result, error) {
 	k.mu.Lock()
-	k.keys = append(k.keys, []string{key})
+	k.keys = append(k.keys, []string{r.Key})
 	k.mu.Unlock()
-	return k.Store.Take(ctx, key, l, n)
+	return k.Store.Take(ctx, r)
 }
 
 func newRecorder(t *testing.T) (*keyRecorder, *ratelimit.Limiter) {
@@ -117,15 +117,15 @@ func TestRateLimitFieldMatchesHTTPLimit(t *testing.T) {
 			continue
 		}
 		res := ratelimit.Result{
-			Allowed: rnd.IntN(2) == 0, Limit: lim, Remaining: rnd.IntN(lim.Burst+2) - 1,
+			Allowed: rnd.IntN(2) == 0, Remaining: rnd.IntN(lim.Burst+2) - 1,
 			RetryAfter: time.Duration(rnd.Int64N(int64(time.Hour))), ResetAfter: time.Duration(rnd.Int64N(int64(2 * time.Hour))),
 			Penalized: rnd.IntN(5) == 0,
 		}
 		name := []string{"signup", "", `we"ird\name`}[rnd.IntN(3)]
 		h := http.Header{}
-		httplimit.SetHeaders(h, res, httplimit.Options{IETF: true, Policy: name})
+		httplimit.SetHeaders(h, lim, res, httplimit.Options{IETF: true, Policy: name})
 		policy, quoted := policyItems(name, lim)
-		if got := string(appendRateLimit(nil, quoted, &res, lim.Interval())); got != h.Get("RateLimit") {
+		if got := string(appendRateLimit(nil, quoted, &res, lim.Burst, lim.Interval())); got != h.Get("RateLimit") {
 			t.Fatalf("%+v: RateLimit %q, httplimit %q", res, got, h.Get("RateLimit"))
 		}
 		if policy != h.Get("RateLimit-Policy") {

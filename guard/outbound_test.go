@@ -81,7 +81,7 @@ func TestCheckOutboundAddr(t *testing.T) {
 		t.Fatalf("links allowed by the text policy: %v", err)
 	}
 	o.Addr = netip.MustParseAddr("192.0.2.1")
-	if _, err := e.g.CheckOutbound(ctx, "share", o, guard.PerAddr(ratelimit.PerHour(1))); !errors.Is(err, ratelimit.ErrRateLimited) {
+	if _, err := e.g.CheckOutbound(ctx, "share", o, guard.PerAddr(ratelimit.PerHour(1))); !errors.Is(err, guard.ErrRateLimited) {
 		t.Fatalf("the same address, unmapped: %v", err)
 	}
 	o.Text = "call +44 7400 123456"

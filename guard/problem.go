@@ -77,7 +77,7 @@ func writeProblem(w http.ResponseWriter, r *http.Request) {
 //	verify.ErrInvalidChannel                              422
 //	verify.ErrInvalidCode, verify.ErrExpired              422
 //	sanitize.ErrCallToAction                              422
-//	ratelimit.ErrRateLimited, verify.ErrRateLimited,
+//	ErrRateLimited, verify.ErrRateLimited,
 //	verify.ErrCooldown, verify.ErrTooManyAttempts         429 quota-exceeded, Retry-After
 //	ratelimit.ErrUnavailable                              503 temporary-reduced-capacity
 //	verify.ErrProvider                                    503 when unreachable or 5xx, else 502
@@ -105,7 +105,7 @@ func ProblemFor(err error) *Problem {
 	case errors.Is(err, ratelimit.ErrUnavailable), errors.Is(err, context.DeadlineExceeded):
 		return &Problem{Type: typeCapacity, Title: "Service unavailable", Status: http.StatusServiceUnavailable,
 			Detail: "This is unavailable right now. Try again later."}
-	case errors.Is(err, ratelimit.ErrRateLimited), errors.Is(err, verify.ErrRateLimited), errors.Is(err, verify.ErrCooldown):
+	case errors.Is(err, ErrRateLimited), errors.Is(err, verify.ErrRateLimited), errors.Is(err, verify.ErrCooldown):
 		return &Problem{Type: typeQuota, Title: "Too many requests", Status: http.StatusTooManyRequests,
 			Detail: "Too many requests. Try again in " + seconds(retry) + ".", RetryAfter: retry}
 	case errors.Is(err, verify.ErrTooManyAttempts):
@@ -143,12 +143,9 @@ func ProblemFor(err error) *Problem {
 func retryAfter(err error) time.Duration {
 	var d time.Duration
 	var le *LimitError
-	var rl *ratelimit.LimitError
 	switch {
 	case errors.As(err, &le):
 		d = le.RetryAfter
-	case errors.As(err, &rl):
-		d = rl.RetryAfter
 	default:
 		v, ok := verify.RetryAfter(err)
 		if !ok {

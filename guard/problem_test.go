@@ -29,7 +29,6 @@ func TestProblemFor(t *testing.T) {
 		{"numbers blocked", blocked, 403, ""},
 		{"numbers invalid", parseErr, 422, ""},
 		{"guard limit", &guard.LimitError{Rule: "phone", RetryAfter: 1500 * time.Millisecond}, 429, "2"},
-		{"ratelimit limit", (&ratelimit.LimitError{RetryAfter: 10 * time.Second}), 429, "10"},
 		{"unavailable", fmt.Errorf("x: %w", ratelimit.ErrUnavailable), 503, ""},
 		{"call to action", sanitize.Check("go to example.com now"), 422, ""},
 		{"no client address", guard.ErrNoClientAddr, 400, ""},

@@ -249,7 +249,7 @@ func (rt *route) take(ctx context.Context, in *input, kb *keyBuf) (outcome, erro
 		}
 		sc.rule[i] = rules[i]
 	}
-	d, err := rt.g.limiter.AllowAllInto(ctx, sc.reqs[:n], sc.results[:n])
+	d, err := rt.g.limiter.AllowAll(ctx, sc.reqs[:n], sc.results[:n])
 	for i := range n {
 		sc.reqs[i].Key = "" // keep no key alive in the pool
 	}
@@ -327,7 +327,8 @@ func (rt *route) setHeaders(h http.Header, o outcome, kb *keyBuf) {
 		b = kb.b[:0]
 	}
 	start := len(b)
-	b = appendRateLimit(b, rt.quoted, &o.res, rt.rules[o.rule].iv)
+	c := &rt.rules[o.rule]
+	b = appendRateLimit(b, rt.quoted, &o.res, c.limit.Burst, c.iv)
 	kb.vals[0] = str(b, start)
 	kb.vals[1] = rt.rules[o.rule].policy
 	h[hdrRateLimit] = kb.vals[0:1:1]
