@@ -48,7 +48,7 @@ func Number(r *http.Request) (numbers.Number, bool) {
 
 // FailureReason returns why the guard refused r, for a deny handler (see
 // WithDenyHandler): an error to match with errors.Is and errors.As, such
-// as numbers.ErrBlocked, numbers.ErrInvalid, ratelimit.ErrRateLimited (a
+// as numbers.ErrBlocked, numbers.ErrInvalid, ErrRateLimited (a
 // *LimitError), ratelimit.ErrUnavailable, ErrNoClientAddr or
 // ErrBadRequest. It returns nil for a request the guard did not refuse.
 func FailureReason(r *http.Request) error {

@@ -19,7 +19,7 @@ import (
 )
 
 // newLimiter is the limiter of the examples: a memory store for one
-// process (ratelimit/redis for several).
+// process (ratelimit/redisstore for several).
 func newLimiter() (*ratelimit.Limiter, func()) {
 	store, err := ratelimit.NewMemoryStore(ratelimit.MemoryConfig{})
 	if err != nil {
