@@ -512,6 +512,57 @@ func TestStoreFailure(t *testing.T) {
 	}
 }
 
+// stoppingStore is a Store stopped while a take is in flight: the take
+// waits until the test stops the store, then fails as a store that went
+// away does.
+type stoppingStore struct {
+	ratelimit.Store
+	entered, stop chan struct{}
+}
+
+func (s *stoppingStore) Take(ctx context.Context, r ratelimit.Request) (ratelimit.Result, error) {
+	s.entered <- struct{}{}
+	<-s.stop
+	return ratelimit.Result{}, fmt.Errorf("connection reset: %w", ratelimit.ErrUnavailable)
+}
+
+func (s *stoppingStore) TakeAll(ctx context.Context, reqs []ratelimit.Request, results []ratelimit.Result) (bool, int, error) {
+	s.entered <- struct{}{}
+	<-s.stop
+	return false, 0, fmt.Errorf("connection reset: %w", ratelimit.ErrUnavailable)
+}
+
+func TestStoreStoppedInFlight(t *testing.T) {
+	for _, open := range []bool{false, true} {
+		t.Run(map[bool]string{false: "closed", true: "open"}[open], func(t *testing.T) {
+			e := newEnv(t)
+			st := &stoppingStore{Store: e.store, entered: make(chan struct{}), stop: make(chan struct{})}
+			lim, err := ratelimit.New(st)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var opts []guard.Option
+			if open {
+				opts = append(opts, guard.WithFailOpen())
+			}
+			g, err := guard.New(lim, opts...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			h := g.Phone("signup", numbers.SMS, guard.PerPhone(ratelimit.PerHour(5)))(ok)
+			done := make(chan *httptest.ResponseRecorder)
+			go func() { done <- do(h, postJSON(`{"phone":"+447400123456"}`)) }()
+			<-st.entered // the take is in the store
+			close(st.stop)
+			rec := <-done
+			want := map[bool]int{false: 503, true: 200}[open]
+			if rec.Code != want {
+				t.Fatalf("status %d, want %d: %s", rec.Code, want, rec.Body)
+			}
+		})
+	}
+}
+
 func TestDenyHandler(t *testing.T) {
 	var reason error
 	e := newEnv(t, guard.WithDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
