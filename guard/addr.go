@@ -404,6 +404,53 @@ func isPort(s string) bool {
 
 // parsePeer parses http.Request.RemoteAddr.
 func parsePeer(s string) (netip.Addr, bool) {
+	if a, ok := parseIPv4Port(s); ok {
+		return usable(a)
+	}
+	return parsePeerSlow(s)
+}
+
+// parseIPv4Port parses "a.b.c.d:port", what RemoteAddr holds for every
+// IPv4 client, faster than netip.ParseAddrPort; anything else (IPv6, a
+// leading zero, no port) is left to it.
+func parseIPv4Port(s string) (netip.Addr, bool) {
+	var ip [4]byte
+	i := 0
+	for k := range 4 {
+		v, start := 0, i
+		for i < len(s) && '0' <= s[i] && s[i] <= '9' {
+			v = v*10 + int(s[i]-'0')
+			i++
+			if i-start > 3 {
+				return netip.Addr{}, false
+			}
+		}
+		if i == start || v > 255 || (i-start > 1 && s[start] == '0') {
+			return netip.Addr{}, false
+		}
+		ip[k] = byte(v)
+		sep := byte('.')
+		if k == 3 {
+			sep = ':'
+		}
+		if i >= len(s) || s[i] != sep {
+			return netip.Addr{}, false
+		}
+		i++
+	}
+	port, start := 0, i
+	for i < len(s) && '0' <= s[i] && s[i] <= '9' && i-start < 5 {
+		port = port*10 + int(s[i]-'0')
+		i++
+	}
+	if i == start || i != len(s) || port > 65535 {
+		return netip.Addr{}, false
+	}
+	return netip.AddrFrom4(ip), true
+}
+
+// parsePeerSlow parses RemoteAddr with netip.
+func parsePeerSlow(s string) (netip.Addr, bool) {
 	ap, err := netip.ParseAddrPort(s)
 	if err != nil {
 		// Some servers and tests set a bare address.

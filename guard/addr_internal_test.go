@@ -64,6 +64,9 @@ func FuzzClientAddr(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, remote, line1, line2 string) {
 		peer, peerOK := parsePeer(remote)
+		if slow, slowOK := parsePeerSlow(remote); peer != slow || peerOK != slowOK {
+			t.Fatalf("RemoteAddr %q: fast path %v %v, netip %v %v", remote, peer, peerOK, slow, slowOK)
+		}
 		for _, rv := range []*resolver{&xff, &fwd, &hops} {
 			r := &http.Request{RemoteAddr: remote, Header: http.Header{}}
 			r.Header[rv.header] = []string{line1, line2}
@@ -91,4 +94,18 @@ func FuzzClientAddr(f *testing.F) {
 			t.Fatalf("%q %q: got %v %v, reference %v %v", line1, line2, got, err, want, ok)
 		}
 	})
+}
+
+func TestParseIPv4Port(t *testing.T) {
+	for _, s := range []string{
+		"192.0.2.1:80", "0.0.0.0:1", "255.255.255.255:65535", "1.2.3.4:0", "1.2.3.4:00080",
+		"256.1.1.1:1", "01.2.3.4:1", "1.2.3:4", "1.2.3.4", "1.2.3.4:", "1.2.3.4:65536", "1.2.3.4:123456",
+		"1.2.3.4:1x", "1..3.4:1", "[::1]:80", "::ffff:1.2.3.4", "1.2.3.4 :1", "",
+	} {
+		fast, fok := parsePeer(s)
+		slow, sok := parsePeerSlow(s)
+		if fast != slow || fok != sok {
+			t.Errorf("%q: fast %v %v, netip %v %v", s, fast, fok, slow, sok)
+		}
+	}
 }
