@@ -48,12 +48,14 @@
 //
 // # HTTP
 //
-// [Service.StartHandler] and [Service.CheckHandler] can be mounted as they
-// are. They read JSON or form bodies with a size bound and answer errors as
-// RFC 9457 application/problem+json ([ProblemFor]): 429 with Retry-After for
-// limits and cooldowns, 403 for a blocked number, 422 for an unusable number
-// or a wrong code, 502 or 503 for provider trouble. No answer says which
-// limit fired or whether a verification exists for a number.
+// The package has no HTTP of its own. Package guard mounts a Service as
+// two handlers (guard.Guard.VerifyStart and VerifyCheck) that read JSON,
+// form or multipart bodies with a size bound, find the client's address
+// behind trusted proxies, and answer errors with the library's one problem
+// mapper (guard.ProblemFor): 429 with Retry-After for limits and
+// cooldowns, 403 for a blocked number, 422 for an unusable number or a
+// wrong code, 502 or 503 for provider trouble. No answer says which limit
+// fired or whether a verification exists for a number.
 //
 // # Testing
 //

@@ -5,14 +5,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"net/http"
-	"net/http/httptest"
 	"net/netip"
 	"regexp"
-	"strings"
 
-	"github.com/antifraud-go/antifraud/numbers"
 	"github.com/antifraud-go/antifraud/ratelimit"
 	"github.com/antifraud-go/antifraud/verify"
 	"github.com/antifraud-go/antifraud/verify/verifytest"
@@ -62,53 +57,6 @@ func Example() {
 	// verify: resend cooldown, retry after 30s
 	// blocked: high_risk_destination
 	// verified: +447400123456 <nil>
-}
-
-// The start and check handlers, mounted as they are, in front of Twilio
-// Verify, here the fake of package verifytest.
-func ExampleService_StartHandler() {
-	srv := verifytest.NewServer()
-	defer srv.Close()
-	sender, err := verify.NewTwilioSender(srv.VerifyV2(), verifytest.ServiceSID)
-	if err != nil {
-		panic(err)
-	}
-	store, _ := ratelimit.NewMemoryStore(ratelimit.MemoryConfig{})
-	defer store.Close(context.Background())
-	limiter, _ := ratelimit.New(store)
-	policy, err := numbers.SMSVerificationPolicy("US", "CA")
-	if err != nil {
-		panic(err)
-	}
-	svc, err := verify.New(verify.Config{Sender: sender, Limiter: limiter, Policy: policy, DefaultRegion: "US"})
-	if err != nil {
-		panic(err)
-	}
-	mux := http.NewServeMux()
-	mux.Handle("POST /verify/start", svc.StartHandler())
-	mux.Handle("POST /verify/check", svc.CheckHandler())
-	app := httptest.NewServer(mux)
-	defer app.Close()
-
-	post := func(path, body string) {
-		res, err := http.Post(app.URL+path, "application/json", strings.NewReader(body))
-		if err != nil {
-			panic(err)
-		}
-		defer res.Body.Close()
-		b, _ := io.ReadAll(res.Body)
-		fmt.Println(res.StatusCode, res.Header.Get("Retry-After"), strings.TrimSpace(string(b)))
-	}
-	post("/verify/start", `{"phone": "(415) 555-0100"}`)
-	post("/verify/start", `{"phone": "+44 7400 123456"}`)
-	post("/verify/check", `{"phone": "4155550100", "code": "000000"}`)
-	code, _ := srv.Code("+14155550100")
-	post("/verify/check", `{"phone": "4155550100", "code": "`+code+`"}`)
-	// Output:
-	// 202  {"status":"pending","to":"+1******0100","channel":"sms","resend_after":30}
-	// 403  {"type":"https://pkg.go.dev/github.com/antifraud-go/antifraud/verify#ErrBlocked","title":"Number not allowed","status":403,"detail":"Verification codes cannot be sent to this number."}
-	// 422  {"type":"https://pkg.go.dev/github.com/antifraud-go/antifraud/verify#ErrInvalidCode","title":"Invalid code","status":422,"detail":"The code is incorrect or has expired."}
-	// 200  {"status":"approved"}
 }
 
 // A TwilioSender alone, over the fake Verify API of package verifytest.

@@ -1,6 +1,8 @@
-// Command verify is a runnable example of package verify: a small web page
-// and two endpoints, POST /verify/start and POST /verify/check, guarded by a
-// number policy, a growing resend cooldown and rate limits.
+// Command verify is a runnable example of packages verify and guard: a small
+// web page and two endpoints, POST /verify/start and POST /verify/check,
+// guarded by a number policy, a growing resend cooldown and rate limits, and
+// mounted by guard, which reads the bodies, finds the client's address and
+// answers errors as RFC 9457 problems.
 //
 // By default it uses verify.UnsafeLocalSender, which prints codes to the
 // terminal: no credentials and no internet needed. With TWILIO_ACCOUNT_SID,
@@ -30,6 +32,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/antifraud-go/antifraud/guard"
 	"github.com/antifraud-go/antifraud/ratelimit"
 	"github.com/antifraud-go/antifraud/verify"
 	"github.com/twilio/twilio-go/client"
@@ -114,13 +117,20 @@ func newApp(getenv func(string) string, out io.Writer, hc *http.Client, region s
 		return nil, err
 	}
 
+	// The guard mounts the Service: behind a reverse proxy, declare it
+	// with guard.WithTrustedProxies so that limits key on the client.
+	g, err := guard.New(limiter, guard.WithRegion(region), guard.WithLogger(logger))
+	if err != nil {
+		return nil, err
+	}
+
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		_, _ = w.Write(indexHTML)
 	})
-	mux.Handle("POST /verify/start", svc.StartHandler())
-	mux.Handle("POST /verify/check", svc.CheckHandler())
+	mux.Handle("POST /verify/start", g.VerifyStart(svc))
+	mux.Handle("POST /verify/check", g.VerifyCheck(svc, nil))
 	// Browsers must not be able to post to these endpoints from other sites.
 	protected := http.NewCrossOriginProtection().Handler(mux)
 	return &app{Handler: protected, Mode: mode, store: store}, nil
