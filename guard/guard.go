@@ -63,8 +63,8 @@ type config struct {
 }
 
 // WithPolicy sets the number policy for the given channels, or for every
-// channel when none is given. The defaults are numbers.ModeratePolicy()
-// for SMS and WhatsApp and numbers.VoicePolicy() for voice. A number the
+// channel when none is given. The default is numbers.ModeratePolicy() for
+// every channel. A number the
 // policy refuses is answered 403 before any rule is taken.
 func WithPolicy(p *numbers.Policy, channels ...numbers.Channel) Option {
 	return func(c *config) {
@@ -211,7 +211,6 @@ func New(limiter *ratelimit.Limiter, opts ...Option) (*Guard, error) {
 	for ch := range c.policies {
 		c.policies[ch] = moderate
 	}
-	c.policies[numbers.Voice] = numbers.VoicePolicy()
 	return build(limiter, c, opts, &logThrottle{})
 }
 

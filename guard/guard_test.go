@@ -568,7 +568,7 @@ func TestDenyHandler(t *testing.T) {
 	e := newEnv(t, guard.WithDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		reason = guard.FailureReason(r)
 		n, _ := guard.Number(r)
-		w.Header().Set("X-Masked", n.Masked())
+		w.Header().Set("X-Masked", n.String())
 		w.WriteHeader(http.StatusTeapot)
 	})))
 	h := e.g.Phone("signup", numbers.SMS)(ok)

@@ -61,7 +61,7 @@ func newRecorder(t *testing.T) (*keyRecorder, *ratelimit.Limiter) {
 // keys are shared with verify.Service.
 func TestKeysUnchanged(t *testing.T) {
 	rec, lim := newRecorder(t)
-	open, err := numbers.NewPolicy(numbers.AllowUnknownRanges(numbers.SMS))
+	open, err := numbers.NewPolicy(numbers.AllowTypes(numbers.SMS, numbers.UnknownType))
 	if err != nil {
 		t.Fatal(err)
 	}

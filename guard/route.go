@@ -395,7 +395,7 @@ func (rt *route) log(ctx context.Context, l *slog.Logger, msg string, in *input,
 		attrs = append(attrs, slog.String("addr", in.addr.String()))
 	}
 	if in.num != nil {
-		attrs = append(attrs, slog.String("number", in.num.Masked()))
+		attrs = append(attrs, slog.String("number", in.num.String()))
 	}
 	if err != nil {
 		attrs = append(attrs, slog.String("err", err.Error()))

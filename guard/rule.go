@@ -127,7 +127,7 @@ func appendCountryKey(b []byte, n *numbers.Number) []byte {
 // one digit is kept).
 func appendBlockKey(b []byte, n *numbers.Number, drop int) []byte {
 	digits := len(n.E164) - 1 - drop
-	return append(b, n.Prefix(max(1, digits))...)
+	return append(b, n.E164[:1+max(1, digits)]...)
 }
 
 // appendPart appends s, or its hash when it is longer than maxPart.
