@@ -276,7 +276,14 @@ func togglePort(scheme, host string) string {
 func (w *Webhook) Check(r *http.Request) error {
 	s := getSigScratch()
 	err := w.check(r, s)
-	s.body = nil // r.Body reads it now
+	if r.Body == &s.reader {
+		// The request outlives the scratch: give it a reader of its own
+		// over a body that is no longer pooled.
+		b := &restoredBody{}
+		b.Reset(s.body)
+		r.Body = b
+		s.body = nil
+	}
 	putSigScratch(s)
 	return err
 }

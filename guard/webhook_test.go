@@ -407,3 +407,24 @@ func TestWebhookCheckAllocations(t *testing.T) {
 type reusableBody struct{ strings.Reader }
 
 func (*reusableBody) Close() error { return nil }
+
+// Regression (found by FuzzWebhook): Check left r.Body reading the pooled
+// scratch, which the next check emptied.
+func TestCheckLeavesBodyReadable(t *testing.T) {
+	w := newTestWebhook(t, WebhookConfig{})
+	target := "https://example.com/sms"
+	params := smsParams()
+	r := formRequest(target, params.Encode(), TwilioSignature(vecToken, target, params))
+	if err := w.Check(r); err != nil {
+		t.Fatal(err)
+	}
+	other := url.Values{"Body": {"other"}}
+	for range 10 {
+		if err := w.Check(formRequest(target, other.Encode(), TwilioSignature(vecToken, target, other))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := r.ParseForm(); err != nil || !sameMultiset(r.PostForm, params) {
+		t.Fatalf("after Check the handler reads %v (%v)", r.PostForm, err)
+	}
+}
