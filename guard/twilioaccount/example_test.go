@@ -2,6 +2,7 @@ package twilioaccount_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -41,7 +42,7 @@ func ExampleMonitor() {
 	mux.ServeHTTP(httptest.NewRecorder(), r)
 
 	// Every guarded send is refused now.
-	fmt.Println(budget.Send(context.Background(), 0, "US") != nil)
+	fmt.Println(errors.Is(budget.Check(context.Background()), guard.ErrOverBudget))
 	// Output:
 	// paging the on-call
 	// true
