@@ -186,7 +186,7 @@ func auditVoice(ctx context.Context, c client.BaseClient, cfg AuditConfig) ([]Fi
 			out = append(out, Finding{Pass, "voice", subject, "calls are enabled, as expected"})
 		}
 	}
-	out = append(out, Finding{Pass, "voice", "other countries", fmt.Sprintf("%d countries are closed to calls", closed)})
+	out = append(out, Finding{Pass, "voice", "other countries", fmt.Sprintf("%d closed to calls", closed)})
 	return out, nil
 }
 

@@ -85,7 +85,7 @@ func usageForm(account string) url.Values {
 		"AccountSid": {account}, "UsageTriggerSid": {"UT0123456789abcdef0123456789abcdef"},
 		"DateFired": {"Sun, 04 Oct 2026 12:00:00 +0000"}, "Recurring": {"daily"}, "UsageCategory": {"totalprice"},
 		"TriggerBy": {"price"}, "TriggerValue": {"30"}, "CurrentValue": {"30.52"},
-		"UsageRecordUri": {"/2010-04-01/Accounts/" + account + "/Usage/Records/Today.json?Category=totalprice"},
+		"UsageRecordUri":   {"/2010-04-01/Accounts/" + account + "/Usage/Records/Today.json?Category=totalprice"},
 		"IdempotencyToken": {"idem-1"},
 	}
 }

@@ -385,9 +385,7 @@ func (s *Server) createTrigger(r *http.Request, account string) (int, any) {
 	if len(s.triggers[account]) >= maxTriggers {
 		return twilioError(21612, "Maximum number of usage triggers reached")
 	}
-	if strings.HasPrefix(t.TriggerVal, "+") {
-		t.TriggerVal = t.TriggerVal[1:] // an offset from a current value of 0
-	}
+	t.TriggerVal = strings.TrimPrefix(t.TriggerVal, "+") // an offset from a current value of 0
 	s.nextSID++
 	t.SID = fmt.Sprintf("UT%032x", s.nextSID)
 	s.triggers[account] = append(s.triggers[account], t)
@@ -430,7 +428,7 @@ func (s *Server) listCountries(r *http.Request) (int, any) {
 			"iso_code": c.ISO, "name": c.Name, "continent": c.Continent, "country_codes": c.CountryCodes,
 			"low_risk_numbers_enabled": c.LowRisk, "high_risk_special_numbers_enabled": c.HighRiskSpecial,
 			"high_risk_tollfraud_numbers_enabled": c.HighRiskTollFraud,
-			"url": "https://voice.twilio.com/v1/DialingPermissions/Countries/" + c.ISO,
+			"url":                                 "https://voice.twilio.com/v1/DialingPermissions/Countries/" + c.ISO,
 		})
 	}
 	return http.StatusOK, map[string]any{
