@@ -6,6 +6,7 @@ import (
 	"crypto/sha1"
 	"crypto/sha256"
 	"encoding/base64"
+	"encoding/binary"
 	"errors"
 	"hash"
 	"io"
@@ -88,84 +89,127 @@ func (k *sigKey) matches(sum *[sha256.Size]byte, want, url, tail []byte) bool {
 	return ok
 }
 
-// formPair is one decoded name=value pair of a form body: both are slices of
-// one decoding buffer.
-type formPair struct{ name, value []byte }
+// formPair is one decoded name=value pair of a form body. Its name and
+// value are spans of the form's buffer, which holds the body and then the
+// fields that needed decoding: a pair holds no pointer, so building and
+// sorting pairs costs no write barrier. key is the first eight bytes of the
+// name, big-endian and zero-padded, which orders most pairs without
+// comparing bytes.
+type formPair struct {
+	key         uint64
+	name, value span
+}
 
-func compareFormPairs(a, b formPair) int {
-	if c := bytes.Compare(a.name, b.name); c != 0 {
-		return c
-	}
-	return bytes.Compare(a.value, b.value)
+// span is buf[off:end] of a form's buffer.
+type span struct{ off, end uint32 }
+
+func (s span) of(buf []byte) []byte { return buf[s.off:s.end:s.end] }
+
+// sortFormPairs sorts pairs by name, then by value, byte-wise.
+func sortFormPairs(buf []byte, pairs []formPair) {
+	slices.SortFunc(pairs, func(a, b formPair) int {
+		if a.key != b.key {
+			if a.key < b.key {
+				return -1
+			}
+			return 1
+		}
+		if c := bytes.Compare(a.name.of(buf), b.name.of(buf)); c != 0 {
+			return c
+		}
+		return bytes.Compare(a.value.of(buf), b.value.of(buf))
+	})
+}
+
+// nameKey is the sort key of a name: its first eight bytes, zero-padded.
+// Names that share it are compared in full.
+func nameKey(name []byte) uint64 {
+	var b [8]byte
+	copy(b[:], name)
+	return binary.BigEndian.Uint64(b[:])
 }
 
 var errFormEscape = errors.New("guard: malformed %-escape in form body")
 
-// parseSignedForm decodes an application/x-www-form-urlencoded body the way
-// Twilio's signature sees it: pairs split on '&' alone, name and value on
-// the first '=', '+' is a space, %XX a byte; empty pairs are skipped. The
-// decoded bytes go to dec, whose capacity must be at least len(body) so that
-// the pairs, which are slices of it, stay valid; the pairs are appended to
-// pairs.
+// maxSignedForm bounds a form body, so that spans fit in 32 bits with its
+// decoding.
+const maxSignedForm = 1 << 30
+
+// parseSignedForm decodes the application/x-www-form-urlencoded body in
+// buf[:n] the way Twilio's signature sees it: pairs split on '&' alone,
+// name and value on the first '=', '+' is a space, %XX a byte; empty pairs
+// are skipped. Fields that need no decoding are spans of the body; the
+// others are decoded onto the end of buf, which must have room for n more
+// bytes (no field decodes longer than it is written). It returns buf with
+// the decoded fields, and pairs with the form's pairs appended.
 //
 // Every pair that url.ParseQuery (and so net/http's ParseForm) returns for
 // the same body is one of these pairs, so a handler never reads a value the
 // signature did not cover; ParseQuery also drops pairs with a ';', which are
 // signed here as they came.
-func parseSignedForm(body, dec []byte, pairs []formPair) ([]byte, []formPair, error) {
-	if cap(dec) < len(body) {
-		panic("guard: parseSignedForm: decoding buffer too small")
+func parseSignedForm(buf []byte, n int, pairs []formPair) ([]byte, []formPair, error) {
+	if n > maxSignedForm || cap(buf) < 2*n {
+		panic("guard: parseSignedForm: buffer too small or body too large")
 	}
-	nameStart, valueStart := len(dec), -1
-	end := func() {
-		if valueStart < 0 {
-			pairs = append(pairs, formPair{dec[nameStart:len(dec):len(dec)], nil})
-		} else {
-			pairs = append(pairs, formPair{dec[nameStart:valueStart:valueStart], dec[valueStart:len(dec):len(dec)]})
+	buf = buf[:n]
+	for i := 0; i < n; {
+		if buf[i] == '&' {
+			i++
+			continue
 		}
-	}
-	segStart := 0
-	for i := 0; i < len(body); {
-		// Copy the run of bytes that decode as themselves in one move.
-		j := i
-		for j < len(body) && formSpecial[body[j]] == 0 {
-			j++
+		var name, value span
+		var err error
+		if buf, name, i, err = formField(buf, n, i, true); err != nil {
+			return buf, pairs, err
 		}
-		dec = append(dec, body[i:j]...)
-		if i = j; i == len(body) {
-			break
-		}
-		switch c := body[i]; c {
-		case '&':
-			if i > segStart {
-				end()
+		value = span{uint32(i), uint32(i)}
+		if i < n && buf[i] == '=' {
+			if buf, value, i, err = formField(buf, n, i+1, false); err != nil {
+				return buf, pairs, err
 			}
-			segStart = i + 1
-			nameStart, valueStart = len(dec), -1
-		case '=':
-			if valueStart >= 0 {
-				dec = append(dec, c)
-			} else {
-				valueStart = len(dec)
-			}
-		case '+':
-			dec = append(dec, ' ')
-		case '%':
-			if i+2 >= len(body) || !isHex(body[i+1]) || !isHex(body[i+2]) {
-				return dec, pairs, errFormEscape
-			}
-			dec = append(dec, unhex(body[i+1])<<4|unhex(body[i+2]))
-			i += 2
 		}
-		i++
+		pairs = append(pairs, formPair{key: nameKey(name.of(buf)), name: name, value: value})
 	}
-	if len(body) > segStart {
-		end()
-	}
-	return dec, pairs, nil
+	return buf, pairs, nil
 }
 
-// formSpecial marks the bytes that parseSignedForm does not copy as they are.
+// formField decodes the field of the body buf[:n] that starts at i and ends
+// before the next '&' (or '=', for a name), and returns its span and where
+// it ends. A field without '+' or '%' is a span of the body; others are
+// decoded onto the end of buf.
+func formField(buf []byte, n, i int, name bool) ([]byte, span, int, error) {
+	j := i
+	for j < n && formSpecial[buf[j]] == 0 {
+		j++
+	}
+	if j == n || buf[j] == '&' || (name && buf[j] == '=') {
+		return buf, span{uint32(i), uint32(j)}, j, nil
+	}
+	start := len(buf)
+	d := buf[start:cap(buf)]
+	k := copy(d, buf[i:j])
+	for ; j < n; j++ {
+		c := buf[j]
+		switch {
+		case formSpecial[c] == 0:
+		case c == '&' || c == '=' && name:
+			return buf[:start+k], span{uint32(start), uint32(start + k)}, j, nil
+		case c == '+':
+			c = ' '
+		case c == '%':
+			if j+2 >= n || !isHex(buf[j+1]) || !isHex(buf[j+2]) {
+				return buf, span{}, j, errFormEscape
+			}
+			c = unhex(buf[j+1])<<4 | unhex(buf[j+2])
+			j += 2
+		}
+		d[k] = c
+		k++
+	}
+	return buf[:start+k], span{uint32(start), uint32(start + k)}, j, nil
+}
+
+// formSpecial marks the bytes that end or need decoding in a form field.
 var formSpecial = [256]byte{'&': 1, '=': 1, '+': 1, '%': 1}
 
 func isHex(c byte) bool {
@@ -189,10 +233,10 @@ func unhex(c byte) byte {
 // documentation sign it. twilio-node drops repeated identical pairs before
 // signing; accepting that too would let anyone add a copy of any signed
 // pair to a genuine request, so it is not accepted.
-func appendSignedTail(dst []byte, sorted []formPair) []byte {
+func appendSignedTail(dst, buf []byte, sorted []formPair) []byte {
 	for _, p := range sorted {
-		dst = append(dst, p.name...)
-		dst = append(dst, p.value...)
+		dst = append(dst, p.name.of(buf)...)
+		dst = append(dst, p.value.of(buf)...)
 	}
 	return dst
 }

@@ -11,7 +11,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
-	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -533,10 +532,9 @@ var sigScratchPool = sync.Pool{New: func() any { return new(sigScratch) }}
 func getSigScratch() *sigScratch { return sigScratchPool.Get().(*sigScratch) }
 
 func putSigScratch(s *sigScratch) {
-	if cap(s.body) > maxPooledScratch || cap(s.dec) > maxPooledScratch || cap(s.tail) > maxPooledScratch {
+	if cap(s.body) > 2*maxPooledScratch || cap(s.tail) > maxPooledScratch {
 		return
 	}
-	clear(s.pairs)
 	s.pairs = s.pairs[:0]
 	s.reader.Reset(nil)
 	sigScratchPool.Put(s)
@@ -557,8 +555,9 @@ func (s *sigScratch) readBody(r *http.Request, limit int64) error {
 	if r.ContentLength > limit {
 		return &http.MaxBytesError{Limit: limit}
 	}
-	if r.ContentLength > 0 && int64(cap(s.body)) < r.ContentLength {
-		s.body = make([]byte, 0, r.ContentLength)
+	if r.ContentLength > 0 && int64(cap(s.body)) < 2*r.ContentLength {
+		// Twice the body: a form's decoded fields go after it.
+		s.body = make([]byte, 0, 2*r.ContentLength)
 	}
 	for {
 		if len(s.body) == cap(s.body) {
@@ -609,15 +608,18 @@ func (s *sigScratch) signedContent(r *http.Request, uri string) error {
 	if !isFormContentType(headerValue(r.Header, "Content-Type")) {
 		return fmt.Errorf("%w: body is neither a form nor covered by bodySHA256", ErrSignature)
 	}
-	if cap(s.dec) < len(s.body) {
-		s.dec = make([]byte, 0, len(s.body))
+	n := len(s.body)
+	if cap(s.body) < 2*n {
+		s.body = append(make([]byte, 0, 2*n), s.body...)
+		s.reader.Reset(s.body)
 	}
-	s.dec, s.pairs, err = parseSignedForm(s.body, s.dec[:0], s.pairs[:0])
+	var buf []byte
+	buf, s.pairs, err = parseSignedForm(s.body, n, s.pairs[:0])
 	if err != nil {
 		return fmt.Errorf("%w: %v", ErrSignature, err)
 	}
-	slices.SortFunc(s.pairs, compareFormPairs)
-	s.tail = appendSignedTail(s.tail, s.pairs)
+	sortFormPairs(buf, s.pairs)
+	s.tail = appendSignedTail(s.tail, buf, s.pairs)
 	return nil
 }
 
