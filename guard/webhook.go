@@ -515,8 +515,7 @@ func (w *Webhook) checkReplay(r *http.Request) error {
 // sigScratch holds the buffers of one check. They are pooled: a webhook
 // check then allocates nothing.
 type sigScratch struct {
-	body   []byte
-	dec    []byte
+	body   []byte // the body, then its decoded form fields
 	tail   []byte
 	url    []byte
 	pairs  []formPair
