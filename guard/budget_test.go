@@ -50,11 +50,13 @@ func TestBudgetTripsAndResets(t *testing.T) {
 	if err := b.Charge(ctx, 0.01); !errors.Is(err, ErrOverBudget) {
 		t.Fatalf("charge while tripped: %v", err)
 	}
-	b.Trip("again")
+	b.Trip(ctx, "again")
 	if len(trips) != 1 || trips[0] != "spend over the hourly budget" {
 		t.Fatalf("OnTrip calls: %q", trips)
 	}
-	b.Reset()
+	if err := b.Reset(ctx); err != nil {
+		t.Fatal(err)
+	}
 	if err := b.Check(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -93,13 +95,15 @@ func TestBudgetManualTrip(t *testing.T) {
 	if err := b.Charge(ctx, 1e9); err != nil {
 		t.Fatalf("a kill switch alone counts nothing: %v", err)
 	}
-	b.Trip("usage trigger UT123 fired")
+	if err := b.Trip(ctx, "usage trigger UT123 fired"); err != nil {
+		t.Fatal(err)
+	}
 	err := b.Charge(ctx, 0.01)
 	if !errors.Is(err, ErrOverBudget) || !strings.Contains(err.Error(), "UT123") {
 		t.Fatalf("Charge = %v", err)
 	}
-	b.Reset()
-	b.Reset()
+	_ = b.Reset(ctx)
+	_ = b.Reset(ctx)
 	if err := b.Check(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -148,18 +152,59 @@ func prices2(p map[numbers.Channel]map[string]float64) func(numbers.Channel, str
 	return func(ch numbers.Channel, region string) float64 { return p[ch][region] }
 }
 
-// Two instances sharing a store share the budget.
+// Two instances sharing a store share the budget and the switch.
 func TestBudgetSharedStore(t *testing.T) {
 	ctx := context.Background()
-	l := webhookTestLimiter(t, testkit.NewClock().Now)
-	a := newTestBudget(t, l, BudgetConfig{PerDay: 1, Name: "sms"})
-	b := newTestBudget(t, l, BudgetConfig{PerDay: 1, Name: "sms"})
-	other := newTestBudget(t, l, BudgetConfig{PerDay: 1, Name: "voice"})
+	clock := testkit.NewClock()
+	l := webhookTestLimiter(t, clock.Now)
+	var trips []string
+	a := newTestBudget(t, l, BudgetConfig{PerDay: 1, Name: "sms", Now: clock.Now, OnTrip: func(r string) { trips = append(trips, "a: "+r) }})
+	b := newTestBudget(t, l, BudgetConfig{PerDay: 1, Name: "sms", Now: clock.Now, OnTrip: func(r string) { trips = append(trips, "b: "+r) }})
+	other := newTestBudget(t, l, BudgetConfig{PerDay: 1, Name: "voice", Now: clock.Now})
 	if a.Charge(ctx, 0.6) != nil || other.Charge(ctx, 0.6) != nil {
 		t.Fatal("first charges")
 	}
 	if err := b.Charge(ctx, 0.6); !errors.Is(err, ErrOverBudget) {
 		t.Fatalf("the other instance: %v", err)
+	}
+	// b tripped the switch: a learns it at its next charge, even a free one.
+	if err := a.Check(ctx); err != nil {
+		t.Fatalf("Check does no I/O, so a has not seen it yet: %v", err)
+	}
+	if err := a.Charge(ctx, 0); !errors.Is(err, ErrOverBudget) || !strings.Contains(err.Error(), "another instance") {
+		t.Fatalf("a after b tripped: %v", err)
+	}
+	if err := a.Check(ctx); !errors.Is(err, ErrOverBudget) {
+		t.Fatalf("a.Check after learning of the trip: %v", err)
+	}
+	if err := other.Charge(ctx, 0.1); err != nil {
+		t.Errorf("a budget of another name: %v", err)
+	}
+	if len(trips) != 1 || trips[0] != "b: spend over the daily budget" {
+		t.Errorf("OnTrip: %q", trips)
+	}
+
+	// b resets; a sees it within a second.
+	clock.Advance(24 * time.Hour) // the budget has refilled
+	if err := b.Reset(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Charge(ctx, 0.1); err != nil {
+		t.Fatalf("b after its reset: %v", err)
+	}
+	clock.Advance(budgetSync / 2)
+	a.Charge(ctx, 0.1) // may still see the trip
+	clock.Advance(budgetSync)
+	if err := a.Charge(ctx, 0.1); err != nil {
+		t.Fatalf("a a second after the reset: %v", err)
+	}
+
+	// A trip by hand on a reaches b's next charge.
+	if err := a.Trip(ctx, "incident 42"); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Charge(ctx, 0.01); !errors.Is(err, ErrOverBudget) {
+		t.Fatalf("b after a tripped by hand: %v", err)
 	}
 }
 
@@ -186,9 +231,17 @@ func TestBudgetConcurrentCharges(t *testing.T) {
 
 func TestBudgetStoreDown(t *testing.T) {
 	ctx := context.Background()
-	closed, _ := ratelimit.New(webhookDownStore{}, ratelimit.WithFailClosed())
-	if err := newTestBudget(t, closed, BudgetConfig{PerHour: 1}).Charge(ctx, 0.1); !errors.Is(err, ratelimit.ErrUnavailable) {
+	closed, _ := ratelimit.New(webhookDownStore{})
+	down := newTestBudget(t, closed, BudgetConfig{PerHour: 1})
+	if err := down.Charge(ctx, 0.1); !errors.Is(err, ratelimit.ErrUnavailable) {
 		t.Errorf("fail closed: %v", err)
+	}
+	// A trip holds here even when the store cannot be told.
+	if err := down.Trip(ctx, "by hand"); !errors.Is(err, ratelimit.ErrUnavailable) {
+		t.Errorf("Trip with the store down: %v", err)
+	}
+	if err := down.Check(ctx); !errors.Is(err, ErrOverBudget) {
+		t.Errorf("Check after a trip the store missed: %v", err)
 	}
 	open, _ := ratelimit.New(webhookDownStore{}, ratelimit.WithFailOpen())
 	if err := newTestBudget(t, open, BudgetConfig{PerHour: 1}).Charge(ctx, 0.1); err != nil {

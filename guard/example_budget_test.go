@@ -41,7 +41,7 @@ func ExampleBudget() {
 	fmt.Println("texts sent:", sent)
 	fmt.Println(budget.Check(ctx))
 
-	budget.Reset() // once someone has looked
+	budget.Reset(ctx) // once someone has looked
 	fmt.Println(budget.Check(ctx))
 	// Output:
 	// paging the on-call: spend over the daily budget

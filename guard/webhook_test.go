@@ -226,12 +226,12 @@ func TestWebhookReplay(t *testing.T) {
 // webhookDownStore is a store that cannot answer.
 type webhookDownStore struct{}
 
-func (webhookDownStore) Take(context.Context, string, ratelimit.Limit, int) (ratelimit.Result, error) {
+func (webhookDownStore) Take(context.Context, ratelimit.Request) (ratelimit.Result, error) {
 	return ratelimit.Result{}, ratelimit.ErrUnavailable
 }
 
-func (webhookDownStore) TakeAll(context.Context, []ratelimit.Request) (ratelimit.Decision, error) {
-	return ratelimit.Decision{}, ratelimit.ErrUnavailable
+func (webhookDownStore) TakeAll(context.Context, []ratelimit.Request, []ratelimit.Result) (bool, int, error) {
+	return false, 0, ratelimit.ErrUnavailable
 }
 func (webhookDownStore) Close(context.Context) error { return nil }
 
@@ -240,13 +240,14 @@ func TestWebhookReplayStoreDown(t *testing.T) {
 	params := smsParams()
 	sig := TwilioSignature(vecToken, target, params)
 	for _, tt := range []struct {
-		mode   ratelimit.Option
+		name   string
+		opts   []ratelimit.Option
 		status int
 	}{
-		{ratelimit.WithFailClosed(), http.StatusServiceUnavailable},
-		{ratelimit.WithFailOpen(), http.StatusOK},
+		{"fail closed", nil, http.StatusServiceUnavailable},
+		{"fail open", []ratelimit.Option{ratelimit.WithFailOpen()}, http.StatusOK},
 	} {
-		l, err := ratelimit.New(webhookDownStore{}, tt.mode)
+		l, err := ratelimit.New(webhookDownStore{}, tt.opts...)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -256,7 +257,7 @@ func TestWebhookReplayStoreDown(t *testing.T) {
 		rec := httptest.NewRecorder()
 		h.ServeHTTP(rec, r)
 		if rec.Code != tt.status {
-			t.Errorf("%v: status %d, want %d", l.FailMode(), rec.Code, tt.status)
+			t.Errorf("%s: status %d, want %d", tt.name, rec.Code, tt.status)
 		}
 	}
 }

@@ -242,7 +242,7 @@ func (m *Monitor) trip(ctx context.Context, reason string) {
 		}
 		return
 	}
-	m.cfg.Budget.Trip(reason)
+	_ = m.cfg.Budget.Trip(ctx, reason) // tripped here whatever the store says; the Budget logs a store failure
 }
 
 // suspend suspends a subaccount; the main account is left alone.
