@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -186,8 +187,9 @@ func (b *Budget) Charge(ctx context.Context, amount float64) error {
 	if !ok {
 		return b.throw(ctx, fmt.Sprintf("a charge of %v is more than any budget", amount), true)
 	}
-	var reqs [3]ratelimit.Request
-	var results [3]ratelimit.Result
+	sc := budgetScratchPool.Get().(*budgetScratch)
+	defer budgetScratchPool.Put(sc)
+	reqs, results := &sc.reqs, &sc.results
 	reqs[0] = b.trip
 	reqs[0].Peek = true
 	n := 1
@@ -212,6 +214,15 @@ func (b *Budget) Charge(ctx context.Context, amount float64) error {
 		return b.throw(ctx, "spend over the hourly budget", true)
 	}
 }
+
+// budgetScratch holds a Charge's take: passed to the store through an
+// interface, it would escape to the heap from the stack.
+type budgetScratch struct {
+	reqs    [3]ratelimit.Request
+	results [3]ratelimit.Result
+}
+
+var budgetScratchPool = sync.Pool{New: func() any { return new(budgetScratch) }}
 
 // syncTripped answers a Charge while this instance sees the switch
 // tripped: the error, unless the store says that the switch was reset
