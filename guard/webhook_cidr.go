@@ -9,10 +9,6 @@ import (
 	"strings"
 )
 
-// ErrNotAllowed is the reason AllowFrom refuses a request: its client
-// address is not in the allow list, or could not be found. Answered 403.
-var ErrNotAllowed = errors.New("guard: client address not allowed")
-
 // AllowFrom returns middleware that lets through only requests whose
 // client address is in one of prefixes ("192.0.2.0/24", "2001:db8::/32",
 // or a single address), and answers the others 403 without calling the
@@ -103,7 +99,7 @@ func remoteAddr(r *http.Request) (netip.Addr, error) {
 	}
 	a, err := netip.ParseAddr(host)
 	if err != nil {
-		return netip.Addr{}, fmt.Errorf("%w: RemoteAddr %q is not an IP address", ErrNotAllowed, r.RemoteAddr)
+		return netip.Addr{}, fmt.Errorf("guard: RemoteAddr %q is not an IP address", r.RemoteAddr)
 	}
 	return a, nil
 }
