@@ -1,7 +1,8 @@
 // Command twilio-audit reads a Twilio account and prints what the
 // anti-fraud guide asks to lock down, one line per finding with a verdict
 // (PASS, WARN, FAIL): voice dialing permissions per country against the
-// high-risk dataset of package numbers, usage triggers present or missing,
+// high-risk dataset of package numbers, SIP domains without an IP access
+// control list or without TLS, usage triggers present or missing,
 // subaccounts and their status. It exits non-zero on a failure, so that a
 // deploy pipeline can run it:
 //
@@ -138,8 +139,9 @@ func fromEnv(getenv func(string) string, stdout io.Writer) (client.BaseClient, f
 }
 
 // demoAccount is an account with the usual mistakes: calls open to a
-// top-ten fraud destination and to premium numbers, no spend trigger, a
-// subaccount left without one.
+// top-ten fraud destination and to premium numbers, a SIP domain that
+// trusts credentials alone, no spend trigger, a subaccount left without
+// one.
 func demoAccount() *twiliofake.Server {
 	fake := twiliofake.NewServer()
 	fake.SetCountries(
@@ -149,6 +151,7 @@ func demoAccount() *twiliofake.Server {
 		twiliofake.Country{ISO: "LV", Name: "Latvia", Continent: "EUROPE", CountryCodes: []string{"+371"}, LowRisk: true},
 		twiliofake.Country{ISO: "FR", Name: "France", Continent: "EUROPE", CountryCodes: []string{"+33"}},
 	)
+	fake.AddSIPDomain(twiliofake.SIPDomain{Name: "office-pbx", CredentialLists: 1})
 	fake.AddSubaccount("tenant: acme", "active")
 	fake.AddSubaccount("tenant: gone", "suspended")
 	return fake

@@ -30,9 +30,11 @@ func TestAuditCommand(t *testing.T) {
 				"FAIL  voice       GB United Kingdom: calls are enabled to a country the app does not call",
 				"FAIL  voice       LV Latvia: calls are enabled to a high-risk destination (top10",
 				"PASS  voice       other countries: 1 closed to calls",
+				"FAIL  sip         SD00000000000000000000000000000001 office-pbx.sip.twilio.com: calls are authenticated by credentials alone",
+				"WARN  sip         SD00000000000000000000000000000001 office-pbx.sip.twilio.com: secure SIP is off",
 				"FAIL  triggers    AC00000000000000000000000000000000: no daily spend trigger",
-				`WARN  subaccounts AC00000000000000000000000000000001 "tenant: acme": active, without a daily spend trigger`,
-				`PASS  subaccounts AC00000000000000000000000000000002 "tenant: gone": suspended`,
+				`WARN  subaccounts AC00000000000000000000000000000002 "tenant: acme": active, without a daily spend trigger`,
+				`PASS  subaccounts AC00000000000000000000000000000003 "tenant: gone": suspended`,
 			},
 		},
 		{

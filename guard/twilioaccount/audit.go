@@ -40,7 +40,7 @@ func (v Verdict) String() string {
 // Finding is one line of an audit.
 type Finding struct {
 	Verdict Verdict
-	// Area is "voice", "triggers" or "subaccounts".
+	// Area is "voice", "sip", "triggers" or "subaccounts".
 	Area string
 	// Subject is what the finding is about: a country, a trigger, an
 	// account.
@@ -79,6 +79,10 @@ type AuditConfig struct {
 //     Twilio's toll-fraud ranges fail wherever they are open ("restrict
 //     calling only to countries you expect to call ... and block all
 //     others");
+//   - SIP domains: one that authenticates calls with credentials and no IP
+//     access control list fails ("use IP allow lists with SIP
+//     credentials"), one without TLS and SRTP warns ("enable TLS for SIP
+//     signaling ... enable SRTP");
 //   - usage triggers: an account without a daily spend trigger fails
 //     ("implement usage triggers"), a callback that is not https warns;
 //   - subaccounts: their status, and a warning for an active subaccount
@@ -101,6 +105,11 @@ func Audit(ctx context.Context, c client.BaseClient, cfg AuditConfig) ([]Finding
 		return findings, err
 	}
 	main := c.AccountSid()
+	sip, err := auditSIP(ctx, c, main)
+	findings = append(findings, sip...)
+	if err != nil {
+		return findings, err
+	}
 	triggers, err := listTriggers(ctx, c, main)
 	if err != nil {
 		return findings, err
@@ -269,6 +278,61 @@ func auditSubaccounts(ctx context.Context, c client.BaseClient, main string, max
 	}
 	if skipped > 0 {
 		out = append(out, Finding{Warn, "subaccounts", "others", fmt.Sprintf("%d more active subaccounts were not checked (AuditConfig.MaxSubaccounts)", skipped)})
+	}
+	return out, nil
+}
+
+func auditSIP(ctx context.Context, c client.BaseClient, main string) ([]Finding, error) {
+	var domains []api.ApiV2010SipDomain
+	err := twilioctx.Run(ctx, c, func(bc client.BaseClient) error {
+		params := &api.ListSipDomainParams{}
+		params.SetPathAccountSid(main)
+		var err error
+		domains, err = api.NewApiServiceWithClient(bc).ListSipDomain(params)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("twilioaccount: listing SIP domains: %w", err)
+	}
+	var out []Finding
+	for _, d := range domains {
+		sid := str(d.Sid)
+		subject := strings.TrimSpace(sid + " " + str(d.DomainName))
+		var acls, legacy, creds int
+		err := twilioctx.Run(ctx, c, func(bc client.BaseClient) error {
+			svc := api.NewApiServiceWithClient(bc)
+			p1 := &api.ListSipAuthCallsIpAccessControlListMappingParams{}
+			p1.SetPathAccountSid(main)
+			a, err := svc.ListSipAuthCallsIpAccessControlListMapping(sid, p1)
+			if err != nil {
+				return err
+			}
+			p2 := &api.ListSipIpAccessControlListMappingParams{}
+			p2.SetPathAccountSid(main)
+			l, err := svc.ListSipIpAccessControlListMapping(sid, p2)
+			if err != nil {
+				return err
+			}
+			p3 := &api.ListSipAuthCallsCredentialListMappingParams{}
+			p3.SetPathAccountSid(main)
+			cr, err := svc.ListSipAuthCallsCredentialListMapping(sid, p3)
+			acls, legacy, creds = len(a), len(l), len(cr)
+			return err
+		})
+		if err != nil {
+			return out, fmt.Errorf("twilioaccount: reading the authentication of SIP domain %s: %w", sid, err)
+		}
+		switch {
+		case acls+legacy == 0 && creds > 0:
+			out = append(out, Finding{Fail, "sip", subject, "calls are authenticated by credentials alone: add an IP access control list, so that stolen credentials are useless elsewhere"})
+		case acls+legacy == 0:
+			out = append(out, Finding{Warn, "sip", subject, "no call authentication is configured"})
+		default:
+			out = append(out, Finding{Pass, "sip", subject, fmt.Sprintf("calls are limited by IP access control lists (%d)", acls+legacy)})
+		}
+		if d.Secure == nil || !*d.Secure {
+			out = append(out, Finding{Warn, "sip", subject, "secure SIP is off: enable it for TLS signaling and SRTP media"})
+		}
 	}
 	return out, nil
 }

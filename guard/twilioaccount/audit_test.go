@@ -38,6 +38,9 @@ func TestAudit(t *testing.T) {
 	guarded := fake.AddSubaccount("guarded", "active")
 	fake.AddSubaccount("old", "closed")
 	fake.AddTrigger(twiliofake.Trigger{AccountSID: guarded, FriendlyName: "d", CallbackURL: "https://e.x/u", UsageCategory: "totalprice", TriggerBy: "price", TriggerVal: "5", Recurring: "daily"})
+	credsOnly := fake.AddSIPDomain(twiliofake.SIPDomain{Name: "pbx", CredentialLists: 1, Secure: true})
+	guardedSIP := fake.AddSIPDomain(twiliofake.SIPDomain{Name: "office", CredentialLists: 1, IPACLs: 1})
+	legacy := fake.AddSIPDomain(twiliofake.SIPDomain{Name: "old", LegacyIPACLs: 2, Secure: true})
 	fake.AddTrigger(twiliofake.Trigger{AccountSID: twiliofake.AccountSID, FriendlyName: "plain", CallbackURL: "http://e.x/u", UsageCategory: "sms", TriggerBy: "count", TriggerVal: "100", Recurring: "daily"})
 
 	fs, err := Audit(ctx, fake.Client(), AuditConfig{VoiceCountries: []string{"US"}})
@@ -53,7 +56,10 @@ func TestAudit(t *testing.T) {
 		"voice LV Latvia":                                      Fail, // high-risk dataset
 		"voice GB United Kingdom":                              Fail, // not expected
 		"voice DE Germany":                                     Fail, // special numbers
-		"voice other countries":                                Pass, // FR, JM
+		"voice JM Jamaica":                                     Fail, // NANP area code in the dataset
+		"voice other countries":                                Pass, // FR, CA
+		"sip " + credsOnly + " pbx.sip.twilio.com":             Fail, // credentials without an IP ACL
+		"sip " + legacy + " old.sip.twilio.com":                Pass,
 		"triggers " + twiliofake.AccountSID:                    Fail, // no daily spend trigger
 		`subaccounts ` + tenant + ` "tenant"`:                  Warn,
 		`subaccounts ` + guarded + ` "guarded"`:                Pass,
@@ -72,6 +78,15 @@ func TestAudit(t *testing.T) {
 		if f.Area == "voice" && f.Subject == "LV Latvia" && !strings.Contains(f.Detail, "top10") {
 			t.Errorf("LV detail does not cite the dataset: %s", f.Detail)
 		}
+	}
+	var office []Finding
+	for _, f := range fs {
+		if f.Area == "sip" && strings.HasPrefix(f.Subject, guardedSIP) {
+			office = append(office, f)
+		}
+	}
+	if len(office) != 2 || office[0].Verdict != Pass || office[1].Verdict != Warn || !strings.Contains(office[1].Detail, "TLS") {
+		t.Errorf("SIP domain with an ACL but not secure: %v", office)
 	}
 	if plain.Verdict != Warn || !strings.Contains(plain.Detail, "not https") {
 		t.Errorf("http callback: %+v", plain)

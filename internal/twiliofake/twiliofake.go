@@ -60,6 +60,18 @@ type Country struct {
 	LowRisk, HighRiskSpecial, HighRiskTollFraud bool
 }
 
+// SIPDomain is a SIP domain of the main account and how it authenticates
+// calls.
+type SIPDomain struct {
+	SID, Name string
+	// Secure is TLS signaling and SRTP media.
+	Secure bool
+	// IPACLs and CredentialLists count the lists mapped to the domain's
+	// call authentication; LegacyIPACLs the IP access control lists of the
+	// older domain-level mapping.
+	IPACLs, CredentialLists, LegacyIPACLs int
+}
+
 // Request is a request the fake received.
 type Request struct {
 	Method, Host, Path string
@@ -76,6 +88,7 @@ type Server struct {
 	accounts  []*Account
 	triggers  map[string][]*Trigger // by account
 	countries []Country
+	domains   []SIPDomain
 	requests  []Request
 	nextSID   int
 	failNext  map[string]int // path pattern -> Twilio error code
@@ -149,6 +162,18 @@ func (s *Server) SetCountries(cs ...Country) {
 	s.countries = slices.Clone(cs)
 }
 
+// AddSIPDomain adds a SIP domain to the main account and returns its SID.
+func (s *Server) AddSIPDomain(d SIPDomain) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.nextSID++
+	if d.SID == "" {
+		d.SID = fmt.Sprintf("SD%032x", s.nextSID)
+	}
+	s.domains = append(s.domains, d)
+	return d.SID
+}
+
 // AddTrigger adds a usage trigger to an account.
 func (s *Server) AddTrigger(t Trigger) {
 	s.mu.Lock()
@@ -205,6 +230,8 @@ var (
 	reAccounts = regexp.MustCompile(`^/2010-04-01/Accounts\.json$`)
 	reAccount  = regexp.MustCompile(`^/2010-04-01/Accounts/(AC[0-9a-f]{32})\.json$`)
 	reTriggers = regexp.MustCompile(`^/2010-04-01/Accounts/(AC[0-9a-f]{32})/Usage/Triggers\.json$`)
+	reDomains  = regexp.MustCompile(`^/2010-04-01/Accounts/(AC[0-9a-f]{32})/SIP/Domains\.json$`)
+	reMappings = regexp.MustCompile(`^/2010-04-01/Accounts/(AC[0-9a-f]{32})/SIP/Domains/(SD[0-9a-f]{32})/(Auth/Calls/IpAccessControlListMappings|Auth/Calls/CredentialListMappings|IpAccessControlListMappings)\.json$`)
 	reTrigger  = regexp.MustCompile(`^/2010-04-01/Accounts/(AC[0-9a-f]{32})/Usage/Triggers/(UT[0-9a-f]{32})\.json$`)
 )
 
@@ -275,6 +302,38 @@ func (s *Server) route(r *http.Request, host string) (int, any) {
 			return s.createTrigger(r, sid)
 		}
 		return s.listTriggers(sid)
+	case reDomains.MatchString(p) && r.Method == http.MethodGet:
+		if reDomains.FindStringSubmatch(p)[1] != AccountSID {
+			return http.StatusOK, page("domains", nil, p)
+		}
+		var items []any
+		for _, d := range s.domains {
+			items = append(items, map[string]any{
+				"sid": d.SID, "account_sid": AccountSID, "domain_name": d.Name + ".sip.twilio.com",
+				"friendly_name": d.Name, "secure": d.Secure, "auth_type": "",
+			})
+		}
+		return http.StatusOK, page("domains", items, p)
+	case reMappings.MatchString(p) && r.Method == http.MethodGet:
+		m := reMappings.FindStringSubmatch(p)
+		for _, d := range s.domains {
+			if d.SID != m[2] {
+				continue
+			}
+			n, key := d.IPACLs, "contents"
+			switch m[3] {
+			case "Auth/Calls/CredentialListMappings":
+				n = d.CredentialLists
+			case "IpAccessControlListMappings":
+				n, key = d.LegacyIPACLs, "ip_access_control_list_mappings"
+			}
+			var items []any
+			for i := range n {
+				items = append(items, map[string]any{"sid": fmt.Sprintf("AL%032x", i+1), "friendly_name": "list " + strconv.Itoa(i+1)})
+			}
+			return http.StatusOK, page(key, items, p)
+		}
+		return twilioError(20404, "The requested resource was not found")
 	case reTrigger.MatchString(p) && r.Method == http.MethodDelete:
 		m := reTrigger.FindStringSubmatch(p)
 		ts := s.triggers[m[1]]
