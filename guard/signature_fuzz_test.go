@@ -133,3 +133,24 @@ func FuzzWebhook(f *testing.F) {
 		}
 	})
 }
+
+// FuzzSignatureSettings: X-Twilio-Webhooks-Signature-Settings is outside
+// input; only the two algorithms Twilio names are ever accepted, and what
+// is accepted reads back the same.
+func FuzzSignatureSettings(f *testing.F) {
+	f.Add("key=KS123,algorithm=HMAC_SHA256")
+	f.Add(" algorithm = hmac_sha1 , key = ")
+	f.Add("key=a=b,algorithm=HMAC_MD5,algorithm=HMAC_SHA256")
+	f.Fuzz(func(t *testing.T, h string) {
+		id, alg, err := parseSignatureSettings(h)
+		if err != nil {
+			return
+		}
+		if alg != algSHA1 && alg != algSHA256 {
+			t.Fatalf("%q: algorithm %d", h, alg)
+		}
+		if strings.TrimSpace(id) != id {
+			t.Fatalf("%q: key id %q not trimmed", h, id)
+		}
+	})
+}
