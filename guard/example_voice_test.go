@@ -21,7 +21,7 @@ func ExampleCallFlood() {
 	limiter, _ := ratelimit.New(store)
 	defer limiter.Close(context.Background())
 
-	blocked := numbers.NewPrefixSet("tdos")
+	blocked := &numbers.PrefixSet{Name: "tdos"}
 	flood, err := guard.NewCallFlood(limiter, guard.CallFloodConfig{
 		PerCaller: ratelimit.PerHour(2),
 		PerPrefix: ratelimit.PerHour(30),
@@ -48,7 +48,7 @@ func ExampleCallFlood() {
 	call("+14155550100")
 	call("+14155550100") // a third time within the hour
 
-	_ = blocked.Add("+1876", 0, "inbound pumping")
+	_ = blocked.Add(numbers.Entry{Prefix: "+1876", Note: "inbound pumping"})
 	call("+18765550123")
 	// Output:
 	// <Response><Dial>+15005550006</Dial></Response>

@@ -74,6 +74,7 @@ type CallFloodConfig struct {
 type CallFlood struct {
 	limiter  *ratelimit.Limiter
 	cfg      CallFloodConfig
+	blocked  *numbers.Policy // the block list as a policy that allows every number type
 	ns       string
 	reject   []byte
 	keyBufs  sync.Pool // of *[]byte
@@ -131,6 +132,18 @@ func NewCallFlood(limiter *ratelimit.Limiter, cfg CallFloodConfig) (*CallFlood, 
 	if set == 0 && cfg.Blocked == nil {
 		return nil, fmt.Errorf("guard: NewCallFlood: no limit and no block list: %w", ErrInvalidConfig)
 	}
+	if cfg.Blocked != nil {
+		// A caller is refused for being on the list, never for its number
+		// type: every type, unknown ranges included, is allowed.
+		var err error
+		f.blocked, err = numbers.NewPolicy(numbers.WithName("guard call block list"), numbers.WithPrefixSet(cfg.Blocked),
+			numbers.AllowTypes(numbers.Voice, numbers.UnknownType, numbers.FixedLine, numbers.Mobile, numbers.FixedLineOrMobile,
+				numbers.TollFree, numbers.PremiumRate, numbers.SharedCost, numbers.VoIP, numbers.PersonalNumber,
+				numbers.Pager, numbers.UAN, numbers.Voicemail))
+		if err != nil {
+			return nil, fmt.Errorf("guard: NewCallFlood: %v: %w", err, ErrInvalidConfig)
+		}
+	}
 	f.ns = "guard-calls:" + f.cfg.Name + ":"
 	f.reject = []byte(`<?xml version="1.0" encoding="UTF-8"?><Response><Reject reason="` + f.cfg.Reason + `"/></Response>`)
 	f.keyBufs.New = func() any { b := make([]byte, 0, 128); return &b }
@@ -164,8 +177,8 @@ func (f *CallFlood) Handler(h http.Handler) http.Handler {
 // check returns the rule that rejects the call, or "".
 func (f *CallFlood) check(r *http.Request) string {
 	caller, ok := callerNumber(r.FormValue("From"))
-	if ok && f.cfg.Blocked != nil {
-		if _, blocked := f.cfg.Blocked.Lookup(caller); blocked {
+	if ok && f.blocked != nil {
+		if n, err := numbers.Parse(caller, ""); err == nil && !f.blocked.Check(n, numbers.Voice).Allowed {
 			return "blocked"
 		}
 	}

@@ -127,9 +127,9 @@ func TestCallFloodAnonymousAndGlobal(t *testing.T) {
 }
 
 func TestCallFloodBlockList(t *testing.T) {
-	blocked := numbers.NewPrefixSet("tdos")
+	blocked := &numbers.PrefixSet{Name: "tdos"}
 	env := newFloodEnv(t, webhookTestLimiter(t, nil), CallFloodConfig{Blocked: blocked, Global: ratelimit.PerHour(1)})
-	if err := blocked.Add("+1876", 0, "pumping from Jamaica"); err != nil {
+	if err := blocked.Add(numbers.Entry{Prefix: "+1876", Note: "pumping from Jamaica"}); err != nil {
 		t.Fatal(err)
 	}
 	if env.call(t, "+18765550100") {
@@ -147,7 +147,7 @@ func TestCallFloodBlockList(t *testing.T) {
 	}
 	// A whole number is a prefix too; the set alone is enough.
 	alone := newFloodEnv(t, webhookTestLimiter(t, nil), CallFloodConfig{Blocked: blocked})
-	blocked.Add("+14155550100", 0, "harasser")
+	blocked.Add(numbers.Entry{Prefix: "+14155550100", Note: "harasser"})
 	if alone.call(t, "+14155550100") || !alone.call(t, "+14155550101") {
 		t.Error("number block")
 	}

@@ -155,7 +155,7 @@ func auditVoice(ctx context.Context, c client.BaseClient, cfg AuditConfig) ([]Fi
 	if err != nil {
 		return nil, fmt.Errorf("twilioaccount: reading voice dialing permissions: %w", err)
 	}
-	entries := cfg.Dataset.Entries()
+	entries := cfg.Dataset.Entries
 	var out []Finding
 	closed := 0
 	for _, ct := range countries {
