@@ -291,11 +291,13 @@ func (w *Webhook) Check(r *http.Request) error {
 // refuses the others: 403 for a bad or missing signature, 413 for a body
 // over the bound, 409 for a replay, 503 when the replay store failed
 // closed; or the DenyHandler.
+//
+// The body the handler reads is its own, not a pooled buffer: a handler
+// may go on reading it after Handler returns (under http.TimeoutHandler,
+// say), and must not see the next request's bytes.
 func (w *Webhook) Handler(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
-		s := getSigScratch()
-		defer putSigScratch(s) // net/http: the body is not read after ServeHTTP returns
-		if err := w.check(r, s); err != nil {
+		if err := w.Check(r); err != nil {
 			w.refuse(rw, r, err)
 			return
 		}
@@ -512,8 +514,8 @@ func (w *Webhook) checkReplay(r *http.Request) error {
 	return nil
 }
 
-// sigScratch holds the buffers of one check. They are pooled: a webhook
-// check then allocates nothing.
+// sigScratch holds the buffers of one check. They are pooled, but for the
+// body, which goes on to the handler.
 type sigScratch struct {
 	body   []byte // the body, then its decoded form fields
 	tail   []byte
