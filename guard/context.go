@@ -55,5 +55,14 @@ func FailureReason(r *http.Request) error {
 	if s := stateOf(r.Context()); s != nil {
 		return s.err
 	}
-	return nil
+	err, _ := r.Context().Value(failureKey{}).(error)
+	return err
+}
+
+// failureKey holds the reason for refusals outside a guarded route (a
+// Webhook's), which have no state of their own.
+type failureKey struct{}
+
+func withFailureReason(r *http.Request, err error) *http.Request {
+	return r.WithContext(context.WithValue(r.Context(), failureKey{}, err))
 }

@@ -107,3 +107,7 @@ func unsupportedMedia() error {
 func configError(format string, args ...any) error {
 	return fmt.Errorf("guard: "+format+": %w", append(args, ErrInvalidConfig)...)
 }
+
+// errSourceNotAllowed is the refusal of a request from an address outside
+// AllowFrom's list.
+var errSourceNotAllowed = errors.New("guard: client address not allowed")

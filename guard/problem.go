@@ -82,6 +82,10 @@ func writeProblem(w http.ResponseWriter, r *http.Request) {
 //	ratelimit.ErrUnavailable                              503 temporary-reduced-capacity
 //	verify.ErrProvider                                    503 when unreachable or 5xx, else 502
 //	ErrNoClientAddr                                       400
+//	ErrSignature, a source not allowed (AllowFrom)        403
+//	ErrReplayed                                           409
+//	ErrOverBudget                                         503 temporary-reduced-capacity
+//	*http.MaxBytesError                                   413
 //	ErrBadRequest                                         400, 405, 413 or 415
 //	context.DeadlineExceeded                              503
 //	anything else                                         500
@@ -131,6 +135,17 @@ func ProblemFor(err error) *Problem {
 		}
 		return &Problem{Type: typeCapacity, Title: "Service unavailable", Status: status,
 			Detail: "This is unavailable right now. Try again later."}
+	case errors.Is(err, ErrSignature), errors.Is(err, errSourceNotAllowed):
+		return &Problem{Type: "about:blank", Title: http.StatusText(http.StatusForbidden), Status: http.StatusForbidden}
+	case errors.Is(err, ErrReplayed):
+		return &Problem{Type: "about:blank", Title: http.StatusText(http.StatusConflict), Status: http.StatusConflict,
+			Detail: "This request was already received."}
+	case errors.Is(err, ErrOverBudget):
+		return &Problem{Type: typeCapacity, Title: "Service unavailable", Status: http.StatusServiceUnavailable,
+			Detail: "This is unavailable right now. Try again later."}
+	case errors.As(err, new(*http.MaxBytesError)):
+		return &Problem{Type: "about:blank", Title: http.StatusText(http.StatusRequestEntityTooLarge), Status: http.StatusRequestEntityTooLarge,
+			Detail: "The request body is too large."}
 	case errors.Is(err, ErrNoClientAddr):
 		return &Problem{Type: "about:blank", Title: http.StatusText(http.StatusBadRequest), Status: http.StatusBadRequest,
 			Detail: "The client address could not be determined."}
