@@ -59,6 +59,7 @@ type config struct {
 	refusalsSet bool
 	user        func(*http.Request) string
 	text        *sanitize.Policy
+	budget      *Budget
 	rateHeader  bool
 }
 
@@ -187,6 +188,15 @@ func WithUser(f func(*http.Request) string) Option { return func(c *config) { c.
 // short codes. Give a policy that allows your own domains where your
 // users legitimately send links to your site.
 func WithTextPolicy(p *sanitize.Policy) Option { return func(c *config) { c.text = p } }
+
+// WithBudget makes the guard consult b, a spend budget with a kill switch:
+// once it has tripped, Phone, CheckPhone, CheckOutbound and VerifyStart
+// refuse with ErrOverBudget (503) before anything else, at no I/O
+// (Budget.Check). CheckOutbound charges every send it allows with
+// Budget.Send, and VerifyStart every code the Service sent, so a budget
+// with prices counts the guard's own sends; an app that sends from behind
+// Phone charges the budget itself.
+func WithBudget(b *Budget) Option { return func(c *config) { c.budget = b } }
 
 // WithoutRateLimitHeaders stops the guard writing the IETF RateLimit and
 // RateLimit-Policy headers, which tell a client how much of its allowance

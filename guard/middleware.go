@@ -168,6 +168,11 @@ func (rt *route) checkPhone(r *http.Request, ch numbers.Channel, in *input, st *
 // after the number is found.
 func (rt *route) phone(ctx context.Context, raw string, ch numbers.Channel, in *input, st *state, kb *keyBuf) (outcome, error) {
 	o := outcome{rule: -1}
+	if b := rt.g.cfg.budget; b != nil {
+		if err := b.Check(ctx); err != nil {
+			return o, err
+		}
+	}
 	num, err := numbers.Parse(raw, rt.g.cfg.region)
 	if err != nil {
 		return o, err

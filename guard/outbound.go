@@ -38,7 +38,9 @@ type Outbound struct {
 // findings); then the rules, all or nothing, in one call to the limiter:
 // PerPhone is the limit per destination, PerBlock per range of
 // destinations, PerUser per sending user (a *LimitError naming the rule).
-// Nothing is spent unless every check passes.
+// Nothing is spent unless every check passes. With WithBudget, a tripped
+// budget refuses first (ErrOverBudget), and an allowed send is charged to
+// it last, which may trip it and refuse this send.
 //
 // It returns the parsed destination; send to its E164. An invalid name or
 // rule is an error wrapping ErrInvalidConfig. ProblemFor turns any of the
@@ -61,6 +63,12 @@ func (g *Guard) CheckOutbound(ctx context.Context, name string, o Outbound, rule
 	if _, err := rt.phone(ctx, o.To, o.Channel, &in, st, &kb); err != nil {
 		rt.denied(ctx, &in, o.Channel, err)
 		return st.num, err
+	}
+	if b := g.cfg.budget; b != nil {
+		if err := b.Send(ctx, o.Channel, st.num.Region); err != nil {
+			rt.denied(ctx, &in, o.Channel, err)
+			return st.num, err
+		}
 	}
 	return st.num, nil
 }
