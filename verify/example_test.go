@@ -36,7 +36,7 @@ func Example() {
 	if err != nil {
 		panic(err)
 	}
-	svc, err := verify.New(verify.Config{Sender: sender, Limiter: limiter, DefaultRegion: "GB"})
+	svc, err := verify.New(sender, limiter, verify.Config{DefaultRegion: "GB"})
 	if err != nil {
 		panic(err)
 	}
@@ -69,7 +69,7 @@ func Example() {
 func ExampleService_StartHandler() {
 	srv := verifytest.NewServer()
 	defer srv.Close()
-	sender, err := verify.NewTwilioSender(srv.VerifyV2(), verifytest.ServiceSID)
+	sender, err := verify.NewTwilioSender(srv.RestClient().VerifyV2, verifytest.ServiceSID)
 	if err != nil {
 		panic(err)
 	}
@@ -80,7 +80,7 @@ func ExampleService_StartHandler() {
 	if err != nil {
 		panic(err)
 	}
-	svc, err := verify.New(verify.Config{Sender: sender, Limiter: limiter, Policy: policy, DefaultRegion: "US"})
+	svc, err := verify.New(sender, limiter, verify.Config{Policy: policy, DefaultRegion: "US"})
 	if err != nil {
 		panic(err)
 	}
@@ -115,12 +115,12 @@ func ExampleService_StartHandler() {
 func ExampleTwilioSender() {
 	srv := verifytest.NewServer()
 	defer srv.Close()
-	sender, err := verify.NewTwilioSender(srv.VerifyV2(), verifytest.ServiceSID)
+	sender, err := verify.NewTwilioSender(srv.RestClient().VerifyV2, verifytest.ServiceSID)
 	if err != nil {
 		panic(err)
 	}
 	ctx := context.Background()
-	if err := sender.SendCode(ctx, verify.SendRequest{To: "+15005550006", Channel: verify.SMS}); err != nil {
+	if err := sender.SendCode(ctx, verify.SendRequest{To: "+15005550006", Channel: numbers.SMS}); err != nil {
 		panic(err)
 	}
 	fmt.Println(errors.Is(sender.CheckCode(ctx, "+15005550006", "000000"), verify.ErrInvalidCode))

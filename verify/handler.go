@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"net/netip"
 	"time"
+
+	"github.com/antifraud-go/antifraud/numbers"
 )
 
 // HandlerOption configures a handler returned by [Service.StartHandler] or
@@ -88,10 +90,10 @@ func remoteAddr(r *http.Request) netip.Addr {
 
 // startResponse is the body of a successful start.
 type startResponse struct {
-	Status      string  `json:"status"`
-	To          string  `json:"to"`
-	Channel     Channel `json:"channel"`
-	ResendAfter int64   `json:"resend_after"`
+	Status      string `json:"status"`
+	To          string `json:"to"`
+	Channel     string `json:"channel"`
+	ResendAfter int64  `json:"resend_after"`
 }
 
 // StartHandler returns a handler that starts a verification. It accepts a
@@ -114,8 +116,8 @@ func (s *Service) StartHandler(opts ...HandlerOption) http.Handler {
 		}
 		req := StartRequest{Phone: in.Phone, Email: in.Email, ClientIP: c.clientIP(r), Locale: in.Locale}
 		if in.Channel != "" {
-			ch, ok := ParseChannel(in.Channel)
-			if !ok {
+			ch, err := numbers.ParseChannel(in.Channel)
+			if err != nil {
 				c.onError(w, r, ErrInvalidChannel)
 				return
 			}
@@ -127,7 +129,7 @@ func (s *Service) StartHandler(opts ...HandlerOption) http.Handler {
 			return
 		}
 		writeJSON(w, http.StatusAccepted, startResponse{
-			Status: "pending", To: res.Masked, Channel: res.Channel,
+			Status: "pending", To: res.Masked, Channel: res.Channel.String(),
 			ResendAfter: int64(roundUpSecond(res.ResendAfter) / time.Second),
 		})
 	})

@@ -110,7 +110,7 @@ func TestHandlerOptions(t *testing.T) {
 	if c := send("192.0.2.10", `{"phone":"+14155550100"}`); c != http.StatusTooManyRequests {
 		t.Fatalf("same IP: %d", c)
 	}
-	var rl *verify.RateLimitError
+	var rl *verify.LimitError
 	if !errors.As(gotErr, &rl) || rl.Scope != "ip" {
 		t.Fatalf("error handler got %v", gotErr)
 	}

@@ -87,7 +87,7 @@ func ProblemFor(err error) *Problem {
 	if errors.As(err, &re) {
 		return &Problem{Type: "about:blank", Title: http.StatusText(re.status), Status: re.status, Detail: re.detail}
 	}
-	retry, _ := RetryAfter(err)
+	retry, _ := retryAfter(err)
 	switch {
 	case errors.Is(err, ErrBlocked):
 		return &Problem{Type: problemTypeBase + "ErrBlocked", Title: "Number not allowed", Status: http.StatusForbidden,

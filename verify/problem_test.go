@@ -23,10 +23,10 @@ func TestProblemFor(t *testing.T) {
 	}{
 		{"blocked", &verify.BlockedError{Reason: "premium_rate", Rule: "type:premium"}, http.StatusForbidden, ""},
 		{"invalid number", fmt.Errorf("wrapped: %w", verify.ErrInvalidNumber), http.StatusUnprocessableEntity, ""},
-		{"rate limited", &verify.RateLimitError{RetryAfter: 1500 * time.Millisecond, Scope: "ip"}, http.StatusTooManyRequests, "2"},
-		{"cooldown", &verify.CooldownError{RetryAfter: 30 * time.Second}, http.StatusTooManyRequests, "30"},
-		{"attempts with wait", &verify.AttemptsError{RetryAfter: time.Minute, Scope: "phone"}, http.StatusTooManyRequests, "60"},
-		{"attempts without wait", &verify.AttemptsError{Scope: "provider"}, http.StatusTooManyRequests, ""},
+		{"rate limited", &verify.LimitError{RetryAfter: 1500 * time.Millisecond, Scope: "ip"}, http.StatusTooManyRequests, "2"},
+		{"cooldown", &verify.LimitError{RetryAfter: 30 * time.Second, Scope: "cooldown"}, http.StatusTooManyRequests, "30"},
+		{"attempts with wait", &verify.LimitError{RetryAfter: time.Minute, Scope: "check_phone"}, http.StatusTooManyRequests, "60"},
+		{"attempts without wait", &verify.LimitError{Scope: "attempts"}, http.StatusTooManyRequests, ""},
 		{"invalid code", verify.ErrInvalidCode, http.StatusUnprocessableEntity, ""},
 		{"expired", verify.ErrExpired, http.StatusUnprocessableEntity, ""},
 		{"provider down", &verify.ProviderError{Op: "send", Err: context.DeadlineExceeded}, http.StatusServiceUnavailable, ""},
@@ -63,7 +63,7 @@ func TestProblemFor(t *testing.T) {
 // the response: the limit's scope, the policy rule, the provider's message.
 func TestProblemRevealsNoDetails(t *testing.T) {
 	errs := []error{
-		&verify.RateLimitError{RetryAfter: time.Second, Scope: "prefix"},
+		&verify.LimitError{RetryAfter: time.Second, Scope: "prefix"},
 		&verify.BlockedError{Reason: "premium_rate", Rule: "prefix:+37190"},
 		&verify.ProviderError{Op: "send", Code: 60999, Status: 400, Message: "secret provider detail"},
 	}
