@@ -53,7 +53,11 @@ func stepClock() func() time.Time {
 
 // benchService is a Service with every start limit on (high enough never to
 // deny), the default cooldown and policy, over sender, on a memory store.
-func benchService(b *testing.B, sender Sender) *Service {
+func benchService(b *testing.B, sender Sender) *Service { return benchServiceShared(b, sender, false) }
+
+// benchServiceShared is benchService, with the cooldown in the store when
+// shared is set.
+func benchServiceShared(b *testing.B, sender Sender, shared bool) *Service {
 	b.Helper()
 	store, err := ratelimit.NewMemoryStore(ratelimit.MemoryConfig{Now: stepClock()})
 	if err != nil {
@@ -67,6 +71,7 @@ func benchService(b *testing.B, sender Sender) *Service {
 	high := ratelimit.PerSecond(1_000_000).WithBurst(1 << 40)
 	svc, err := New(sender, lim, Config{
 		Limits: &Limits{Phone: high, IP: high, Prefix: high, Country: high, Global: high, Refusals: high},
+		Now:    stepClock(), SharedCooldown: shared,
 	})
 	if err != nil {
 		b.Fatal(err)
@@ -103,6 +108,7 @@ func BenchmarkStart(b *testing.B) {
 		}
 	}
 	b.Run("guard", func(b *testing.B) { start(b, benchService(b, nopSender{})) })
+	b.Run("guard-shared", func(b *testing.B) { start(b, benchServiceShared(b, nopSender{}, true)) })
 	b.Run("own", func(b *testing.B) {
 		// This package's part of guard, on numbers parsed beforehand: what
 		// GuardShare's own-ns/op measures.

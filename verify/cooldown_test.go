@@ -12,9 +12,9 @@ import (
 	"github.com/antifraud-go/antifraud/verify/verifytest"
 )
 
-// instances returns n Services, as n instances of one app, that share one
-// limiter store (standing in for a Redis store), one fake Twilio and one
-// clock.
+// instances returns n Services with a shared cooldown, as n instances of
+// one app, that share one limiter store (standing in for a Redis store), one
+// fake Twilio and one clock.
 func instances(t *testing.T, n int, cfg verify.Config) ([]*verify.Service, *testkit.Clock, *verifytest.Server) {
 	t.Helper()
 	clock := testkit.NewClock()
@@ -31,7 +31,9 @@ func instances(t *testing.T, n int, cfg verify.Config) ([]*verify.Service, *test
 		if err != nil {
 			t.Fatal(err)
 		}
-		svc, err := verify.New(sender, lim, cfg)
+		c := cfg
+		c.SharedCooldown, c.Now = true, clock.Now
+		svc, err := verify.New(sender, lim, c)
 		if err != nil {
 			t.Fatal(err)
 		}

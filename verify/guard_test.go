@@ -86,7 +86,7 @@ func TestLimitKeysUnchanged(t *testing.T) {
 			}
 			cfg := Config{Limits: &tt.limits, Cooldown: -1}
 			if tt.cool {
-				cfg.Cooldown = 0
+				cfg.Cooldown, cfg.SharedCooldown = 0, true
 			}
 			s, err := New(nopSender{}, lim, cfg)
 			if err != nil {

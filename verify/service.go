@@ -39,6 +39,16 @@ type Config struct {
 	// Cooldown, when that is longer). It must be at least Cooldown and at
 	// most 2^15 × Cooldown.
 	MaxCooldown time.Duration
+	// SharedCooldown keeps the cooldown in the Limiter's store instead of
+	// the memory of this process, so that every instance of an app that
+	// shares the store (Redis) sees it, checked in the same all-or-nothing
+	// take as the limits. Set it whenever the Limiter's store is shared.
+	// The cooldown answers the same either way (but for one detail: in
+	// the store, a Start that the cooldown refuses still counts toward the
+	// penalty box of a limit that refuses it too). In memory it costs a
+	// map look-up; in the store, one more key per bucket in every Start's
+	// take (six with the defaults).
+	SharedCooldown bool
 	// Channels are the channels a Start may ask for. Nil means SMS only:
 	// voice calls cost more and are the classic pumping target, so enable
 	// them on purpose.
@@ -49,6 +59,10 @@ type Config struct {
 	// masked, codes never) and a Warn record per provider failure. Nil
 	// logs nothing.
 	Logger *slog.Logger
+	// Now returns the current time, for a cooldown kept in memory. Nil
+	// means time.Now. (The limiter's store keeps its own clock, for the
+	// limits and a shared cooldown.)
+	Now func() time.Time
 }
 
 // Service runs the checks that must pass before a code is sent: the number
@@ -60,10 +74,12 @@ type Config struct {
 //
 // # State
 //
-// Every piece of state (limits, cooldowns, refusals) lives in the
-// Limiter's store and is taken in one all-or-nothing call per Start: a
-// Service behaves the same on one instance over a ratelimit.MemoryStore as
-// on many sharing a Redis store, and one Start is one round trip to it.
+// The limits and the refusals live in the Limiter's store and are taken in
+// one all-or-nothing call per Start: one round trip, and the same answers on
+// one instance over a ratelimit.MemoryStore as on many sharing a Redis
+// store. The cooldown lives in the memory of the process, or in the store
+// too with Config.SharedCooldown, which several instances sharing a store
+// need; it answers the same in both places.
 //
 // # Cooldown
 //
@@ -88,6 +104,7 @@ type Service struct {
 	limiter  *ratelimit.Limiter
 	limits   Limits
 	cool     cooldown
+	local    *localCooldowns // the cooldown in memory; nil when shared or off
 	channels []numbers.Channel
 	hooks    Hooks
 	logger   *slog.Logger
@@ -157,6 +174,13 @@ func New(sender Sender, limiter *ratelimit.Limiter, cfg Config) (*Service, error
 	}
 	if s.policy == nil {
 		s.policy = numbers.ModeratePolicy()
+	}
+	if cool.buckets != nil && !cfg.SharedCooldown {
+		now := cfg.Now
+		if now == nil {
+			now = time.Now
+		}
+		s.local = newLocalCooldowns(&s.cool, now)
 	}
 	return s, nil
 }
@@ -407,7 +431,21 @@ func (s *Service) guardStart(ctx context.Context, dst destination, ip netip.Addr
 	if dst.email {
 		limits = s.startEmail
 	}
-	resend, err := s.take(ctx, limits, true, dst, ip)
+	if s.local != nil {
+		r, wait, ok := s.local.reserve(dst.key)
+		if !ok {
+			return 0, &LimitError{RetryAfter: roundUpSecond(wait), Scope: "cooldown"}
+		}
+		if _, err := s.take(ctx, limits, false, dst, ip); err != nil {
+			s.local.release(r)
+			return 0, err
+		}
+		if r.prev == nil { // the fresh start after an approval
+			wait = roundUpSecond(wait)
+		}
+		return wait, nil
+	}
+	resend, err := s.take(ctx, limits, s.cool.buckets != nil, dst, ip)
 	var le *LimitError
 	if err == nil || !errors.As(err, &le) || le.Scope != "cooldown" {
 		return resend, err
@@ -450,6 +488,10 @@ func appendMarkKey(b []byte, mark string, dst destination) []byte {
 // markApproved records in the store that a code to dst was approved. A store
 // that cannot answer costs the user the fresh start, nothing else.
 func (s *Service) markApproved(ctx context.Context, dst destination) {
+	if s.local != nil {
+		s.local.approve(dst.key)
+		return
+	}
 	if s.cool.buckets == nil {
 		return
 	}
@@ -574,13 +616,17 @@ func (s *Service) take(ctx context.Context, limits []scopedLimit, cool bool, dst
 	}
 	d, err := s.limiter.AllowAllInto(ctx, reqs, sc.results[:n])
 	var wait time.Duration
+	coolDenied := false
 	bind := -1 // the denied limit with the longest wait, if any
 	if err == nil {
 		if len(buckets) > 0 {
 			// The next send is allowed once every bucket's debt is down
-			// to its slack; when the take was denied by the cooldown
-			// alone, that is the wait to report.
+			// to its slack; when the take was refused by the cooldown,
+			// that is the time left.
 			wait = s.cool.wait(d.Results[len(limits):n])
+			for j := len(limits); j < n; j++ {
+				coolDenied = coolDenied || !d.Results[j].Allowed
+			}
 		}
 		if !d.Allowed {
 			for i := range limits {
@@ -601,11 +647,11 @@ func (s *Service) take(ctx context.Context, limits []scopedLimit, cool bool, dst
 	if d.Allowed {
 		return wait, nil
 	}
-	if bind < 0 {
+	if coolDenied {
+		// The cooldown answers first, as it does in memory, where it is
+		// checked before the limits.
 		return 0, &LimitError{RetryAfter: roundUpSecond(wait), Scope: "cooldown"}
 	}
-	// A limit refused (and maybe the cooldown too): its scope, and the
-	// longest wait of all, so that the retry is not refused again.
 	return 0, &LimitError{RetryAfter: roundUpSecond(d.RetryAfter), Scope: scopes[limits[bind].kind]}
 }
 
@@ -625,7 +671,9 @@ func (s *Service) takeFresh(ctx context.Context, limits []scopedLimit, dst desti
 	if d.Allowed {
 		return 0, nil
 	}
-	if d.Index == len(limits) {
+	if !d.Results[len(limits)].Allowed {
+		// The fresh start is spent: the cooldown answers first, as in
+		// memory, whatever the limits say.
 		return 0, &LimitError{RetryAfter: roundUpSecond(d.RetryAfter), Scope: scopeFresh}
 	}
 	return 0, &LimitError{RetryAfter: roundUpSecond(d.RetryAfter), Scope: scopes[limits[d.Index].kind]}

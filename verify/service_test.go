@@ -68,7 +68,7 @@ type env struct {
 var allChannels = []numbers.Channel{numbers.SMS, numbers.Voice, numbers.WhatsApp, numbers.Email}
 
 // newEnv builds a Service over the fake Twilio API, with a fake clock shared
-// by the limiter's store (so the cooldowns) and the fake.
+// by the Service (its cooldown), the limiter's store and the fake.
 func newEnv(t testing.TB, mod func(*verify.Config)) *env {
 	t.Helper()
 	clock := testkit.NewClock()
@@ -83,7 +83,7 @@ func newEnv(t testing.TB, mod func(*verify.Config)) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg := verify.Config{Hooks: e.rec.hooks(), Channels: allChannels}
+	cfg := verify.Config{Hooks: e.rec.hooks(), Channels: allChannels, Now: clock.Now}
 	if mod != nil {
 		mod(&cfg)
 	}
