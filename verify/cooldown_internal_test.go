@@ -141,3 +141,34 @@ func TestCooldownConfig(t *testing.T) {
 		}
 	}
 }
+
+// TestLocalCooldownsBounded: the cooldown in memory holds at most its bound
+// of destinations, however many it sees, and a destination it still holds
+// keeps its wait.
+func TestLocalCooldownsBounded(t *testing.T) {
+	c, err := newCooldown(0, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	clock := testkit.NewClock()
+	l := newLocalCooldowns(&c, clock.Now)
+	l.perShard = 4
+	for i := range 10_000 {
+		if _, _, ok := l.reserve(fmt.Sprint("n", i)); !ok {
+			t.Fatalf("first send to n%d refused", i)
+		}
+		if i%1000 == 0 {
+			clock.Advance(time.Hour) // some die, some stay live
+		}
+	}
+	total := 0
+	for i := range l.shards {
+		total += len(l.shards[i].m)
+	}
+	if total > localShards*l.perShard {
+		t.Fatalf("%d destinations held, bound %d", total, localShards*l.perShard)
+	}
+	if _, _, ok := l.reserve("n9999"); ok {
+		t.Fatal("the last destination lost its cooldown")
+	}
+}

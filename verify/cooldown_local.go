@@ -81,14 +81,7 @@ func (l *localCooldowns) reserve(key string) (localReservation, time.Duration, b
 	sh := &l.shards[h%localShards]
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
-	st := sh.m[h]
-	if st == nil {
-		if len(sh.m) >= l.perShard {
-			l.evict(sh, now)
-		}
-		st = &localState{tat: make([]int64, len(l.c.buckets))}
-		sh.m[h] = st
-	}
+	st := l.state(sh, h, now)
 	var wait int64
 	for j, b := range l.c.buckets {
 		wait = max(wait, max(st.tat[j], now)-now-int64(b.slack))
@@ -112,6 +105,20 @@ func (l *localCooldowns) reserve(key string) (localReservation, time.Duration, b
 	}
 	r.cur = append([]int64(nil), st.tat...)
 	return r, time.Duration(next), true
+}
+
+// state returns the state of the destination hashed to h, a new one if it
+// has none. Called with sh.mu held.
+func (l *localCooldowns) state(sh *localShard, h uint64, now int64) *localState {
+	st := sh.m[h]
+	if st == nil {
+		if len(sh.m) >= l.perShard {
+			l.evict(sh, now)
+		}
+		st = &localState{tat: make([]int64, len(l.c.buckets))}
+		sh.m[h] = st
+	}
+	return st
 }
 
 // release undoes r, unless the destination's state changed since.
@@ -144,14 +151,7 @@ func (l *localCooldowns) approve(key string) {
 	sh := &l.shards[h%localShards]
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
-	st := sh.m[h]
-	if st == nil {
-		if len(sh.m) >= l.perShard {
-			l.evict(sh, now)
-		}
-		st = &localState{tat: make([]int64, len(l.c.buckets))}
-		sh.m[h] = st
-	}
+	st := l.state(sh, h, now)
 	if st.approved <= now {
 		st.approved = now + int64(l.c.mark.Period)
 	}

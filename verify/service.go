@@ -93,12 +93,13 @@ type Config struct {
 // An approved code lets the next Start to the same destination go out at
 // once, whatever the cooldown, so that a user who needed several codes and
 // then signs in again starts fresh; this works once per MaxCooldown per
-// destination (a Check marks the approval in the store; the first Start
-// that the cooldown would refuse within MaxCooldown of it spends the mark).
-// It does not undo the cooldown itself: a store of token buckets can spend
-// but not refund, so the code after that one waits what the cooldown still
-// holds. A Start that the cooldown refuses costs a second look-up in the
-// store to find the mark; Starts that it allows cost none.
+// destination (a Check marks the approval where the cooldown lives; the
+// first Start that the cooldown would refuse within MaxCooldown of it spends
+// the mark). It does not undo the cooldown itself: token buckets can be
+// spent but not refunded, so the code after that one waits what the
+// cooldown still holds. With a shared cooldown, a Start that the cooldown
+// refuses costs a second look-up in the store to find the mark; Starts that
+// it allows cost none.
 type Service struct {
 	sender   Sender
 	limiter  *ratelimit.Limiter
