@@ -18,9 +18,9 @@ const (
 )
 
 // maxCoolBuckets bounds the token buckets of a cooldown: one per doubling of
-// the first wait below the longest, and one for the longest. Sixteen cover
-// MaxCooldown up to 2^15 × Cooldown (1 s and 9 hours).
-const maxCoolBuckets = 16
+// the first wait below the longest, and one for the longest. Fourteen cover
+// MaxCooldown up to 2^13 × Cooldown (1 s and 2¼ hours, 30 s and 68 hours).
+const maxCoolBuckets = 14
 
 // coolBucket is one token bucket of the cooldown: a send spends cost tokens
 // of limit, which adds cost × Interval to the bucket's debt, and is allowed

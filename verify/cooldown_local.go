@@ -34,13 +34,14 @@ const (
 
 type localShard struct {
 	mu sync.Mutex
-	m  map[uint64]*localState
+	m  map[uint64]localState
 }
 
 // localState is what a destination's cooldown holds: the buckets' TATs and
-// the TATs of the approval marks, in Unix nanoseconds.
+// the TATs of the approval marks, in Unix nanoseconds. It is 128 bytes, the
+// most a map holds in place.
 type localState struct {
-	tat             []int64
+	tat             [maxCoolBuckets]int64
 	approved, fresh int64
 }
 
@@ -57,18 +58,16 @@ func (s *localState) dead(now int64) bool {
 func newLocalCooldowns(c *cooldown, now func() time.Time) *localCooldowns {
 	l := &localCooldowns{c: c, now: now, seed: maphash.MakeSeed(), perShard: maxLocalTracked / localShards}
 	for i := range l.shards {
-		l.shards[i].m = make(map[uint64]*localState)
+		l.shards[i].m = make(map[uint64]localState)
 	}
 	return l
 }
 
 // localReservation undoes a reserve whose send did not happen.
 type localReservation struct {
-	h    uint64
-	prev []int64 // the TATs before, or nil when the reserve was the fresh start
-	cur  []int64
-	// fresh is the fresh-start mark's TAT before, when the reserve spent it.
-	fresh, curFresh int64
+	h         uint64
+	freshOnly bool // the reserve was the fresh start after an approval
+	prev, cur localState
 }
 
 // reserve records a send to key now, if the cooldown allows it or a code
@@ -82,6 +81,7 @@ func (l *localCooldowns) reserve(key string) (localReservation, time.Duration, b
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
 	st := l.state(sh, h, now)
+	r := localReservation{h: h, prev: st}
 	var wait int64
 	for j, b := range l.c.buckets {
 		wait = max(wait, max(st.tat[j], now)-now-int64(b.slack))
@@ -92,31 +92,27 @@ func (l *localCooldowns) reserve(key string) (localReservation, time.Duration, b
 		if st.approved <= now || st.fresh > now {
 			return localReservation{}, time.Duration(wait), false
 		}
-		r := localReservation{h: h, fresh: st.fresh}
 		st.fresh = now + int64(l.c.mark.Period)
-		r.curFresh = st.fresh
+		r.freshOnly, r.cur = true, st
+		sh.m[h] = st
 		return r, time.Duration(wait), true
 	}
-	r := localReservation{h: h, prev: append([]int64(nil), st.tat...)}
 	var next int64
 	for j, b := range l.c.buckets {
 		st.tat[j] = max(st.tat[j], now) + int64(b.cost)*int64(b.limit.Period)
 		next = max(next, st.tat[j]-now-int64(b.slack))
 	}
-	r.cur = append([]int64(nil), st.tat...)
+	r.cur = st
+	sh.m[h] = st
 	return r, time.Duration(next), true
 }
 
-// state returns the state of the destination hashed to h, a new one if it
-// has none. Called with sh.mu held.
-func (l *localCooldowns) state(sh *localShard, h uint64, now int64) *localState {
-	st := sh.m[h]
-	if st == nil {
-		if len(sh.m) >= l.perShard {
-			l.evict(sh, now)
-		}
-		st = &localState{tat: make([]int64, len(l.c.buckets))}
-		sh.m[h] = st
+// state returns the state of the destination hashed to h (the zero state if
+// it has none), making room for it in a full shard. Called with sh.mu held.
+func (l *localCooldowns) state(sh *localShard, h uint64, now int64) localState {
+	st, ok := sh.m[h]
+	if !ok && len(sh.m) >= l.perShard {
+		l.evict(sh, now)
 	}
 	return st
 }
@@ -126,22 +122,9 @@ func (l *localCooldowns) release(r localReservation) {
 	sh := &l.shards[r.h%localShards]
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
-	st := sh.m[r.h]
-	if st == nil {
-		return
+	if st, ok := sh.m[r.h]; ok && st == r.cur {
+		sh.m[r.h] = r.prev
 	}
-	if r.prev == nil {
-		if st.fresh == r.curFresh {
-			st.fresh = r.fresh
-		}
-		return
-	}
-	for j := range st.tat {
-		if st.tat[j] != r.cur[j] {
-			return
-		}
-	}
-	copy(st.tat, r.prev)
 }
 
 // approve marks a code to key approved now.
@@ -154,6 +137,7 @@ func (l *localCooldowns) approve(key string) {
 	st := l.state(sh, h, now)
 	if st.approved <= now {
 		st.approved = now + int64(l.c.mark.Period)
+		sh.m[h] = st
 	}
 }
 

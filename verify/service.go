@@ -37,7 +37,7 @@ type Config struct {
 	Cooldown time.Duration
 	// MaxCooldown is the longest wait. Zero means 10 minutes (or
 	// Cooldown, when that is longer). It must be at least Cooldown and at
-	// most 2^15 × Cooldown.
+	// most 2^13 × Cooldown.
 	MaxCooldown time.Duration
 	// SharedCooldown keeps the cooldown in the Limiter's store instead of
 	// the memory of this process, so that every instance of an app that
@@ -441,7 +441,7 @@ func (s *Service) guardStart(ctx context.Context, dst destination, ip netip.Addr
 			s.local.release(r)
 			return 0, err
 		}
-		if r.prev == nil { // the fresh start after an approval
+		if r.freshOnly { // the fresh start after an approval
 			wait = roundUpSecond(wait)
 		}
 		return wait, nil
