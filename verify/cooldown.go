@@ -66,10 +66,10 @@ func newCooldown(base, maxWait time.Duration) (cooldown, error) {
 	if maxWait == 0 {
 		maxWait = max(defaultMaxCooldown, base)
 	}
-	base, maxWait = base.Round(ratelimit.Resolution), maxWait.Round(ratelimit.Resolution)
+	base, maxWait = base.Round(time.Microsecond), maxWait.Round(time.Microsecond) // the stores' resolution
 	switch {
 	case base <= 0:
-		return cooldown{}, fmt.Errorf("%w: Cooldown %v is below %v", ErrInvalidConfig, base, ratelimit.Resolution)
+		return cooldown{}, fmt.Errorf("%w: Cooldown %v is below a microsecond", ErrInvalidConfig, base)
 	case maxWait < base:
 		return cooldown{}, fmt.Errorf("%w: MaxCooldown %v is below Cooldown %v", ErrInvalidConfig, maxWait, base)
 	}

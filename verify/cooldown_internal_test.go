@@ -53,7 +53,7 @@ func newBucketsTaker(t *testing.T, c cooldown) *bucketsTaker {
 // the Service would announce.
 func (b *bucketsTaker) send(t *testing.T) (bool, time.Duration) {
 	t.Helper()
-	d, err := b.lim.AllowAll(context.Background(), b.reqs...)
+	d, err := b.lim.AllowAll(context.Background(), b.reqs, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

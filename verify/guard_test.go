@@ -14,15 +14,14 @@ import (
 	"github.com/antifraud-go/antifraud/ratelimit"
 )
 
-// keyRecorder is a Store (and not an IntoStore) that records the keys of
-// every take.
+// keyRecorder is a Store that records the keys of every take.
 type keyRecorder struct {
 	ratelimit.Store
 	mu   sync.Mutex
 	keys [][]string
 }
 
-func (k *keyRecorder) TakeAll(ctx context.Context, reqs []ratelimit.Request) (ratelimit.Decision, error) {
+func (k *keyRecorder) TakeAll(ctx context.Context, reqs []ratelimit.Request, results []ratelimit.Result) (bool, int, error) {
 	var keys []string
 	for _, r := range reqs {
 		keys = append(keys, r.Key)
@@ -30,7 +29,7 @@ func (k *keyRecorder) TakeAll(ctx context.Context, reqs []ratelimit.Request) (ra
 	k.mu.Lock()
 	k.keys = append(k.keys, keys)
 	k.mu.Unlock()
-	return k.Store.TakeAll(ctx, reqs)
+	return k.Store.TakeAll(ctx, reqs, results)
 }
 
 // TestLimitKeysUnchanged pins the keys of every limit: a changed key is a
@@ -78,7 +77,11 @@ func TestLimitKeysUnchanged(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			rec := &keyRecorder{Store: ratelimit.MustNewMemoryStore(ratelimit.MemoryConfig{SweepInterval: -1})}
+			store, err := ratelimit.NewMemoryStore(ratelimit.MemoryConfig{SweepInterval: -1})
+			if err != nil {
+				t.Fatal(err)
+			}
+			rec := &keyRecorder{Store: store}
 			t.Cleanup(func() { rec.Close(context.Background()) })
 			lim, err := ratelimit.New(rec)
 			if err != nil {
@@ -112,7 +115,10 @@ func TestLimitKeysUnchanged(t *testing.T) {
 // the store allocates for the same take.
 func TestTakeAllocations(t *testing.T) {
 	clock := testkit.NewClock()
-	store := ratelimit.MustNewMemoryStore(ratelimit.MemoryConfig{Now: clock.Now, SweepInterval: -1})
+	store, err := ratelimit.NewMemoryStore(ratelimit.MemoryConfig{Now: clock.Now, SweepInterval: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
 	t.Cleanup(func() { store.Close(context.Background()) })
 	lim, err := ratelimit.New(store)
 	if err != nil {
@@ -144,7 +150,7 @@ func TestTakeAllocations(t *testing.T) {
 	results := make([]ratelimit.Result, len(reqs))
 	storeAllocs := testing.AllocsPerRun(100, func() {
 		clock.Advance(time.Hour)
-		if d, err := lim.AllowAllInto(context.Background(), reqs, results); err != nil || !d.Allowed {
+		if d, err := lim.AllowAll(context.Background(), reqs, results); err != nil || !d.Allowed {
 			t.Fatal(d, err)
 		}
 	})

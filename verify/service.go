@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/antifraud-go/antifraud/internal/keys"
 	"github.com/antifraud-go/antifraud/numbers"
 	"github.com/antifraud-go/antifraud/ratelimit"
 )
@@ -455,7 +456,7 @@ func (s *Service) guardStart(ctx context.Context, dst destination, ip netip.Addr
 	// fresh start it allows still unspent?
 	var buf [maxKeyLen]byte
 	b := appendMarkKey(buf[:0], markApproved, dst)
-	d, merr := s.limiter.AllowAll(ctx, ratelimit.Request{Key: string(b), Limit: s.cool.mark, Peek: true})
+	d, merr := s.limiter.AllowAll(ctx, []ratelimit.Request{{Key: string(b), Limit: s.cool.mark, Peek: true}}, nil)
 	if merr != nil || d.Allowed {
 		return 0, err // no approval within MaxCooldown
 	}
@@ -483,7 +484,7 @@ func appendMarkKey(b []byte, mark string, dst destination) []byte {
 	if dst.email {
 		return append(b, dst.key...)
 	}
-	return ratelimit.AppendKeyPhone(b, dst.to)
+	return keys.AppendPhone(b, dst.to)
 }
 
 // markApproved records in the store that a code to dst was approved. A store
@@ -527,7 +528,7 @@ func (s *Service) appendKey(b []byte, kind limitKind, dst destination, ip netip.
 	case kindGlobal:
 		return append(b, globalKey...)
 	case kindRefusals:
-		return ratelimit.AppendKeyIP(append(b, refusedNS...), ip)
+		return keys.AppendIP(append(b, refusedNS...), ip)
 	case kindCheckPhone, kindCheckIP:
 		b = append(b, checkNS...)
 	default:
@@ -538,17 +539,17 @@ func (s *Service) appendKey(b []byte, kind limitKind, dst destination, ip netip.
 		if dst.email {
 			return append(b, dst.key...)
 		}
-		return ratelimit.AppendKeyPhone(b, dst.to)
+		return keys.AppendPhone(b, dst.to)
 	case kindIP, kindCheckIP:
-		return ratelimit.AppendKeyIP(b, ip)
+		return keys.AppendIP(b, ip)
 	case kindPrefix:
 		digits := max(1, len(dst.to)-1-s.limits.PrefixDrop)
-		return ratelimit.AppendKeyPrefix(b, dst.to, digits)
+		return keys.AppendPrefix(b, dst.to, digits)
 	}
 	if dst.region != "" && dst.region != "001" {
-		return ratelimit.AppendKeyCountry(b, dst.region)
+		return keys.AppendCountry(b, dst.region)
 	}
-	return ratelimit.AppendKeyCallingCode(b, dst.callingCode)
+	return keys.AppendCallingCode(b, dst.callingCode)
 }
 
 // maxLimits is the most limits one take checks, and maxTake the most
@@ -596,7 +597,7 @@ func (s *Service) take(ctx context.Context, limits []scopedLimit, cool bool, dst
 		if dst.email {
 			b = append(b, dst.key...)
 		} else {
-			b = ratelimit.AppendKeyPhone(b, dst.to)
+			b = keys.AppendPhone(b, dst.to)
 		}
 		ends[len(limits)+j] = len(b)
 	}
@@ -615,7 +616,7 @@ func (s *Service) take(ctx context.Context, limits []scopedLimit, cool bool, dst
 		}
 		start = ends[i]
 	}
-	d, err := s.limiter.AllowAllInto(ctx, reqs, sc.results[:n])
+	d, err := s.limiter.AllowAll(ctx, reqs, sc.results[:n])
 	var wait time.Duration
 	coolDenied := false
 	bind := -1 // the denied limit with the longest wait, if any
@@ -665,7 +666,7 @@ func (s *Service) takeFresh(ctx context.Context, limits []scopedLimit, dst desti
 		reqs = append(reqs, ratelimit.Request{Key: string(s.appendKey(buf[:0], l.kind, dst, ip)), Limit: l.limit, Peek: l.peek})
 	}
 	reqs = append(reqs, ratelimit.Request{Key: string(appendMarkKey(buf[:0], markFresh, dst)), Limit: s.cool.mark})
-	d, err := s.limiter.AllowAll(ctx, reqs...)
+	d, err := s.limiter.AllowAll(ctx, reqs, nil)
 	if err != nil {
 		return 0, fmt.Errorf("verify: limiter: %w", err)
 	}
