@@ -18,9 +18,9 @@ const (
 )
 
 // maxCoolBuckets bounds the token buckets of a cooldown: one per doubling of
-// the first wait below the longest, and one for the longest. Fourteen cover
-// MaxCooldown up to 2^13 × Cooldown (1 s and 2¼ hours, 30 s and 68 hours).
-const maxCoolBuckets = 14
+// the first wait below the longest, and one for the longest. Sixteen cover
+// MaxCooldown up to 2^15 × Cooldown (1 s and 9 hours).
+const maxCoolBuckets = 16
 
 // coolBucket is one token bucket of the cooldown: a send spends cost tokens
 // of limit, which adds cost × Interval to the bucket's debt, and is allowed
@@ -34,10 +34,6 @@ type coolBucket struct {
 // cooldown is a Service's resend cooldown. The zero cooldown is disabled.
 type cooldown struct {
 	buckets []coolBucket
-	// mark is the limit of the two keys that let the first code after an
-	// approval skip the cooldown: one a Check spends when a code is
-	// approved, one that first code spends. One token per longest wait.
-	mark ratelimit.Limit
 }
 
 // newCooldown returns the cooldown whose first wait is base and longest
@@ -88,7 +84,7 @@ func newCooldown(base, maxWait time.Duration) (cooldown, error) {
 			slack: slack,
 		}
 	}
-	c := cooldown{buckets: make([]coolBucket, 0, k+1), mark: ratelimit.Limit{Rate: 1, Period: maxWait, Burst: 1}}
+	c := cooldown{buckets: make([]coolBucket, 0, k+1)}
 	for i := range k {
 		c.buckets = append(c.buckets, bucket(base<<i, time.Duration((i-1)<<i+1)*base))
 	}

@@ -69,7 +69,7 @@ func TestCooldownGreedyWaits(t *testing.T) {
 		{time.Minute, 3 * time.Minute},
 		{time.Minute, time.Minute},
 		{7 * time.Second, 10 * time.Minute},
-		{time.Second, 2 * time.Hour},
+		{time.Second, 9 * time.Hour},
 		{1500 * time.Millisecond, 100 * time.Second},
 		{45 * time.Second, 64 * 45 * time.Second},
 	}
@@ -129,8 +129,8 @@ func TestCooldownConfig(t *testing.T) {
 		{0, 0, true, 6},
 		{time.Minute, 0, true, 5},
 		{20 * time.Minute, 0, true, 1}, // the longest defaults to the first
-		{time.Second, time.Second << 13, true, 14},
-		{time.Second, time.Second<<13 + time.Millisecond, false, 0},
+		{time.Second, time.Second << 15, true, 16},
+		{time.Second, time.Second<<15 + time.Millisecond, false, 0},
 		{time.Minute, time.Second, false, 0},
 		{time.Nanosecond, time.Second, false, 0},
 		{-1, 0, true, 0},

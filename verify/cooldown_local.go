@@ -10,7 +10,7 @@ import (
 // token buckets and the same arithmetic as the limiter's store (GCRA: a
 // bucket's state is its theoretical arrival time), so that it answers
 // exactly as the shared cooldown does; only where the state lives differs.
-// It also keeps the two approval marks. It is safe for concurrent use.
+// It is safe for concurrent use.
 //
 // Destinations are keyed by a 64-bit hash with a random seed, not by the
 // string: no number is kept in memory. Two destinations share a cooldown
@@ -37,12 +37,10 @@ type localShard struct {
 	m  map[uint64]localState
 }
 
-// localState is what a destination's cooldown holds: the buckets' TATs and
-// the TATs of the approval marks, in Unix nanoseconds. It is 128 bytes, the
-// most a map holds in place.
+// localState is what a destination's cooldown holds: the buckets' TATs, in
+// Unix nanoseconds. It is 128 bytes, the most a map holds in place.
 type localState struct {
-	tat             [maxCoolBuckets]int64
-	approved, fresh int64
+	tat [maxCoolBuckets]int64
 }
 
 // dead reports whether s is identical to a destination never seen.
@@ -52,7 +50,7 @@ func (s *localState) dead(now int64) bool {
 			return false
 		}
 	}
-	return s.approved <= now && s.fresh <= now
+	return true
 }
 
 func newLocalCooldowns(c *cooldown, now func() time.Time) *localCooldowns {
@@ -66,14 +64,12 @@ func newLocalCooldowns(c *cooldown, now func() time.Time) *localCooldowns {
 // localReservation undoes a reserve whose send did not happen.
 type localReservation struct {
 	h         uint64
-	freshOnly bool // the reserve was the fresh start after an approval
 	prev, cur localState
 }
 
-// reserve records a send to key now, if the cooldown allows it or a code
-// approved within MaxCooldown lets this one go first. It returns the wait
-// before the next send (or, when refused, the time left), and whether it was
-// allowed.
+// reserve records a send to key now, if the cooldown allows it. It returns
+// the wait before the next send (or, when refused, the time left), and
+// whether it was allowed.
 func (l *localCooldowns) reserve(key string) (localReservation, time.Duration, bool) {
 	now := l.now().UnixNano()
 	h := maphash.String(l.seed, key)
@@ -87,15 +83,7 @@ func (l *localCooldowns) reserve(key string) (localReservation, time.Duration, b
 		wait = max(wait, max(st.tat[j], now)-now-int64(b.slack))
 	}
 	if wait > 0 {
-		// Refused, unless a code was approved within MaxCooldown and the
-		// fresh start it allows is unspent.
-		if st.approved <= now || st.fresh > now {
-			return localReservation{}, time.Duration(wait), false
-		}
-		st.fresh = now + int64(l.c.mark.Period)
-		r.freshOnly, r.cur = true, st
-		sh.m[h] = st
-		return r, time.Duration(wait), true
+		return localReservation{}, time.Duration(wait), false
 	}
 	var next int64
 	for j, b := range l.c.buckets {
@@ -127,18 +115,13 @@ func (l *localCooldowns) release(r localReservation) {
 	}
 }
 
-// approve marks a code to key approved now.
-func (l *localCooldowns) approve(key string) {
-	now := l.now().UnixNano()
+// reset forgets key's cooldown, after a code to it was approved.
+func (l *localCooldowns) reset(key string) {
 	h := maphash.String(l.seed, key)
 	sh := &l.shards[h%localShards]
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
-	st := l.state(sh, h, now)
-	if st.approved <= now {
-		st.approved = now + int64(l.c.mark.Period)
-		sh.m[h] = st
-	}
+	delete(sh.m, h)
 }
 
 // evict makes room in a full shard: dead states go first; if there are none,

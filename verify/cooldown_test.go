@@ -71,9 +71,9 @@ func TestCooldownAcrossInstances(t *testing.T) {
 	}
 }
 
-// TestCooldownApprovalStartsFresh: after an approved code, the next code to
-// the same number goes out at once, on any instance, whatever the cooldown
-// had grown to; once per MaxCooldown, and the cooldown is not undone.
+// TestCooldownApprovalStartsFresh: an approved code resets the cooldown, on
+// every instance: the next code to the same number goes out at once, and is
+// treated as the first, whatever the cooldown had grown to.
 func TestCooldownApprovalStartsFresh(t *testing.T) {
 	ctx := context.Background()
 	req := verify.StartRequest{Phone: ukPhone, ClientIP: ip1}
@@ -98,29 +98,27 @@ func TestCooldownApprovalStartsFresh(t *testing.T) {
 	if _, err := b.Check(ctx, verify.CheckRequest{Phone: ukPhone, Code: code, ClientIP: ip1}); err != nil {
 		t.Fatal(err)
 	}
-	// A new sign-up at once, on the other instance: sent, and told the
-	// wait the cooldown still holds.
+	// A new sign-up at once, on the other instance: sent, as a first code.
 	res, err := a.Start(ctx, req)
 	if err != nil {
 		t.Fatalf("start after approval: %v", err)
 	}
-	if res.ResendAfter != 110*time.Second {
-		t.Fatalf("after the fresh start: ResendAfter %v, want what the cooldown holds (110s)", res.ResendAfter)
+	if res.ResendAfter != 30*time.Second {
+		t.Fatalf("after the approval: ResendAfter %v, want the first wait", res.ResendAfter)
 	}
-	// Once only: the next is the cooldown's again.
-	if _, err := b.Start(ctx, req); !errors.Is(err, verify.ErrCooldown) {
-		t.Fatalf("second start after one approval: %v", err)
+	var le *verify.LimitError
+	if _, err := b.Start(ctx, req); !errors.As(err, &le) || le.Scope != "cooldown" || le.RetryAfter != 30*time.Second {
+		t.Fatalf("second start after the approval: %v, want the first wait", err)
 	}
 	if got := srv.Sends(ukPhone); got != 4 {
 		t.Fatalf("provider sent %d codes, want 4", got)
 	}
-	// Without an approval there is no fresh start: a number that was
-	// never approved waits.
+	// A number whose code was not approved keeps its cooldown.
 	if _, err := a.Start(ctx, verify.StartRequest{Phone: "+14155550100", ClientIP: ip1}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := b.Start(ctx, verify.StartRequest{Phone: "+14155550100", ClientIP: ip1}); !errors.Is(err, verify.ErrCooldown) {
-		t.Fatalf("no approval, no fresh start: %v", err)
+		t.Fatalf("no approval, no reset: %v", err)
 	}
 }
 

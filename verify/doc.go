@@ -16,8 +16,7 @@
 //     the policy, and is soon answered 429 for every number;
 //  3. the destination is out of its resend cooldown, which grows with
 //     every code (30 s, 1 min, 2 min, ... up to 10 min) and shrinks back
-//     over quiet time; an approved code lets the next one go at once (see
-//     [Service]);
+//     over quiet time; an approved code resets it (see [Service]);
 //  4. one all-or-nothing rate-limit take passes for the number, the client
 //     address (and its record of refusals), the block of numbers, the
 //     country and the whole service ([Limits]), so a request refused per

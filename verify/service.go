@@ -38,7 +38,7 @@ type Config struct {
 	Cooldown time.Duration
 	// MaxCooldown is the longest wait. Zero means 10 minutes (or
 	// Cooldown, when that is longer). It must be at least Cooldown and at
-	// most 2^13 × Cooldown.
+	// most 2^15 × Cooldown.
 	MaxCooldown time.Duration
 	// SharedCooldown keeps the cooldown in the Limiter's store instead of
 	// the memory of this process, so that every instance of an app that
@@ -91,16 +91,10 @@ type Config struct {
 // (log2(MaxCooldown/Cooldown)+2) × MaxCooldown of quiet (44.5 minutes with
 // the defaults) the next wait is Cooldown again.
 //
-// An approved code lets the next Start to the same destination go out at
-// once, whatever the cooldown, so that a user who needed several codes and
-// then signs in again starts fresh; this works once per MaxCooldown per
-// destination (a Check marks the approval where the cooldown lives; the
-// first Start that the cooldown would refuse within MaxCooldown of it spends
-// the mark). It does not undo the cooldown itself: token buckets can be
-// spent but not refunded, so the code after that one waits what the
-// cooldown still holds. With a shared cooldown, a Start that the cooldown
-// refuses costs a second look-up in the store to find the mark; Starts that
-// it allows cost none.
+// An approved code resets the cooldown: the next code to the same
+// destination is treated as its first, so that a user who needed several
+// codes and then signs in again is not kept waiting. In the store this is a
+// give-back of every bucket's tokens (one more take, on approval only).
 type Service struct {
 	sender   Sender
 	limiter  *ratelimit.Limiter
@@ -355,7 +349,7 @@ func (s *Service) Check(ctx context.Context, req CheckRequest) (CheckResult, err
 		s.fail(ctx, s.hooks.Failed, ev, err)
 		return CheckResult{}, err
 	}
-	s.markApproved(ctx, dst)
+	s.resetCooldown(ctx, dst)
 	s.emit(s.hooks.Approved, ev)
 	s.log(ctx, ev)
 	return CheckResult{To: dst.to, Masked: ev.Masked}, nil
@@ -424,10 +418,10 @@ func validCode(code string) bool {
 }
 
 // guardStart is Start's own guard once dst is parsed and allowed by the
-// policy: the start limits, the address's refusals and the cooldown in one
-// all-or-nothing take. It returns the wait before the next code to dst may
-// be sent. When only the cooldown refuses, a code approved lately may let
-// this one through (see Service).
+// policy: the cooldown, the start limits and the address's refusals, all or
+// nothing (one take with a shared cooldown; the cooldown in memory is
+// reserved first and released when a limit refuses). It returns the wait
+// before the next code to dst may be sent.
 func (s *Service) guardStart(ctx context.Context, dst destination, ip netip.Addr) (time.Duration, error) {
 	limits := s.startPhone
 	if dst.email {
@@ -442,66 +436,49 @@ func (s *Service) guardStart(ctx context.Context, dst destination, ip netip.Addr
 			s.local.release(r)
 			return 0, err
 		}
-		if r.freshOnly { // the fresh start after an approval
-			wait = roundUpSecond(wait)
-		}
 		return wait, nil
 	}
-	resend, err := s.take(ctx, limits, s.cool.buckets != nil, dst, ip)
-	var le *LimitError
-	if err == nil || !errors.As(err, &le) || le.Scope != "cooldown" {
-		return resend, err
-	}
-	// Only the cooldown refused. Was a code approved lately, and is the
-	// fresh start it allows still unspent?
-	var buf [maxKeyLen]byte
-	b := appendMarkKey(buf[:0], markApproved, dst)
-	d, merr := s.limiter.AllowAll(ctx, []ratelimit.Request{{Key: string(b), Limit: s.cool.mark, Peek: true}}, nil)
-	if merr != nil || d.Allowed {
-		return 0, err // no approval within MaxCooldown
-	}
-	if _, ferr := s.takeFresh(ctx, limits, dst, ip); ferr != nil {
-		var fe *LimitError
-		if errors.As(ferr, &fe) && fe.Scope == scopeFresh {
-			return 0, err // the fresh start is spent: the cooldown's answer
-		}
-		return 0, ferr
-	}
-	return le.RetryAfter, nil
+	return s.take(ctx, limits, s.cool.buckets != nil, dst, ip)
 }
 
-// Keys of the marks that let the first code after an approval skip the
-// cooldown: markApproved, spent by a Check that approved a code, and
-// markFresh, spent by that first code.
-const (
-	markApproved = "verify:approved:"
-	markFresh    = "verify:fresh:"
-	scopeFresh   = "fresh" // the scope of a denial by markFresh, never returned
-)
-
-func appendMarkKey(b []byte, mark string, dst destination) []byte {
-	b = append(b, mark...)
-	if dst.email {
-		return append(b, dst.key...)
-	}
-	return keys.AppendPhone(b, dst.to)
-}
-
-// markApproved records in the store that a code to dst was approved. A store
-// that cannot answer costs the user the fresh start, nothing else.
-func (s *Service) markApproved(ctx context.Context, dst destination) {
+// resetCooldown resets the cooldown of dst after a code to it was approved.
+// A store that cannot answer costs the user the reset, nothing else.
+func (s *Service) resetCooldown(ctx context.Context, dst destination) {
 	if s.local != nil {
-		s.local.approve(dst.key)
+		s.local.reset(dst.key)
 		return
 	}
 	if s.cool.buckets == nil {
 		return
 	}
-	var buf [maxKeyLen]byte
-	key := string(appendMarkKey(buf[:0], markApproved, dst))
-	if _, err := s.limiter.Allow(ctx, key, s.cool.mark); err != nil && s.logger != nil {
-		s.logger.LogAttrs(ctx, slog.LevelWarn, "verify: cannot record an approval", slog.String("to", dst.masked), slog.String("error", err.Error()))
+	var buf [512]byte
+	b := buf[:0]
+	reqs := make([]ratelimit.Request, len(s.cool.buckets))
+	ends := make([]int, len(reqs))
+	for j := range s.cool.buckets {
+		b = s.appendCoolKey(b, j, dst)
+		ends[j] = len(b)
 	}
+	keys, start := string(b), 0
+	for j, c := range s.cool.buckets {
+		// Give back a whole burst: the bucket is full again.
+		reqs[j] = ratelimit.Request{Key: keys[start:ends[j]], Limit: c.limit, Cost: -c.limit.Burst}
+		start = ends[j]
+	}
+	if _, err := s.limiter.AllowAll(ctx, reqs, nil); err != nil && s.logger != nil {
+		s.logger.LogAttrs(ctx, slog.LevelWarn, "verify: cannot reset a cooldown", slog.String("to", dst.masked), slog.String("error", err.Error()))
+	}
+}
+
+// appendCoolKey appends the key of bucket j of dst's cooldown:
+// verify:cool<j>:phone:<E.164>, or the email key.
+func (s *Service) appendCoolKey(b []byte, j int, dst destination) []byte {
+	b = append(b, coolNS...)
+	b = append(b, "0123456789abcdef"[j], ':')
+	if dst.email {
+		return append(b, dst.key...)
+	}
+	return keys.AppendPhone(b, dst.to)
 }
 
 const (
@@ -511,8 +488,6 @@ const (
 	refusedNS = "verify:refused:"
 	// coolNS prefixes the keys of the cooldown's buckets.
 	coolNS = "verify:cool"
-	// maxKeyLen bounds one key: a namespace and an email address.
-	maxKeyLen = 32 + maxEmailLen
 )
 
 // globalKey is the key of the global start limit.
@@ -591,14 +566,7 @@ func (s *Service) take(ctx context.Context, limits []scopedLimit, cool bool, dst
 		ends[i] = len(b)
 	}
 	for j := range buckets {
-		// verify:cool<j>:phone:<E.164>, or the email key.
-		b = append(b, coolNS...)
-		b = append(b, "0123456789abcdef"[j], ':')
-		if dst.email {
-			b = append(b, dst.key...)
-		} else {
-			b = keys.AppendPhone(b, dst.to)
-		}
+		b = s.appendCoolKey(b, j, dst)
 		ends[len(limits)+j] = len(b)
 	}
 	keys := string(b)
@@ -655,30 +623,6 @@ func (s *Service) take(ctx context.Context, limits []scopedLimit, cool bool, dst
 		return 0, &LimitError{RetryAfter: roundUpSecond(wait), Scope: "cooldown"}
 	}
 	return 0, &LimitError{RetryAfter: roundUpSecond(d.RetryAfter), Scope: scopes[limits[bind].kind]}
-}
-
-// takeFresh takes the start limits of a call on dst from ip with the mark
-// of the fresh start after an approval in place of the cooldown.
-func (s *Service) takeFresh(ctx context.Context, limits []scopedLimit, dst destination, ip netip.Addr) (time.Duration, error) {
-	reqs := make([]ratelimit.Request, 0, len(limits)+1)
-	var buf [maxKeyLen]byte
-	for _, l := range limits {
-		reqs = append(reqs, ratelimit.Request{Key: string(s.appendKey(buf[:0], l.kind, dst, ip)), Limit: l.limit, Peek: l.peek})
-	}
-	reqs = append(reqs, ratelimit.Request{Key: string(appendMarkKey(buf[:0], markFresh, dst)), Limit: s.cool.mark})
-	d, err := s.limiter.AllowAll(ctx, reqs, nil)
-	if err != nil {
-		return 0, fmt.Errorf("verify: limiter: %w", err)
-	}
-	if d.Allowed {
-		return 0, nil
-	}
-	if !d.Results[len(limits)].Allowed {
-		// The fresh start is spent: the cooldown answers first, as in
-		// memory, whatever the limits say.
-		return 0, &LimitError{RetryAfter: roundUpSecond(d.RetryAfter), Scope: scopeFresh}
-	}
-	return 0, &LimitError{RetryAfter: roundUpSecond(d.RetryAfter), Scope: scopes[limits[d.Index].kind]}
 }
 
 // event starts the Event of a call on dst from ip.
