@@ -204,7 +204,7 @@ func benchDestinations(b *testing.B, svc *Service) []destination {
 // the event, and the limits with the cooldown.
 func ownStart(b *testing.B, svc *Service, dst destination, ip netip.Addr) {
 	_ = svc.event("start", numbers.SMS, dst, ip)
-	if _, err := svc.guardStart(context.Background(), dst, ip); err != nil {
+	if _, err := svc.guardStart(context.Background(), dst, ip, nil); err != nil {
 		b.Fatal(err)
 	}
 }

@@ -31,7 +31,8 @@
 // The limits live in the ratelimit.Limiter's store, so instances that share
 // a store (Redis) share them, one round trip per Start. The cooldown lives in
 // process memory, or in the store as well with [Config].SharedCooldown; it
-// answers the same in both places.
+// answers the same in both places. A [Monitor] (an adaptive defense, such
+// as guard's pumping monitor) counts in the same take.
 //
 // # Senders
 //

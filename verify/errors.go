@@ -72,6 +72,8 @@ type ProviderError struct {
 	// when there was no answer (network failure, timeout, cancellation).
 	Code int
 	// Status is the provider's HTTP status, or 0 when there was no answer.
+	// Zero or a 5xx means the provider is unavailable (an HTTP answer of
+	// 503 rather than 502).
 	Status int
 	// Message is the provider's error message, if any.
 	Message string
@@ -116,12 +118,6 @@ func (e *ProviderError) Unwrap() []error {
 		return []error{kind}
 	}
 	return []error{kind, e.Err}
-}
-
-// Unavailable reports whether the provider could not be reached or answered
-// with a server error: a reason to answer 503 rather than 502.
-func (e *ProviderError) Unavailable() bool {
-	return e.Status == 0 || e.Status >= 500
 }
 
 // BlockedError is returned when a number may not be sent a code. It unwraps

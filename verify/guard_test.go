@@ -96,9 +96,9 @@ func TestLimitKeysUnchanged(t *testing.T) {
 				t.Fatal(err)
 			}
 			if tt.check {
-				_, err = s.take(context.Background(), s.check, false, tt.dst, tt.ip)
+				_, err = s.take(context.Background(), s.check, false, tt.dst, tt.ip, nil)
 			} else {
-				_, err = s.guardStart(context.Background(), tt.dst, tt.ip)
+				_, err = s.guardStart(context.Background(), tt.dst, tt.ip, nil)
 			}
 			if err != nil {
 				t.Fatal(err)
@@ -134,7 +134,7 @@ func TestTakeAllocations(t *testing.T) {
 	ip := netip.MustParseAddr("192.0.2.1")
 	allocs := testing.AllocsPerRun(100, func() {
 		clock.Advance(time.Hour) // past the cooldown
-		if _, err := s.take(context.Background(), s.startPhone, true, dst, ip); err != nil {
+		if _, err := s.take(context.Background(), s.startPhone, true, dst, ip, nil); err != nil {
 			t.Fatal(err)
 		}
 	})

@@ -117,7 +117,7 @@ func ProblemFor(err error) *Problem {
 	case errors.Is(err, ErrProvider):
 		status := http.StatusBadGateway
 		var pe *ProviderError
-		if errors.As(err, &pe) && pe.Unavailable() {
+		if errors.As(err, &pe) && (pe.Status == 0 || pe.Status >= 500) {
 			status = http.StatusServiceUnavailable
 		}
 		return &Problem{Type: problemTypeBase + "ErrProvider", Title: "Verification unavailable", Status: status,

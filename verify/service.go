@@ -60,6 +60,9 @@ type Config struct {
 	// masked, codes never) and a Warn record per provider failure. Nil
 	// logs nothing.
 	Logger *slog.Logger
+	// Monitor, when set, counts every Start and approval in the same take
+	// as the limits, and may refuse a send (see [Monitor]). Nil means none.
+	Monitor Monitor
 	// Now returns the current time, for a cooldown kept in memory. Nil
 	// means time.Now. (The limiter's store keeps its own clock, for the
 	// limits and a shared cooldown.)
@@ -103,6 +106,7 @@ type Service struct {
 	local    *localCooldowns // the cooldown in memory; nil when shared or off
 	channels []numbers.Channel
 	hooks    Hooks
+	monitor  Monitor
 	logger   *slog.Logger
 	policy   *numbers.Policy
 	region   string
@@ -164,6 +168,7 @@ func New(sender Sender, limiter *ratelimit.Limiter, cfg Config) (*Service, error
 		cool:       cool,
 		channels:   slices.Clone(channels),
 		hooks:      cfg.Hooks,
+		monitor:    cfg.Monitor,
 		logger:     cfg.Logger,
 		policy:     cfg.Policy,
 		region:     cfg.DefaultRegion,
@@ -263,14 +268,19 @@ func (s *Service) Start(ctx context.Context, req StartRequest) (StartResult, err
 		return StartResult{}, err
 	}
 	ev := s.event("start", ch, dst, req.ClientIP)
+	var num *numbers.Number // for the monitor
 	if !dst.email {
 		if d := s.policy.Check(n, ch); !d.Allowed {
-			return StartResult{}, s.refused(ctx, ev, &BlockedError{Reason: string(d.Reason), Rule: d.Rule, Decision: d, Err: d.Err()})
+			err := s.refused(ctx, ev, &BlockedError{Reason: string(d.Reason), Rule: d.Rule, Decision: d, Err: d.Err()})
+			s.monitorRefused(&n, req.ClientIP, string(d.Reason))
+			return StartResult{}, err
 		}
+		num = &n
 	}
-	resend, err := s.guardStart(ctx, dst, req.ClientIP)
+	resend, err := s.guardStart(ctx, dst, req.ClientIP, num)
 	if err != nil {
 		s.fail(ctx, s.hooks.Blocked, ev, err)
+		s.monitorRefused(num, req.ClientIP, reasonOf(err))
 		return StartResult{}, err
 	}
 	if err := s.sender.SendCode(ctx, SendRequest{To: dst.to, Channel: ch, Locale: locale}); err != nil {
@@ -329,7 +339,7 @@ func (s *Service) Check(ctx context.Context, req CheckRequest) (CheckResult, err
 	if req.Phone == "" && req.Email != "" {
 		ch = numbers.Email
 	}
-	dst, _, err := s.parseDestination(req.Phone, req.Email, ch)
+	dst, n, err := s.parseDestination(req.Phone, req.Email, ch)
 	if err != nil {
 		s.emit(s.hooks.Failed, Event{Op: "check", Channel: ch, ClientIP: req.ClientIP, Reason: "invalid_number"})
 		return CheckResult{}, err
@@ -341,7 +351,7 @@ func (s *Service) Check(ctx context.Context, req CheckRequest) (CheckResult, err
 		s.log(ctx, ev)
 		return CheckResult{}, ErrInvalidCode
 	}
-	if _, err := s.take(ctx, s.check, false, dst, req.ClientIP); err != nil {
+	if _, err := s.take(ctx, s.check, false, dst, req.ClientIP, nil); err != nil {
 		s.fail(ctx, s.hooks.Failed, ev, err)
 		return CheckResult{}, err
 	}
@@ -350,6 +360,9 @@ func (s *Service) Check(ctx context.Context, req CheckRequest) (CheckResult, err
 		return CheckResult{}, err
 	}
 	s.resetCooldown(ctx, dst)
+	if s.monitor != nil && !dst.email {
+		s.monitor.Approved(ctx, n, req.ClientIP)
+	}
 	s.emit(s.hooks.Approved, ev)
 	s.log(ctx, ev)
 	return CheckResult{To: dst.to, Masked: ev.Masked}, nil
@@ -422,7 +435,7 @@ func validCode(code string) bool {
 // nothing (one take with a shared cooldown; the cooldown in memory is
 // reserved first and released when a limit refuses). It returns the wait
 // before the next code to dst may be sent.
-func (s *Service) guardStart(ctx context.Context, dst destination, ip netip.Addr) (time.Duration, error) {
+func (s *Service) guardStart(ctx context.Context, dst destination, ip netip.Addr, n *numbers.Number) (time.Duration, error) {
 	limits := s.startPhone
 	if dst.email {
 		limits = s.startEmail
@@ -432,13 +445,21 @@ func (s *Service) guardStart(ctx context.Context, dst destination, ip netip.Addr
 		if !ok {
 			return 0, &LimitError{RetryAfter: roundUpSecond(wait), Scope: "cooldown"}
 		}
-		if _, err := s.take(ctx, limits, false, dst, ip); err != nil {
+		if _, err := s.take(ctx, limits, false, dst, ip, n); err != nil {
 			s.local.release(r)
 			return 0, err
 		}
 		return wait, nil
 	}
-	return s.take(ctx, limits, s.cool.buckets != nil, dst, ip)
+	return s.take(ctx, limits, s.cool.buckets != nil, dst, ip, n)
+}
+
+// monitorRefused tells the monitor, if any, that a Start to n (nil for an
+// email address) was refused.
+func (s *Service) monitorRefused(n *numbers.Number, ip netip.Addr, reason string) {
+	if s.monitor != nil && n != nil {
+		s.monitor.Refused(*n, ip, reason)
+	}
 }
 
 // resetCooldown resets the cooldown of dst after a code to it was approved.
@@ -544,16 +565,22 @@ type takeScratch struct {
 var takePool = sync.Pool{New: func() any { return new(takeScratch) }}
 
 // take runs one all-or-nothing take of limits for a call on dst from ip,
-// with the cooldown's buckets when cool is set. A denial is a *LimitError
-// naming the scope. When the take is allowed, it returns the wait before
-// the cooldown allows the next send to dst.
-func (s *Service) take(ctx context.Context, limits []scopedLimit, cool bool, dst destination, ip netip.Addr) (time.Duration, error) {
+// with the cooldown's buckets when cool is set, and the monitor's requests
+// when num (the parsed number of a Start) is set. A denial is a *LimitError
+// naming the scope; a refusal by the monitor, a *BlockedError. When the take
+// is allowed, it returns the wait before the cooldown allows the next send
+// to dst.
+func (s *Service) take(ctx context.Context, limits []scopedLimit, cool bool, dst destination, ip netip.Addr, num *numbers.Number) (time.Duration, error) {
 	var buckets []coolBucket
 	if cool {
 		buckets = s.cool.buckets
 	}
+	mon := s.monitor
+	if num == nil {
+		mon = nil
+	}
 	n := len(limits) + len(buckets)
-	if n == 0 {
+	if n == 0 && mon == nil {
 		return 0, nil
 	}
 	// All the keys in one string: one allocation for the lot (two for
@@ -576,6 +603,7 @@ func (s *Service) take(ctx context.Context, limits []scopedLimit, cool bool, dst
 	for i := range reqs {
 		// Field by field, without copying a whole Request or scopedLimit.
 		reqs[i].Key = keys[start:ends[i]]
+		reqs[i].Record = false // a monitor's request may have been here
 		if i < len(limits) {
 			reqs[i].Limit, reqs[i].Cost, reqs[i].Peek = limits[i].limit, 0, limits[i].peek
 		} else {
@@ -584,7 +612,18 @@ func (s *Service) take(ctx context.Context, limits []scopedLimit, cool bool, dst
 		}
 		start = ends[i]
 	}
-	d, err := s.limiter.AllowAll(ctx, reqs, sc.results[:n])
+	results := sc.results[:]
+	if mon != nil {
+		reqs = mon.AppendStart(reqs, *num, ip)
+		if len(reqs) > len(results) {
+			results = make([]ratelimit.Result, len(reqs))
+		}
+	}
+	d, err := s.limiter.AllowAll(ctx, reqs, results[:len(reqs)])
+	var monErr error
+	if err == nil && d.Allowed && mon != nil {
+		monErr = mon.Started(ctx, *num, ip, d.Results[n:len(reqs)])
+	}
 	var wait time.Duration
 	coolDenied := false
 	bind := -1 // the denied limit with the longest wait, if any
@@ -606,13 +645,16 @@ func (s *Service) take(ctx context.Context, limits []scopedLimit, cool bool, dst
 			}
 		}
 	}
-	for i := range reqs {
-		reqs[i].Key = "" // no keys kept alive in the pool
+	for i := range sc.reqs {
+		sc.reqs[i].Key = "" // no keys kept alive in the pool
 	}
 	takePool.Put(sc)
 	// d.Results aliases sc.results: from here only d.Result may be used.
 	if err != nil {
 		return 0, fmt.Errorf("verify: limiter: %w", err)
+	}
+	if monErr != nil {
+		return 0, &BlockedError{Reason: "pumping", Err: monErr}
 	}
 	if d.Allowed {
 		return wait, nil

@@ -223,12 +223,12 @@ func TestTwilioProviderUnavailable(t *testing.T) {
 	srv.FailNext(verifytest.CreateVerification, verifytest.Error{Status: 503, Code: 20500})
 	err := s.SendCode(context.Background(), verify.SendRequest{To: testPhone, Channel: numbers.SMS})
 	var pe *verify.ProviderError
-	if !errors.As(err, &pe) || !pe.Unavailable() {
+	if !errors.As(err, &pe) || pe.Status != 503 {
 		t.Fatalf("503: got %v", err)
 	}
 	srv.FailNext(verifytest.CreateVerification, verifytest.Error{Code: 20003})
 	err = s.SendCode(context.Background(), verify.SendRequest{To: testPhone, Channel: numbers.SMS})
-	if !errors.As(err, &pe) || pe.Unavailable() {
+	if !errors.As(err, &pe) || pe.Status != 401 {
 		t.Fatalf("401: got %v", err)
 	}
 }
