@@ -11,7 +11,7 @@ import (
 //
 // The same type names the channel of a verification code in package verify,
 // which is why [Email] is here: it is the one channel that reaches no phone
-// number, and every [Policy] refuses it ([ReasonUnknownChannel]).
+// number, and every [Policy] refuses it.
 type Channel uint8
 
 // Channels that reach a phone number. A [Policy] has type rules for each.
@@ -25,7 +25,8 @@ const (
 
 // Email is a code sent to an email address (Twilio Verify's "email"
 // channel). It reaches no phone number: [Policy.Check] denies every number
-// on it with [ReasonUnknownChannel], and the type options refuse it.
+// on it ([ReasonTypeDenied], rule "unknown channel"), and the type options
+// refuse it as a channel.
 const Email Channel = numChannels
 
 var channelNames = [numChannels + 1]string{SMS: "sms", Voice: "voice", WhatsApp: "whatsapp", Email: "email"}
@@ -42,7 +43,7 @@ func (c Channel) String() string {
 // ParseChannel reads a channel name, in any case, with surrounding space
 // ignored: "sms", "voice" (or "call", as Twilio Verify names it),
 // "whatsapp" or "email". The empty string is not a channel: callers choose
-// their default. The error wraps [ErrConfig].
+// their default. The error wraps [ErrInvalidConfig].
 func ParseChannel(s string) (Channel, error) {
 	t := strings.TrimSpace(s)
 	for c, name := range channelNames {

@@ -21,8 +21,8 @@ func TestParseChannelNames(t *testing.T) {
 		}
 	}
 	for _, in := range []string{"", "fax", "sms\x00", "e-mail", "voice call"} {
-		if _, err := numbers.ParseChannel(in); !errors.Is(err, numbers.ErrConfig) {
-			t.Errorf("ParseChannel(%q): %v, want an error wrapping ErrConfig", in, err)
+		if _, err := numbers.ParseChannel(in); !errors.Is(err, numbers.ErrInvalidConfig) {
+			t.Errorf("ParseChannel(%q): %v, want an error wrapping ErrInvalidConfig", in, err)
 		}
 	}
 	for c, want := range map[numbers.Channel]string{numbers.SMS: "sms", numbers.Voice: "voice", numbers.WhatsApp: "whatsapp", numbers.Email: "email"} {
@@ -42,16 +42,20 @@ func TestPoliciesRefuseEmail(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, p := range []*numbers.Policy{numbers.ModeratePolicy(), numbers.VoicePolicy()} {
+	sms, err := numbers.SMSVerificationPolicy("US")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []*numbers.Policy{numbers.ModeratePolicy(), sms} {
 		if d := p.Check(n, numbers.SMS); !d.Allowed {
 			t.Fatalf("SMS to a US mobile refused: %v", d)
 		}
 		d := p.Check(n, numbers.Email)
-		if d.Allowed || d.Reason != numbers.ReasonUnknownChannel || !errors.Is(d.Err(), numbers.ErrBlocked) {
-			t.Errorf("Email: %v, want a denial with %q", d, numbers.ReasonUnknownChannel)
+		if d.Allowed || d.Reason != numbers.ReasonTypeDenied || d.Rule != "unknown channel" || !errors.Is(d.Err(), numbers.ErrBlocked) {
+			t.Errorf("Email: %v, want a denial for the channel", d)
 		}
 	}
-	if _, err := numbers.NewPolicy(numbers.DenyTypes(numbers.Email, numbers.VoIP)); !errors.Is(err, numbers.ErrConfig) {
+	if _, err := numbers.NewPolicy(numbers.DenyTypes(numbers.Email, numbers.VoIP)); !errors.Is(err, numbers.ErrInvalidConfig) {
 		t.Errorf("DenyTypes(Email): %v", err)
 	}
 }

@@ -394,8 +394,8 @@ func (s *Service) parseDestination(phone, email string, ch numbers.Channel) (des
 	if n.Extension != "" {
 		return destination{}, n, fmt.Errorf("%w: numbers with an extension cannot receive codes", ErrInvalidNumber)
 	}
-	// n.Masked knows the calling code: no lookup as in numbers.Mask.
-	return destination{to: n.E164, key: n.E164, masked: n.Masked(), region: n.Region, callingCode: n.CallingCode}, n, nil
+	// n.String knows the calling code: no lookup as in numbers.Mask.
+	return destination{to: n.E164, key: n.E164, masked: n.String(), region: n.Region, callingCode: n.CallingCode}, n, nil
 }
 
 const maxEmailLen = 254
