@@ -27,7 +27,7 @@ const (
 // channel). It reaches no phone number: [Policy.Check] denies every number
 // on it ([ReasonTypeDenied], rule "unknown channel"), and the type options
 // refuse it as a channel.
-const Email Channel = numChannels
+const Email Channel = WhatsApp + 1
 
 var channelNames = [numChannels + 1]string{SMS: "sms", Voice: "voice", WhatsApp: "whatsapp", Email: "email"}
 
