@@ -7,6 +7,7 @@ require (
 	github.com/nyaruka/phonenumbers/v2 v2.0.7
 	github.com/redis/go-redis/v9 v9.22.0
 	github.com/twilio/twilio-go v1.31.0
+	golang.org/x/text v0.34.0
 	golang.org/x/time v0.15.0
 	mvdan.cc/xurls/v2 v2.6.0
 )

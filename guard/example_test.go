@@ -170,7 +170,7 @@ func ExampleGuard_CheckOutbound() {
 func ExampleGuard_VerifyStart() {
 	srv := verifytest.NewServer()
 	defer srv.Close()
-	sender, err := verify.NewTwilioSender(srv.VerifyV2(), verifytest.ServiceSID)
+	sender, err := verify.NewTwilioSender(srv.RestClient().VerifyV2, verifytest.ServiceSID)
 	if err != nil {
 		panic(err)
 	}
@@ -180,7 +180,7 @@ func ExampleGuard_VerifyStart() {
 	if err != nil {
 		panic(err)
 	}
-	svc, err := verify.New(verify.Config{Sender: sender, Limiter: limiter, Policy: policy, DefaultRegion: "US"})
+	svc, err := verify.New(sender, limiter, verify.Config{Policy: policy, DefaultRegion: "US"})
 	if err != nil {
 		panic(err)
 	}

@@ -55,8 +55,8 @@ func FuzzHandlers(f *testing.F) {
 	if err != nil {
 		f.Fatal(err)
 	}
-	svc, err := verify.New(verify.Config{Sender: sender, Limiter: lim, DefaultRegion: "US",
-		Channels: []verify.Channel{verify.SMS, verify.Call, verify.WhatsApp, verify.Email}})
+	svc, err := verify.New(sender, lim, verify.Config{DefaultRegion: "US",
+		Channels: []numbers.Channel{numbers.SMS, numbers.Voice, numbers.WhatsApp, numbers.Email}})
 	if err != nil {
 		f.Fatal(err)
 	}

@@ -76,6 +76,7 @@ func writeProblem(w http.ResponseWriter, r *http.Request) {
 //	numbers.ErrInvalid, verify.ErrInvalidNumber           422
 //	verify.ErrInvalidChannel                              422
 //	verify.ErrInvalidCode, verify.ErrExpired              422
+//	verify.ErrInvalidLocale                               422
 //	sanitize.ErrCallToAction                              422
 //	ErrRateLimited, verify.ErrRateLimited,
 //	verify.ErrCooldown, verify.ErrTooManyAttempts         429 quota-exceeded, Retry-After
@@ -100,6 +101,9 @@ func ProblemFor(err error) *Problem {
 	case errors.Is(err, numbers.ErrInvalid), errors.Is(err, verify.ErrInvalidNumber):
 		return &Problem{Type: typeDocs + "numbers#ErrInvalid", Title: "Unusable number", Status: http.StatusUnprocessableEntity,
 			Detail: "This is not a phone number that can be used here. Check it and try again."}
+	case errors.Is(err, verify.ErrInvalidLocale):
+		return &Problem{Type: typeDocs + "verify#ErrInvalidLocale", Title: "Language not available", Status: http.StatusUnprocessableEntity,
+			Detail: "Codes cannot be sent in this language. Choose another one."}
 	case errors.Is(err, verify.ErrInvalidChannel):
 		return &Problem{Type: typeDocs + "verify#ErrInvalidChannel", Title: "Channel not available", Status: http.StatusUnprocessableEntity,
 			Detail: "Codes cannot be sent this way. Choose another channel."}
@@ -130,7 +134,7 @@ func ProblemFor(err error) *Problem {
 	case errors.Is(err, verify.ErrProvider):
 		status := http.StatusBadGateway
 		var pe *verify.ProviderError
-		if errors.As(err, &pe) && pe.Unavailable() {
+		if errors.As(err, &pe) && (pe.Status == 0 || pe.Status >= 500) {
 			status = http.StatusServiceUnavailable
 		}
 		return &Problem{Type: typeCapacity, Title: "Service unavailable", Status: status,
@@ -158,15 +162,12 @@ func ProblemFor(err error) *Problem {
 func retryAfter(err error) time.Duration {
 	var d time.Duration
 	var le *LimitError
+	var vle *verify.LimitError
 	switch {
 	case errors.As(err, &le):
 		d = le.RetryAfter
-	default:
-		v, ok := verify.RetryAfter(err)
-		if !ok {
-			return 0
-		}
-		d = v
+	case errors.As(err, &vle):
+		d = vle.RetryAfter
 	}
 	if d <= 0 {
 		return 0

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/netip"
 
+	"github.com/antifraud-go/antifraud/numbers"
 	"github.com/antifraud-go/antifraud/verify"
 )
 
@@ -38,8 +39,8 @@ func (g *Guard) VerifyStart(svc *verify.Service) http.Handler {
 		req := verify.StartRequest{}
 		err := g.readVerify(w, r, &fs, in[:], &req.ClientIP)
 		if err == nil && in[vChannel] != "" {
-			ch, ok := verify.ParseChannel(in[vChannel])
-			if !ok {
+			ch, perr := numbers.ParseChannel(in[vChannel])
+			if perr != nil {
 				err = verify.ErrInvalidChannel
 			}
 			req.Channel = ch
@@ -57,9 +58,9 @@ func (g *Guard) VerifyStart(svc *verify.Service) http.Handler {
 		writeJSON(w, http.StatusAccepted, struct {
 			Status      string         `json:"status"`
 			To          string         `json:"to"`
-			Channel     verify.Channel `json:"channel"`
+			Channel     string         `json:"channel"`
 			ResendAfter int64          `json:"resend_after"`
-		}{"pending", res.Masked, res.Channel, ceilSeconds(res.ResendAfter)})
+		}{"pending", res.Masked, res.Channel.String(), ceilSeconds(res.ResendAfter)})
 	})
 }
 

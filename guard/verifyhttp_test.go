@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/antifraud-go/antifraud/guard"
+	"github.com/antifraud-go/antifraud/numbers"
 	"github.com/antifraud-go/antifraud/ratelimit"
 	"github.com/antifraud-go/antifraud/verify"
 	"github.com/antifraud-go/antifraud/verify/verifytest"
@@ -22,15 +23,15 @@ type verifyEnv struct {
 
 func newVerifyEnv(t *testing.T, limits *verify.Limits, opts ...guard.Option) *verifyEnv {
 	t.Helper()
-	e := &verifyEnv{env: newEnv(t, opts...), srv: verifytest.NewServer()}
+	e := &verifyEnv{env: newEnv(t, opts...)}
+	e.srv = verifytest.NewServer(verifytest.WithNow(e.clock.Now))
 	t.Cleanup(e.srv.Close)
-	e.srv.SetClock(e.clock.Now)
-	sender, err := verify.NewTwilioSender(e.srv.VerifyV2(), verifytest.ServiceSID)
+	sender, err := verify.NewTwilioSender(e.srv.RestClient().VerifyV2, verifytest.ServiceSID)
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.svc, err = verify.New(verify.Config{Sender: sender, Limiter: e.lim, Now: e.clock.Now, Limits: limits,
-		Channels: []verify.Channel{verify.SMS, verify.Email}})
+	e.svc, err = verify.New(sender, e.lim, verify.Config{Now: e.clock.Now, Limits: limits,
+		Channels: []numbers.Channel{numbers.SMS, numbers.Email}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -133,7 +134,7 @@ func TestVerifyStartClientAddr(t *testing.T) {
 	if c := send("192.0.2.10", `{"phone":"+14155550100"}`); c != http.StatusTooManyRequests {
 		t.Fatalf("same client: %d", c)
 	}
-	var rl *verify.RateLimitError
+	var rl *verify.LimitError
 	if !errors.As(reason, &rl) || rl.Scope != "ip" {
 		t.Fatalf("deny handler got %v", reason)
 	}

@@ -8,6 +8,7 @@ import (
 	"net/netip"
 	"regexp"
 
+	"github.com/antifraud-go/antifraud/numbers"
 	"github.com/antifraud-go/antifraud/ratelimit"
 	"github.com/antifraud-go/antifraud/verify"
 	"github.com/antifraud-go/antifraud/verify/verifytest"
@@ -31,7 +32,7 @@ func Example() {
 	if err != nil {
 		panic(err)
 	}
-	svc, err := verify.New(verify.Config{Sender: sender, Limiter: limiter, DefaultRegion: "GB"})
+	svc, err := verify.New(sender, limiter, verify.Config{DefaultRegion: "GB"})
 	if err != nil {
 		panic(err)
 	}
@@ -63,12 +64,12 @@ func Example() {
 func ExampleTwilioSender() {
 	srv := verifytest.NewServer()
 	defer srv.Close()
-	sender, err := verify.NewTwilioSender(srv.VerifyV2(), verifytest.ServiceSID)
+	sender, err := verify.NewTwilioSender(srv.RestClient().VerifyV2, verifytest.ServiceSID)
 	if err != nil {
 		panic(err)
 	}
 	ctx := context.Background()
-	if err := sender.SendCode(ctx, verify.SendRequest{To: "+15005550006", Channel: verify.SMS}); err != nil {
+	if err := sender.SendCode(ctx, verify.SendRequest{To: "+15005550006", Channel: numbers.SMS}); err != nil {
 		panic(err)
 	}
 	fmt.Println(errors.Is(sender.CheckCode(ctx, "+15005550006", "000000"), verify.ErrInvalidCode))

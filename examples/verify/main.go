@@ -36,6 +36,7 @@ import (
 	"github.com/antifraud-go/antifraud/ratelimit"
 	"github.com/antifraud-go/antifraud/verify"
 	"github.com/twilio/twilio-go/client"
+	openapi "github.com/twilio/twilio-go/rest/verify/v2"
 )
 
 //go:embed index.html
@@ -103,14 +104,12 @@ func newApp(getenv func(string) string, out io.Writer, hc *http.Client, region s
 			logger.Info("verify "+kind, "op", e.Op, "to", e.Masked, "region", e.Region, "reason", e.Reason, "scope", e.Scope)
 		}
 	}
-	svc, err := verify.New(verify.Config{
-		Sender:        sender,
-		Limiter:       limiter,
+	svc, err := verify.New(sender, limiter, verify.Config{
 		DefaultRegion: region,
 		Logger:        logger,
 		Hooks: verify.Hooks{
 			Started: event("started"), Approved: event("approved"),
-			Failed: event("failed"), Blocked: event("blocked"),
+			Failed: event("failed"), Blocked: event("blocked"), Refused: event("refused"),
 		},
 	})
 	if err != nil {
@@ -146,7 +145,7 @@ func newSender(getenv func(string) string, out io.Writer, hc *http.Client) (veri
 		// pull every Twilio API into the build.
 		c := &client.Client{Credentials: client.NewCredentials(sid, token), HTTPClient: hc}
 		c.SetAccountSid(sid)
-		s, err := verify.NewTwilioSenderFromClient(c, service)
+		s, err := verify.NewTwilioSender(openapi.NewApiServiceWithClient(c), service)
 		return s, "twilio", err
 	case sid != "" || token != "" || service != "":
 		return nil, "", fmt.Errorf("set all of TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and TWILIO_VERIFY_SERVICE_SID, or none")
