@@ -56,10 +56,10 @@ func (g *Guard) VerifyStart(svc *verify.Service) http.Handler {
 			return
 		}
 		writeJSON(w, http.StatusAccepted, struct {
-			Status      string         `json:"status"`
-			To          string         `json:"to"`
-			Channel     string         `json:"channel"`
-			ResendAfter int64          `json:"resend_after"`
+			Status      string `json:"status"`
+			To          string `json:"to"`
+			Channel     string `json:"channel"`
+			ResendAfter int64  `json:"resend_after"`
 		}{"pending", res.Masked, res.Channel.String(), ceilSeconds(res.ResendAfter)})
 	})
 }
