@@ -55,3 +55,35 @@ func TestWithBudget(t *testing.T) {
 		t.Fatalf("Phone after Reset: %d %s", rec.Code, rec.Body)
 	}
 }
+
+// TestWithBudgetVerifyStart: VerifyStart refuses once the budget has
+// tripped and charges every code the Service sent.
+func TestWithBudgetVerifyStart(t *testing.T) {
+	e := newVerifyEnv(t, nil)
+	b, err := guard.NewBudget(e.lim, guard.BudgetConfig{
+		PerHour: 1,
+		Price:   func(numbers.Channel, string) float64 { return 0.6 },
+		Now:     e.clock.Now,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, err := e.g.With(guard.WithBudget(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := g.VerifyStart(e.svc)
+	if rec := post(h, "application/json", `{"phone":"+447400123456"}`); rec.Code != http.StatusAccepted {
+		t.Fatalf("first code: %d %s", rec.Code, rec.Body)
+	}
+	// The second charge (1.2 of 1) trips the budget after the code went out.
+	if rec := post(h, "application/json", `{"phone":"+447400123457"}`); rec.Code != http.StatusAccepted {
+		t.Fatalf("second code: %d %s", rec.Code, rec.Body)
+	}
+	if rec := post(h, "application/json", `{"phone":"+447400123458"}`); rec.Code != http.StatusServiceUnavailable {
+		t.Fatalf("after the trip: %d %s, want 503", rec.Code, rec.Body)
+	}
+	if n := e.srv.Sends("+447400123458"); n != 0 {
+		t.Fatalf("%d codes sent after the trip", n)
+	}
+}

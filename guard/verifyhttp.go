@@ -50,10 +50,28 @@ func (g *Guard) VerifyStart(svc *verify.Service) http.Handler {
 			return
 		}
 		req.Phone, req.Email, req.Locale = in[vPhone], in[vEmail], in[vLocale]
+		b := g.cfg.budget
+		if b != nil {
+			if err := b.Check(r.Context()); err != nil {
+				g.refuse(w, r, err)
+				return
+			}
+		}
 		res, err := svc.Start(r.Context(), req)
 		if err != nil {
 			g.refuse(w, r, err)
 			return
+		}
+		if b != nil {
+			// The code is on its way: count it. A charge that trips the
+			// budget refuses the next send, not this one.
+			region := ""
+			if n, err := numbers.Parse(req.Phone, g.cfg.region); err == nil {
+				region = n.Region
+			}
+			if err := b.Send(r.Context(), res.Channel, region); err != nil && g.cfg.logger != nil {
+				g.cfg.logger.WarnContext(r.Context(), "guard: budget charge failed", "route", "verify-start", "err", err)
+			}
 		}
 		writeJSON(w, http.StatusAccepted, struct {
 			Status      string `json:"status"`
