@@ -247,8 +247,8 @@ func TestClusterFailover(t *testing.T) {
 // TestClusterShardDown kills the master of one route's slot (and its
 // replica) on a cluster that serves the slots it still has
 // (cluster-require-full-coverage no): with TagFunc, each slot has a
-// breaker of its own, so the other route's checks keep their answers while
-// the dead shard's fail, most of them at once.
+// breaker of its own, so the other route's checks never fail at once while
+// the dead shard's do, most of them.
 func TestClusterShardDown(t *testing.T) {
 	if !testkit.Long() {
 		t.Skipf("a cluster with a shard down takes seconds; set %s=1 to run it", testkit.EnvLong)
@@ -256,9 +256,10 @@ func TestClusterShardDown(t *testing.T) {
 	cl := redistest.StartCluster(t, 3, "--cluster-require-full-coverage", "no")
 	ctx := context.Background()
 	store, err := New(cl.Client(t, func(o *redis.ClusterOptions) { o.MaxRetries = -1 }), Config{
-		Prefix:  testPrefix(t),
-		Timeout: 300 * time.Millisecond,
-		TagFunc: func(k string) string { r, _, _ := strings.Cut(k, "|"); return r },
+		Prefix:     testPrefix(t),
+		Timeout:    500 * time.Millisecond,
+		BreakAfter: 2,
+		TagFunc:    func(k string) string { r, _, _ := strings.Cut(k, "|"); return r },
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -286,9 +287,11 @@ func TestClusterShardDown(t *testing.T) {
 			for time.Now().Before(until) {
 				_, err := store.Take(ctx, ratelimit.Request{Key: route + "|k" + strconv.Itoa(w), Limit: ratelimit.PerSecond(100_000)})
 				switch {
-				case route == routes[1] && err != nil:
-					healthyFailed.Add(1)
+				case route == routes[1] && err != nil && strings.Contains(err.Error(), "circuit breaker open"):
 					t.Errorf("route %s on a live shard: %v", route, err)
+				case route == routes[1] && err != nil:
+					// A loaded machine can miss a deadline; not the breaker.
+					healthyFailed.Add(1)
 				case route == routes[0] && err == nil:
 					deadOK.Add(1)
 				case route == routes[0] && strings.Contains(err.Error(), "circuit breaker open"):
@@ -300,7 +303,7 @@ func TestClusterShardDown(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	t.Logf("dead shard: %d checks failed at once, %d waited; live shard: %d failures", deadFast.Load(), deadSlow.Load(), healthyFailed.Load())
+	t.Logf("dead shard: %d checks failed at once, %d waited; live shard: %d timeouts, no breaker failure", deadFast.Load(), deadSlow.Load(), healthyFailed.Load())
 	if deadOK.Load() != 0 || deadFast.Load() == 0 {
 		t.Fatalf("dead shard: %d checks succeeded, %d failed at once", deadOK.Load(), deadFast.Load())
 	}
