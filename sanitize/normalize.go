@@ -21,11 +21,11 @@ type view struct {
 }
 
 // mark records an evasion at byte pos of a view: the byte produced by a
-// fullwidth character or a foreign digit, or, for Invisible, the byte that
+// fullwidth character or a foreign digit, or, for invisible characters, the byte that
 // followed the deleted characters.
 type mark struct {
 	pos int
-	ev  Evasion
+	ev  trick
 }
 
 // span maps the view's bytes [a, b) to the source's bytes.
@@ -38,12 +38,12 @@ func (v *view) span(a, b int) (int, int) {
 
 // evasions returns the evasions marked within [a, b). Invisible characters
 // count only between the first and the last byte, not at the edges.
-func (v *view) evasions(a, b int) Evasion {
+func (v *view) evasions(a, b int) trick {
 	i := sort.Search(len(v.marks), func(i int) bool { return v.marks[i].pos >= a })
-	var ev Evasion
+	var ev trick
 	for ; i < len(v.marks) && v.marks[i].pos < b; i++ {
 		m := v.marks[i]
-		if m.ev == Invisible && m.pos == a {
+		if m.ev == tInvisible && m.pos == a {
 			continue
 		}
 		ev |= m.ev
@@ -78,7 +78,7 @@ func (w *builder) copy(src string, from, to int) {
 	}
 }
 
-func (w *builder) mark(ev Evasion) {
+func (w *builder) mark(ev trick) {
 	if n := len(w.marks); n > 0 && w.marks[n-1].pos == len(w.b) && w.marks[n-1].ev == ev {
 		return
 	}
@@ -122,12 +122,12 @@ func normalize(text string) view {
 		}
 		switch classify(r) {
 		case invisible:
-			w.mark(Invisible)
+			w.mark(tInvisible)
 		case fullwidth:
-			w.mark(Fullwidth)
+			w.mark(tFullwidth)
 			w.emit(byte(r-0xFEE0), i, j)
 		case dotLike:
-			w.mark(Fullwidth)
+			w.mark(tFullwidth)
 			w.emit('.', i, j)
 		case space:
 			w.emit(' ', i, j)
@@ -135,7 +135,7 @@ func normalize(text string) view {
 			w.emit('-', i, j)
 		case digit:
 			d, _ := digitValue(r)
-			w.mark(UnicodeDigits)
+			w.mark(tUnicodeDigits)
 			w.emit('0'+d, i, j)
 		default:
 			w.copy(text, i, j)

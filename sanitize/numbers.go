@@ -1,20 +1,51 @@
 package sanitize
 
 import (
+	"strings"
 	"unicode"
 	"unicode/utf8"
 
-	"github.com/nyaruka/phonenumbers/v2"
+	"github.com/antifraud-go/antifraud/numbers"
 )
 
-// Bounds on one run of digits and separators: longer runs are cut, so each
-// call into libphonenumber sees a short string.
+// Phone numbers are found in three steps. A scanner cuts runs out of the
+// text: blocks of digits (or of digits and lookalike letters) joined by
+// short separators. A run is then split into candidates: the whole run, or
+// its parts between slashes and line breaks, or, when a part is longer
+// than a phone number, the longest stretches that read as one. A candidate
+// is a phone number by what it says (numbers.Recognize: valid in some
+// region, whatever the region) and by how it is written (enough digits,
+// grouped as phone numbers are, a word such as "call" or "whatsapp" before
+// it), unless what surrounds it says it is something else: a price, a
+// date, a reference or an order number, a code.
+
+// Bounds on one run: longer runs are cut, so that each candidate is short.
 const (
-	maxRunGroups = 12
-	maxRunDigits = 24
-	maxRunBytes  = 64
+	maxRunGroups = 24
+	maxRunDigits = 32
+	maxRunBytes  = 80
 	maxSeparator = 3
-	findTries    = 16
+)
+
+// Digits a phone number has, with its national or international prefix.
+const (
+	minPhoneDigits   = 7  // a local number: "555-1234", "6744 1233"
+	shapePhoneDigits = 9  // enough to be a phone number by its length alone
+	maxNationalDigit = 15 // a national prefix and the longest national number
+	maxIntlDigits    = 18 // an international prefix and the 15 digits of E.164
+)
+
+// sepKind is what joins a group to the one before it.
+type sepKind uint8
+
+const (
+	sepNone    sepKind = iota
+	sepSpace           // spaces
+	sepDash            // a dash, perhaps with spaces
+	sepDot             // a dot
+	sepBracket         // a bracket: "(020) 7946"
+	sepSlash           // a slash: two numbers, or two endings of one
+	sepLine            // a line break
 )
 
 // group is one block of digits in a run: plain digits, or a word of digits
@@ -23,10 +54,13 @@ type group struct {
 	start, end   int
 	digits       int // real digits
 	lookalikes   int
-	gluedLeft    bool // a letter touches the first digit
-	gluedRight   bool // a letter touches the last digit
-	vanityLetter bool // a vanity word ("FLOWERS")
+	sep          sepKind // before this group
+	gluedLeft    bool    // a letter touches the first digit
+	gluedRight   bool    // a letter touches the last digit
+	vanityLetter bool    // a vanity word ("FLOWERS")
 }
+
+func (g group) size() int { return g.digits + g.lookalikes }
 
 // run is a candidate number: groups joined by separators.
 type run struct {
@@ -37,11 +71,12 @@ type run struct {
 // numberScanner finds phone numbers and short codes in a normalised view.
 type numberScanner struct {
 	s      string
-	region string
+	hint   string // region hint, for the E.164 form only
 	budget *budget
 	skip   []match // links, in order: numbers inside them are theirs
 	out    []match
 	groups [maxRunGroups + 1]group // scratch for the run being read
+	buf    [maxRunBytes + 1]byte   // scratch for a candidate's digits
 }
 
 func isDigit(c byte) bool { return '0' <= c && c <= '9' }
@@ -74,14 +109,6 @@ func letterAt(s string, i int) bool {
 	return unicode.IsLetter(r)
 }
 
-func isSeparator(c byte) bool {
-	switch c {
-	case ' ', '-', '.', '(', ')', '/':
-		return true
-	}
-	return false
-}
-
 // scan finds the numbers in s, outside the links.
 func (ns *numberScanner) scan() {
 	s := ns.s
@@ -110,10 +137,7 @@ func (ns *numberScanner) scan() {
 		}
 		r := ns.runFrom(g, limit)
 		ns.evaluate(&r)
-		i = r.end
-		if last := r.groups[len(r.groups)-1]; last.end > i {
-			i = last.end
-		}
+		i = max(r.end, r.groups[len(r.groups)-1].end)
 	}
 }
 
@@ -151,6 +175,49 @@ func groupAt(s string, i, limit int) (group, bool) {
 		gluedLeft: letterBefore(s, i), gluedRight: letterAt(s, j)}, true
 }
 
+// separator reads the separator at pos: up to three spaces, dashes, dots,
+// brackets and slashes, or one line break with spaces around it. A full
+// stop before a space ends a sentence, and a comma a list item: neither
+// joins groups.
+func separator(s string, pos, limit int) (int, sepKind) {
+	k := pos
+	kind := sepSpace
+	lines := 0
+	for k < limit && k-pos < maxSeparator+1 {
+		switch s[k] {
+		case ' ', '\t':
+		case '-':
+			kind = max(kind, sepDash)
+		case '.':
+			if k+1 < limit && (s[k+1] == ' ' || s[k+1] == '\n' || s[k+1] == '\r') {
+				return pos, sepNone
+			}
+			kind = max(kind, sepDot)
+		case '(', ')':
+			kind = max(kind, sepBracket)
+		case '/':
+			kind = max(kind, sepSlash)
+		case '\r':
+			if k+1 >= limit || s[k+1] != '\n' {
+				return pos, sepNone
+			}
+			k++
+			fallthrough
+		case '\n':
+			lines++
+			kind = sepLine
+		default:
+			goto done
+		}
+		k++
+	}
+done:
+	if k == pos || lines > 1 || k-pos > maxSeparator+lines {
+		return pos, sepNone
+	}
+	return k, kind
+}
+
 // runFrom extends the group g over separators and further groups.
 func (ns *numberScanner) runFrom(g group, limit int) run {
 	s := ns.s
@@ -160,13 +227,10 @@ func (ns *numberScanner) runFrom(g group, limit int) run {
 	for start > 0 && (s[start-1] == '+' || s[start-1] == '(') && g.start-start < 2 {
 		start--
 	}
-	digits := g.digits
+	digits := g.size()
 	pos := g.end
 	for !groups[len(groups)-1].gluedRight && len(groups) < maxRunGroups {
-		k := pos
-		for k < limit && isSeparator(s[k]) && k-pos < maxSeparator {
-			k++
-		}
+		k, kind := separator(s, pos, limit)
 		if k == pos || k >= limit {
 			break
 		}
@@ -174,16 +238,17 @@ func (ns *numberScanner) runFrom(g group, limit int) run {
 		if !ok {
 			if vs, ve, ok := vanityTail(s, pos, k, limit); ok && digits >= 3 && digits <= 8 &&
 				(s[pos] == '-' || tollFree(s, start, pos)) {
-				groups = append(groups, group{start: vs, end: ve, vanityLetter: true})
+				groups = append(groups, group{start: vs, end: ve, vanityLetter: true, sep: kind})
 				pos = ve
 			}
 			break
 		}
-		if ng.gluedLeft || digits+ng.digits > maxRunDigits || ng.end-start > maxRunBytes {
+		if ng.gluedLeft || digits+ng.size() > maxRunDigits || ng.end-start > maxRunBytes {
 			break
 		}
+		ng.sep = kind
 		groups = append(groups, ng)
-		digits += ng.digits
+		digits += ng.size()
 		pos = ng.end
 	}
 	return run{start: start, end: pos, groups: groups}
@@ -216,6 +281,9 @@ done:
 	if letters < 3 || chars > 10 || letterAt(s, j) || (j < len(s) && isDigit(s[j])) {
 		return 0, 0, false
 	}
+	if strings.Trim(s[k:j], "X") == "" {
+		return 0, 0, false // "07808 XXXXXX": a hidden number, not a word
+	}
 	return k, j, true
 }
 
@@ -233,17 +301,18 @@ func (ns *numberScanner) insert(m match, from int) {
 // tollFree reports whether s[a:b] ends in a toll-free code, the usual
 // start of a vanity number written with spaces ("1 800 FLOWERS").
 func tollFree(s string, a, b int) bool {
-	var d []byte
-	for i := b - 1; i >= a && len(d) < 4; i-- {
+	var d [4]byte
+	n := 0
+	for i := b - 1; i >= a && n < len(d); i-- {
 		if isDigit(s[i]) {
-			d = append(d, s[i])
+			d[n] = s[i]
+			n++
 		}
 	}
-	if len(d) < 3 {
+	if n < 3 {
 		return false
 	}
-	code := string([]byte{d[2], d[1], d[0]})
-	switch code {
+	switch string([]byte{d[2], d[1], d[0]}) {
 	case "800", "808", "888", "877", "866", "855", "844", "833", "300":
 		return true
 	}
@@ -255,29 +324,24 @@ var keypad = [26]byte{
 	'7', '7', '7', '7', '8', '8', '8', '9', '9', '9', '9',
 }
 
-// candidate returns the run's text with lookalike and vanity letters turned
-// into digits, for libphonenumber.
-func (ns *numberScanner) candidate(r *run, end int) string {
-	b := []byte(ns.s[r.start:end])
-	for _, g := range r.groups {
-		if g.start >= end {
-			break
-		}
-		switch {
-		case g.lookalikes > 0:
-			for k := g.start; k < g.end; k++ {
-				switch ns.s[k] {
-				case 'O', 'o':
-					b[k-r.start] = '0'
-				case 'l', 'I':
-					b[k-r.start] = '1'
-				}
-			}
-		case g.vanityLetter:
-			for k := g.start; k < g.end && k < end; k++ {
-				if c := ns.s[k]; 'A' <= c && c <= 'Z' {
-					b[k-r.start] = keypad[c-'A']
-				}
+// digitsOf returns the digits of groups gs (with lookalike and vanity
+// letters as digits), after a '+' when plus is set, in ns.buf.
+func (ns *numberScanner) digitsOf(gs []group, plus bool) string {
+	b := ns.buf[:0]
+	if plus {
+		b = append(b, '+')
+	}
+	for _, g := range gs {
+		for k := g.start; k < g.end && len(b) < len(ns.buf); k++ {
+			switch c := ns.s[k]; {
+			case isDigit(c):
+				b = append(b, c)
+			case g.vanityLetter && 'A' <= c && c <= 'Z':
+				b = append(b, keypad[c-'A'])
+			case c == 'O' || c == 'o':
+				b = append(b, '0')
+			case c == 'l' || c == 'I':
+				b = append(b, '1')
 			}
 		}
 	}
@@ -298,6 +362,9 @@ func (ns *numberScanner) evaluate(r *run) {
 		r.groups = r.groups[n:]
 		r.start = r.groups[0].start
 	}
+	if masked(ns.s, r) {
+		return // "07808 XXXXXX": the reader's own number, hidden
+	}
 	digits, looks := 0, 0
 	for _, g := range r.groups {
 		looks += g.lookalikes
@@ -308,122 +375,340 @@ func (ns *numberScanner) evaluate(r *run) {
 	if looks > 0 && looks >= digits {
 		return // words, not a number
 	}
-	if isDate(ns.s, r) {
+	if isDate(ns.s, r.groups) {
 		return
 	}
-	// Leave the vanity letters out for a first try: "0800 123 4567 NOW".
-	end := r.end
-	vanity := r.groups[len(r.groups)-1].vanityLetter
-	if vanity {
-		end = r.groups[len(r.groups)-2].end
+	found := len(ns.out)
+	ctx := ns.context(r)
+	gs := r.groups
+	if gs[len(gs)-1].vanityLetter {
+		// Leave the vanity letters out for a first try: "0800 123 4567 NOW".
+		gs = gs[:len(gs)-1]
+		if len(gs) > 0 && ns.split(r, gs, ctx) == 0 {
+			ns.vanity(r, ctx)
+		}
+	} else {
+		ns.split(r, gs, ctx)
 	}
-	n := len(ns.out)
-	found := false
-	if digits+looks >= 7 {
-		found = ns.phone(r, end, looks > 0)
-	}
-	if !found && vanity {
-		ns.vanity(r)
-	}
-	ns.shortCodes(r, n)
+	ns.shortCodes(r, found, ctx)
 }
 
-// phone finds the numbers in the run up to end and reports whether it did.
-func (ns *numberScanner) phone(r *run, end int, lookalike bool) bool {
-	cand := ns.candidate(r, end)
-	var ev Evasion
-	if lookalike {
-		ev |= Lookalike
+// masked reports whether the run is a number with part of it hidden by
+// placeholders: "07808 XXXXXX", "07xxxxxxxxx", "0776***1234".
+func masked(s string, r *run) bool {
+	first, last := r.groups[0], r.groups[len(r.groups)-1]
+	hidden := func(c byte) bool { return c == 'x' || c == 'X' || c == '*' }
+	// Glued: two placeholders or more.
+	n := 0
+	for k := last.end; k < len(s) && hidden(s[k]); k++ {
+		n++
 	}
-	if r.groups[0].gluedLeft || r.groups[len(r.groups)-1].gluedRight {
-		ev |= Glued
+	for k := first.start - 1; k >= 0 && hidden(s[k]); k-- {
+		n++
 	}
-	if !ns.budget.number(1) {
-		ns.out = append(ns.out, match{kind: Phone, start: r.start, end: end, ev: ev, unverified: true})
+	if n >= 2 {
 		return true
 	}
-	if num, ok := ns.validate(cand); ok {
-		ns.out = append(ns.out, match{kind: Phone, start: r.start, end: end, ev: ev,
-			normalized: phonenumbers.Format(num, phonenumbers.E164)})
-		return true
-	}
-	found := false
-	if hasInnerNumber(r) && ns.budget.number(findTries) {
-		for m := range phonenumbers.FindNumbersWithLeniency(cand, ns.region, phonenumbers.VALID, findTries) {
-			ns.out = append(ns.out, match{kind: Phone, start: r.start + m.Start(), end: r.start + m.End(), ev: ev,
-				normalized: phonenumbers.Format(m.Number(), phonenumbers.E164)})
-			found = true
+	// After a space: a word of four placeholders or more.
+	if last.end+1 < len(s) && s[last.end] == ' ' {
+		k := last.end + 1
+		for k < len(s) && hidden(s[k]) {
+			k++
 		}
-	}
-	if found {
-		return true
-	}
-	// A number run into a price or a code: "0871277810910p/min",
-	// "087187262701.50gbp". Try the longest prefix that is a valid number.
-	g := r.groups[0]
-	if g.lookalikes == 0 && g.digits >= 12 && (ns.s[g.start] == '0' || r.start < g.start && ns.s[r.start] == '+') {
-		for n := min(g.digits-1, 13); n >= 9; n-- {
-			if !ns.budget.number(1) {
-				break
-			}
-			if num, ok := ns.validate(ns.s[r.start : g.start+n]); ok {
-				ns.out = append(ns.out, match{kind: Phone, start: r.start, end: g.start + n, ev: ev | Glued,
-					normalized: phonenumbers.Format(num, phonenumbers.E164)})
-				return true
-			}
-		}
+		return k-last.end-1 >= 4 && !letterAt(s, k)
 	}
 	return false
 }
 
-// hasInnerNumber reports whether a part of the run, a few of its groups,
-// has the seven digits or more of a phone number: "0207 946 0018 / 07700
-// 900123" has, "87121 18" has not.
-func hasInnerNumber(r *run) bool {
-	n := len(r.groups)
-	if r.groups[n-1].vanityLetter {
-		n--
+// split finds the phone numbers among the groups gs of r and returns how
+// many it found: the whole, or else each part between slashes and line
+// breaks, or else the longest stretches of a part that read as numbers.
+// A run that is a date, a version, an amount or a reference as a whole is
+// not searched for numbers in its parts.
+func (ns *numberScanner) split(r *run, gs []group, ctx context) int {
+	n := len(ns.out)
+	plus := r.start < gs[0].start && ns.s[r.start] == '+'
+	if ctx.counter && !plus {
+		return 0
 	}
-	first, last := 0, 0
-	for i := 1; i < n; i++ {
-		last += r.groups[i].digits + r.groups[i].lookalikes
+	if priced(ns.s, gs) {
+		// "0871277810910p/min", "087187262701.50gbp": a number run into
+		// its price.
+		ns.gluedPrice(r, gs, true)
+		return len(ns.out) - n
 	}
-	if last >= 7 {
-		return true
+	if isDate(ns.s, gs) || !plus && dotted(ns.s, gs) {
+		return 0
 	}
-	for i := 0; i < n-1; i++ {
-		first += r.groups[i].digits + r.groups[i].lookalikes
+	if ns.candidate(r, gs, ctx, true, false) {
+		return len(ns.out) - n
 	}
-	return first >= 7
-}
-
-// vanity tries the run with its letters as keypad digits, dropping up to four
-// surplus letters ("1-800-FLOWERS", "1-800-MY-APPLE").
-func (ns *numberScanner) vanity(r *run) bool {
-	cand := ns.candidate(r, r.end)
-	for drop := 0; drop <= 4 && len(cand)-drop >= 7; drop++ {
-		c := cand[:len(cand)-drop]
-		if !isDigit(c[len(c)-1]) || !ns.budget.number(1) {
+	a := 0
+	for i := 1; i <= len(gs); i++ {
+		if i < len(gs) && gs[i].sep != sepSlash && gs[i].sep != sepLine {
 			continue
 		}
-		if num, ok := ns.validate(c); ok {
-			ns.out = append(ns.out, match{kind: Phone, start: r.start, end: r.end, ev: Vanity,
-				normalized: phonenumbers.Format(num, phonenumbers.E164)})
+		part := gs[a:i]
+		if (a > 0 || i < len(gs)) && ns.candidate(r, part, ctx, a == 0, false) {
+			a = i
+			continue
+		}
+		ns.stretches(r, part, ctx, a == 0)
+		a = i
+	}
+	return len(ns.out) - n
+}
+
+// stretches reads groups gs from the left, taking at each step the
+// longest stretch that is a valid phone number, or else the longest that
+// is one by its shape.
+func (ns *numberScanner) stretches(r *run, gs []group, ctx context, first bool) {
+	for i := 0; i < len(gs); {
+		// The longest stretch from i that a phone number may span.
+		top, d := i, 0
+		for top < len(gs) && d+gs[top].size() <= maxIntlDigits {
+			d += gs[top].size()
+			top++
+		}
+		next := i + 1
+		for j, dj := top, d; j > i && dj >= minPhoneDigits; j-- {
+			if ns.candidate(r, gs[i:j], ctx, first && i == 0, true) {
+				next = j
+				break
+			}
+			dj -= gs[j-1].size()
+		}
+		if next == i+1 && top > i+1 && ns.candidate(r, gs[i:top], ctx, first && i == 0, false) {
+			next = top
+		}
+		i = next
+	}
+}
+
+// candidate decides whether the groups gs of r are a phone number and, if
+// they are, reports it. first is set when gs starts the run, so that a
+// leading '+' or '(' belongs to it. With valid set, only a number that
+// some region accepts is taken.
+func (ns *numberScanner) candidate(r *run, gs []group, ctx context, first, valid bool) bool {
+	s := ns.s
+	plus := first && r.start < gs[0].start && s[r.start] == '+'
+	d := ns.digitsOf(gs, plus)
+	n := len(d)
+	if plus {
+		n--
+	}
+	if n < minPhoneDigits {
+		return false
+	}
+	intl := plus || hasIDD(d)
+	if n > maxNationalDigit && !intl || n > maxIntlDigits {
+		return false
+	}
+	if priced(s, gs) {
+		return ns.gluedPrice(r, gs, first)
+	}
+	if isDate(s, gs) || !plus && dotted(ns.s, gs) || placeholderDigits(d) {
+		return false
+	}
+	if ctx.counter && !plus {
+		return false // "order 12345678", "your code is 1234567"
+	}
+	var ev trick
+	glued := gs[0].gluedLeft && !ctx.gluedCall || gs[len(gs)-1].gluedRight
+	if gs[0].gluedLeft || gs[len(gs)-1].gluedRight {
+		ev |= tGlued
+	}
+	looks := 0
+	singles := 0
+	for _, g := range gs {
+		looks += g.lookalikes
+		if g.size() == 1 {
+			singles++
+		}
+	}
+	if looks > 0 {
+		ev |= tLookalike
+	}
+	spaced := len(gs) >= 4 && 2*singles > len(gs)
+	if spaced {
+		ev |= tDefanged
+	}
+	// How it is written.
+	shape := false
+	switch {
+	case glued:
+		// Run into words: only a number some region accepts, or a number
+		// glued to a price ("0871277810910p/min").
+	case n >= shapePhoneDigits:
+		shape = true
+	case ctx.call || plus:
+		shape = !spaced || n >= minPhoneDigits
+	default:
+		shape = grouped(gs)
+	}
+	start := gs[0].start
+	if first {
+		start = r.start
+	}
+	end := gs[len(gs)-1].end
+	if !shape && !glued {
+		return false
+	}
+	num, checked := ns.recognize(d)
+	if num.E164 == "" && (glued || valid) {
+		return false
+	}
+	if num.E164 == "" && n < shapePhoneDigits && !ctx.call && !plus {
+		return false // "1234 5678" with nothing around it: valid nowhere
+	}
+	m := match{kind: Phone, start: start, end: end, ev: ev, number: num, unverified: !checked}
+	m.normalized = num.E164
+	if m.normalized == "" {
+		m.normalized = d
+	}
+	ns.out = append(ns.out, m)
+	return true
+}
+
+// recognize asks numbers.Recognize about d while the text's budget lasts;
+// checked is false when it is spent.
+func (ns *numberScanner) recognize(d string) (n numbers.Number, checked bool) {
+	if !ns.budget.number(1) {
+		return numbers.Number{}, false
+	}
+	n, _ = numbers.Recognize(d, ns.hint)
+	return n, true
+}
+
+// priced reports whether the groups end in a unit of price run into
+// them: "10p/min", "1.50gbp", "150ppm".
+func priced(s string, gs []group) bool {
+	last := gs[len(gs)-1]
+	if !last.gluedRight || len(gs) > 2 || len(gs) == 2 && (last.sep != sepDot || last.size() > 2) {
+		return false
+	}
+	j := last.end
+	for j < len(s) && isLetter(s[j]) {
+		j++
+	}
+	return in(priceUnits, s[last.end:j])
+}
+
+var priceUnits = setOf("p", "ppm", "pm", "pmin", "pence", "gbp", "pw", "pmsg", "ppmsg", "min", "mins", "pmt", "perweek",
+	"rs", "inr", "usd", "eur", "cents", "c")
+
+// gluedPrice reads a number run into a price: the longest prefix of its
+// first group that is a valid number and leaves a price that does not
+// start with 0 ("08712778109|10p/min", "08718726270|1.50gbp").
+func (ns *numberScanner) gluedPrice(r *run, gs []group, first bool) bool {
+	g := gs[0]
+	start := g.start
+	if first && r.start < g.start && ns.s[r.start] == '+' {
+		start = r.start
+	}
+	if g.lookalikes > 0 || g.digits < 10 || ns.s[start] != '0' && ns.s[start] != '+' {
+		return false
+	}
+	for n := min(g.digits-1, 13); n >= 9; n-- {
+		if ns.s[g.start+n] == '0' && !(len(gs) == 2 && n == g.digits-1) {
+			continue // "0p/min" is no price
+		}
+		if !ns.budget.number(1) {
+			break
+		}
+		if num, ok := numbers.Recognize(ns.s[start:g.start+n], ns.hint); ok {
+			ns.out = append(ns.out, match{kind: Phone, start: start, end: g.start + n, ev: tGlued,
+				normalized: num.E164, number: num})
 			return true
 		}
 	}
 	return false
 }
 
-// validate parses a candidate made only of digits, separators and '+' (never
-// letters, which libphonenumber would read as keypad digits) and checks it as
-// phonenumbers.FindNumbers does at VALID leniency.
-func (ns *numberScanner) validate(cand string) (*phonenumbers.PhoneNumber, bool) {
-	num, err := phonenumbers.ParseAndKeepRawInput(cand, ns.region)
-	if err != nil || !phonenumbers.VALID.Verify(num, cand) {
-		return nil, false
+// hasIDD reports whether d starts with an international prefix: "00" or
+// "011" and a digit that may start a calling code.
+func hasIDD(d string) bool {
+	return len(d) > 3 && (d[:2] == "00" && d[2] != '0' || d[:3] == "011" && d[3] != '0')
+}
+
+// grouped reports whether a number of seven or eight digits is written as
+// local phone numbers are: "555-1234", "6744 1233", "(02) 1234 5678":
+// groups of two digits or more joined by spaces, dashes or brackets, the
+// last of four. Groups of three after the first are thousands
+// ("25 000 000").
+func grouped(gs []group) bool {
+	if len(gs) < 2 || len(gs) > 4 || gs[len(gs)-1].size() != 4 {
+		return false
 	}
-	return num, true
+	for _, g := range gs {
+		if g.sep != sepNone && g.sep != sepSpace && g.sep != sepDash && g.sep != sepBracket || g.size() < 2 {
+			return false
+		}
+	}
+	return true
+}
+
+// dotted reports groups joined by dots that are not written as phone
+// numbers are: a decimal number ("3.14159265358"), a version, an address
+// or an amount ("1.2.3", "10.0.19041.1234", "192.168.100.200",
+// "1.234.567"). Phone numbers with dots have three groups or more, and
+// a long first group ("0871750.77.11") or all but the first of three
+// digits or more ("415.555.2671").
+func dotted(s string, gs []group) bool {
+	for _, g := range gs[1:] {
+		if g.sep != sepDot {
+			return false
+		}
+	}
+	switch first := gs[0]; {
+	case len(gs) < 2:
+		return false
+	case len(gs) == 2:
+		// A decimal number, unless a long first group starts with the 0
+		// of a national prefix: "08714342399.2stop".
+		return first.size() <= 3 || s[first.start] != '0'
+	case first.size() > 3:
+		return false
+	}
+	short, long := false, false
+	for i, g := range gs {
+		short = short || i > 0 && g.size() < 3
+		long = long || g.size() > 3
+	}
+	return len(gs) == 2 || short || !long
+}
+
+// placeholderDigits reports digits that count up or down or repeat one
+// digit ("123456789", "0000000000"): an example or a test, not a number.
+func placeholderDigits(d string) bool {
+	if len(d) > 0 && d[0] == '+' {
+		d = d[1:]
+	}
+	up, down, same := true, true, true
+	for i := 1; i < len(d); i++ {
+		diff := int(d[i]) - int(d[i-1])
+		up = up && (diff == 1 || diff == -9)
+		down = down && (diff == -1 || diff == 9)
+		same = same && diff == 0
+	}
+	return up || down || same
+}
+
+// vanity tries the run with its letters as keypad digits, dropping up to four
+// surplus letters ("1-800-FLOWERS", "1-800-MY-APPLE").
+func (ns *numberScanner) vanity(r *run, ctx context) {
+	plus := r.start < r.groups[0].start && ns.s[r.start] == '+'
+	cand := ns.digitsOf(r.groups, plus)
+	for drop := 0; drop <= 4 && len(cand)-drop >= minPhoneDigits; drop++ {
+		if ctx.counter || !ns.budget.number(1) {
+			return
+		}
+		if num, ok := numbers.Recognize(cand[:len(cand)-drop], ns.hint); ok {
+			ns.out = append(ns.out, match{kind: Phone, start: r.start, end: r.end, ev: tVanity,
+				normalized: num.E164, number: num})
+			return
+		}
+	}
 }
 
 // priceOrReference reports whether the run at i follows a currency sign or a
@@ -443,11 +728,10 @@ func (ns *numberScanner) priceOrReference(i int) bool {
 	return unicode.Is(unicode.Sc, r)
 }
 
-// isDate reports whether the run reads as a date or a timestamp: a year
+// isDate reports whether the groups read as a date or a timestamp: a year
 // (19xx or 20xx) with groups of one or two digits, or three groups of one or
 // two digits joined by '/' or '.'.
-func isDate(s string, r *run) bool {
-	gs := r.groups
+func isDate(s string, gs []group) bool {
 	if len(gs) < 3 {
 		return false
 	}
@@ -466,8 +750,7 @@ func isDate(s string, r *run) bool {
 		return true
 	}
 	if small == len(gs) && len(gs) == 3 {
-		sep := s[gs[0].end]
-		return sep == '/' || sep == '.'
+		return gs[1].sep == sepSlash || gs[1].sep == sepDot
 	}
 	return false
 }
@@ -475,7 +758,7 @@ func isDate(s string, r *run) bool {
 // shortCodes reports the groups of five or six digits that a call to action
 // points at: "txt WIN to 87121", "send STOP to 85069". Groups inside the
 // phone numbers found from ns.out[found:] on are theirs.
-func (ns *numberScanner) shortCodes(r *run, found int) {
+func (ns *numberScanner) shortCodes(r *run, found int, ctx context) {
 	phones := ns.out[found:]
 	for _, g := range r.groups {
 		if g.lookalikes > 0 || g.vanityLetter || g.gluedLeft || g.gluedRight {
@@ -491,7 +774,7 @@ func (ns *numberScanner) shortCodes(r *run, found int) {
 		if n := g.end - g.start; n < 5 || n > 6 || ns.s[g.start] == '0' {
 			continue
 		}
-		if ns.priceOrReference(g.start) || !smsVerbBefore(ns.s, g.start) {
+		if ns.priceOrReference(g.start) || !smsVerbBefore(ns.s, g.start) || ctx.counter {
 			continue
 		}
 		ns.insert(match{kind: ShortCode, start: g.start, end: g.end, normalized: ns.s[g.start:g.end]}, found)
@@ -505,13 +788,26 @@ var smsVerbs = setOf("txt", "text", "texting", "send", "sms", "reply", "call",
 // smsVerbBefore looks back from i, within the sentence and at most eight words,
 // for a word in smsVerbs.
 func smsVerbBefore(s string, i int) bool {
+	found := false
+	wordsBefore(s, i, 8, func(w string) bool {
+		found = in(smsVerbs, w)
+		return !found
+	})
+	return found
+}
+
+// wordsBefore calls f with the words before i, nearest first, within the
+// sentence, at most n words and 64 bytes, until f returns false. Numbers
+// and punctuation between the words are skipped, so that "call 0800 123
+// 4567 or 0800 765 4321" reaches "call" from the second number.
+func wordsBefore(s string, i, n int, f func(string) bool) {
 	words := 0
 	j := i
-	for j > 0 && words < 8 && i-j < 64 {
+	for j > 0 && words < n && i-j < 64 {
 		c := s[j-1]
 		if c == '.' || c == '!' || c == '?' || c == '\n' {
 			if j-2 < 0 || !isDigit(s[j-2]) {
-				return false
+				return
 			}
 		}
 		if !isLetter(c) {
@@ -522,10 +818,92 @@ func smsVerbBefore(s string, i int) bool {
 		for j > 0 && isLetter(s[j-1]) {
 			j--
 		}
-		if in(smsVerbs, s[j:e]) {
-			return true
+		if !f(s[j:e]) {
+			return
 		}
 		words++
 	}
-	return false
 }
+
+// context is what the words around a run say about it.
+type context struct {
+	call      bool // a call to action or a word for a phone precedes it
+	counter   bool // a word for a reference, an order, a code or an amount does
+	gluedCall bool // the call to action is glued to it: "Call09061701461"
+}
+
+// context reads the words before the run, nearest first. Filler words
+// ("no.", "number", "is", "your") are passed over; the first other word
+// decides when it names a reference, an order, a code or an amount
+// ("order no. 12345678"); a call to action or a word for a phone anywhere
+// in the window makes it a call ("call our customer services on ...").
+func (ns *numberScanner) context(r *run) context {
+	var ctx context
+	first := true
+	noun := false
+	wordsBefore(ns.s, r.start, 8, func(w string) bool {
+		switch {
+		case in(numberNouns, w):
+			noun = true
+			return true
+		case in(fillerWords, w):
+			return true
+		case in(callWords, w):
+			ctx.call = true
+			return false
+		case first && in(counterWords, w):
+			ctx.counter = true
+			return false
+		}
+		first = false
+		return true
+	})
+	ctx.call = ctx.call || noun && !ctx.counter
+	if g := r.groups[0]; g.gluedLeft {
+		j := g.start
+		for j > 0 && isLetter(ns.s[j-1]) {
+			j--
+		}
+		ctx.gluedCall = in(callWords, ns.s[j:g.start])
+	}
+	return ctx
+}
+
+// numberNouns name a number without saying which kind: a phone number
+// unless a word before them says otherwise ("order no.").
+var numberNouns = setOf("no", "number", "num", "nos", "nr", "nbr", "numbers")
+
+// fillerWords come between a word and the number it is about.
+var fillerWords = setOf("is", "was", "are", "of", "the", "your", "ur", "my", "our", "a", "an", "for", "at", "on",
+	"to", "me", "us", "it", "this", "that", "with", "and", "or", "pls", "please", "plz", "now", "new", "s")
+
+// callWords ask the reader to call, text or write to a number, or name a
+// phone, in the languages of SMS phishing seen so far: English, with
+// Hinglish, Malay and Indonesian, Spanish, French, German, Portuguese and
+// Italian forms of the same verbs.
+var callWords = setOf(
+	// English
+	"call", "calls", "calling", "ring", "phone", "fone", "tel", "telephone", "mobile", "mob", "cell", "cellphone",
+	"contact", "whatsapp", "wa", "dial", "text", "txt", "sms", "msg", "message", "reply", "helpline",
+	"hotline", "freephone", "freefone", "landline", "hp", "ph", "callback",
+	// Hinglish, Malay, Indonesian
+	"sampark", "karein", "kare", "karo", "hubungi", "telp", "nombor", "nomor",
+	// Spanish, Portuguese, Italian
+	"llama", "llame", "llamar", "llamanos", "ligue", "ligar", "liga", "chiama", "chiamare", "contatto", "contato",
+	"telefono", "telefone", "numero",
+	// French, German
+	"appelez", "appeler", "appelle", "contactez", "composez", "anrufen", "ruf", "rufen", "kontakt", "telefon",
+	"nummer",
+)
+
+// counterWords say a number is something else: a reference, an order, an
+// account, a code, an amount, a measure.
+var counterWords = setOf(
+	"order", "orders", "ref", "reference", "invoice", "inv", "tracking", "track", "awb", "consignment", "shipment",
+	"parcel", "account", "acct", "ac", "transaction", "txn", "trx", "booking", "pnr", "ticket", "case", "otp",
+	"code", "pin", "password", "passcode", "serial", "imei", "id", "policy", "member", "membership",
+	"receipt", "confirmation", "voucher", "coupon", "box", "flight", "train", "seat", "room", "vehicle", "reg",
+	"registration", "roll", "batch", "sku", "item", "model", "version", "ver", "build", "balance", "bal", "amount",
+	"amt", "total", "rs", "inr", "usd", "eur", "gbp", "aed", "sgd", "rm", "price", "cost",
+	"points", "pts", "score", "rank", "year", "page", "chapter", "isbn", "zip", "postcode", "pincode",
+)

@@ -1,0 +1,112 @@
+package sanitize
+
+import (
+	"sync"
+
+	"github.com/antifraud-go/antifraud/numbers"
+)
+
+// Work limits per text. Links are matched in linear time and need none.
+// Each phone candidate asks numbers.Recognize which region it belongs to
+// (a microsecond or so); a text may ask numberTries plus one per
+// bytesPerTry bytes. Past that, candidates are judged by their shape alone
+// and reported as Unverified. An SMS that is not made to reach the limit
+// asks a handful.
+const (
+	numberTries = 8
+	bytesPerTry = 32
+)
+
+type budget struct{ numbers int }
+
+func (b *budget) number(cost int) bool {
+	if b.numbers < cost {
+		return false
+	}
+	b.numbers -= cost
+	return true
+}
+
+// match is a finding in the coordinates of the view it was found in.
+type match struct {
+	kind       Kind
+	start, end int
+	normalized string
+	number     numbers.Number
+	ev         trick
+	unverified bool
+}
+
+// scanState is all a find needs, kept in a pool between calls.
+type scanState struct {
+	v1, v2 view
+	budget budget
+	links  linkScanner
+	nums   numberScanner
+}
+
+var scanStates = sync.Pool{New: func() any { return new(scanState) }}
+
+// release returns st to the pool, keeping the capacity of its scratch
+// slices and nothing that points into a text.
+func (st *scanState) release() {
+	lo, no, sp := st.links.out, st.nums.out, st.links.spans
+	um := st.links.um
+	clear(lo)
+	clear(no)
+	*st = scanState{}
+	st.links.out, st.nums.out, st.links.spans = lo[:0], no[:0], sp[:0]
+	st.links.um.runs[0].labels = um.runs[0].labels[:0]
+	st.links.um.runs[1].labels = um.runs[1].labels[:0]
+	scanStates.Put(st)
+}
+
+// find is the scanner behind Find, Strip and Check; hint is the region
+// hint or "".
+func find(text, hint string) []Finding {
+	st := scanStates.Get().(*scanState)
+	defer st.release()
+	st.budget = budget{numbers: numberTries + len(text)/bytesPerTry}
+	st.v1 = normalize(text)
+	st.v2 = refang(st.v1.s)
+	ls := &st.links
+	ls.v1, ls.v2 = &st.v1, &st.v2
+	ls.scan()
+	links := ls.out
+	for i := range links {
+		links[i].start, links[i].end = st.v2.span(links[i].start, links[i].end)
+	}
+	ns := &st.nums
+	ns.s, ns.hint, ns.budget, ns.skip = st.v1.s, hint, &st.budget, links
+	ns.scan()
+	if len(links) == 0 && len(ns.out) == 0 {
+		return nil
+	}
+	v1 := &st.v1
+	out := make([]Finding, 0, len(links)+len(ns.out))
+	last := 0
+	add := func(m match) {
+		if m.start < last || m.start >= m.end {
+			return
+		}
+		start, end := v1.span(m.start, m.end)
+		out = append(out, Finding{
+			Kind: m.kind, Start: start, End: end, Text: text[start:end],
+			Normalized: m.normalized, Number: m.number,
+			Evasions:   (m.ev | v1.evasions(m.start, m.end)).evasion(),
+			Unverified: m.unverified,
+		})
+		last = m.end
+	}
+	i, j := 0, 0
+	for i < len(links) || j < len(ns.out) {
+		if j == len(ns.out) || i < len(links) && links[i].start <= ns.out[j].start {
+			add(links[i])
+			i++
+		} else {
+			add(ns.out[j])
+			j++
+		}
+	}
+	return out
+}
