@@ -132,8 +132,10 @@ type textCC struct {
 	// national numbers of n digits.
 	lengths uint32
 	// mainPrefixes are the national prefixes of the main region, in the
-	// order its pattern tries them, when they are plain digit strings.
+	// order its pattern tries them, when they are plain digit strings;
+	// mainRewrite is its pattern when they are not.
 	mainPrefixes []string
+	mainRewrite  *textRewrite
 
 	once   sync.Once
 	chunks []textChunk
@@ -149,8 +151,9 @@ type textIndex struct {
 	// national number of n digits that starts with the three digits p.
 	byStart [1000][maxNSN + 1]uint16
 	sets    []textCCSet
-	// byPrefix maps a national prefix to the calling codes that use it.
-	byPrefix  map[string]textCCSet
+	// byPrefix maps a national prefix (see prefixKey) to the calling
+	// codes that use it.
+	byPrefix  map[uint64]textCCSet
 	maxPrefix int
 	idd       map[string]bool // the international prefixes of all regions
 	maxIDD    int
@@ -164,7 +167,7 @@ var textIndexOnce = sync.OnceValue(buildTextIndex)
 func buildTextIndex() *textIndex {
 	x := &textIndex{
 		regionCC: map[string]int{},
-		byPrefix: map[string]textCCSet{},
+		byPrefix: map[uint64]textCCSet{},
 		idd:      map[string]bool{},
 		rewrites: map[string]*textRewrite{},
 	}
@@ -201,9 +204,10 @@ func buildTextIndex() *textIndex {
 			c.prefixes = append(c.prefixes, lits)
 			for _, p := range lits {
 				if p != "" {
-					s := x.byPrefix[p]
+					key := prefixKey(p)
+					s := x.byPrefix[key]
 					s.add(i)
-					x.byPrefix[p] = s
+					x.byPrefix[key] = s
 					x.maxPrefix = max(x.maxPrefix, len(p))
 				}
 			}
@@ -248,6 +252,7 @@ func buildTextIndex() *textIndex {
 		if lits, exact := textLiterals(main.GetNationalPrefixForParsing(), 256); exact && main.GetNationalPrefixTransformRule() == "" {
 			c.mainPrefixes = lits
 		}
+		c.mainRewrite = x.rewrites[info.regions[0].region]
 		for _, f := range main.GetNumberFormat() {
 			if textPrefixRequired(f) {
 				c.formats = main.GetNumberFormat()
@@ -332,7 +337,7 @@ func (x *textIndex) nationalAny(d string, skip int, withPrefix bool) (Number, bo
 		return x.each(x.candidates(d), d, 0, skip)
 	}
 	for k := min(x.maxPrefix, len(d)-2); k >= 1; k-- {
-		set, ok := x.byPrefix[d[:k]]
+		set, ok := x.byPrefix[prefixKey(d[:k])]
 		if !ok {
 			continue
 		}
@@ -341,6 +346,16 @@ func (x *textIndex) nationalAny(d string, skip int, withPrefix bool) (Number, bo
 		}
 	}
 	return Number{}, false
+}
+
+// prefixKey packs a national prefix of up to 17 digits into a map key:
+// its length and its value.
+func prefixKey(p string) uint64 {
+	v := uint64(len(p))
+	for i := 0; i < len(p); i++ {
+		v = v*10 + uint64(p[i]-'0')
+	}
+	return v<<5 | uint64(len(p))
 }
 
 // candidates returns the calling codes that may have nsn as a national
@@ -379,13 +394,13 @@ func (x *textIndex) tryNational(c *textCC, d, nsn string) (Number, bool) {
 		return Number{}, false
 	}
 	m, mask := c.info.region(nsn)
-	if m == nil || m.numberType(mask, len(nsn)) == UnknownType {
+	if m == nil || mask&(1<<patGeneral) == 0 || m.numberType(mask, len(nsn)) == UnknownType {
 		return Number{}, false
 	}
 	if !x.prefixOptional(c, nsn) && !x.prefixWritten(c, d) || dialsOut(c, d) {
 		return Number{}, false
 	}
-	return textNumber(c.info.cc, nsn)
+	return textNumber(c.info, nsn, m, mask)
 }
 
 // prefixWritten reports whether libphonenumber finds a national prefix at
@@ -394,7 +409,7 @@ func (x *textIndex) tryNational(c *textCC, d, nsn string) (Number, bool) {
 func (x *textIndex) prefixWritten(c *textCC, d string) bool {
 	m := c.info.regions[0]
 	general := func(s string) bool { return m.walk(s)&(1<<patGeneral) != 0 }
-	if rw := x.rewrites[m.region]; rw != nil {
+	if rw := c.mainRewrite; rw != nil {
 		rest, ok := rw.strip(d)
 		return ok && !(general(d) && !general(rest))
 	}
@@ -575,14 +590,15 @@ func (x *textIndex) withoutPlus(d string) (Number, bool) {
 			if len(nsn) > maxNSN || c.lengths&(1<<len(nsn)) == 0 {
 				return Number{}, false
 			}
-			if m, mask := c.info.region(nsn); m == nil || m.numberType(mask, len(nsn)) == UnknownType {
+			m, mask := c.info.region(nsn)
+			if m == nil || m.numberType(mask, len(nsn)) == UnknownType {
 				return Number{}, false
 			}
 			// libphonenumber reads a leading calling code so only when
 			// the whole is no national number of a region of it.
-			for _, m := range c.info.regions {
-				if m.walk(d)&(1<<patGeneral) == 0 || len(d) >= 32 || m.lengths[patGeneral]>>len(d) == 0 {
-					return textNumber(cc, nsn)
+			for _, r := range c.info.regions {
+				if r.walk(d)&(1<<patGeneral) == 0 || len(d) >= 32 || r.lengths[patGeneral]>>len(d) == 0 {
+					return textNumber(c.info, nsn, m, mask)
 				}
 			}
 			return Number{}, false
@@ -638,18 +654,45 @@ func (x *textIndex) rewritten(d string, i int, rw *textRewrite) (Number, bool) {
 	return x.tryNational(x.ccs[i], d, nsn)
 }
 
-// textNumber returns the Number of calling code cc and national number nsn,
-// provided its E.164 form reads back as the same valid number.
-func textNumber(cc int, nsn string) (Number, bool) {
+// textNumber returns the Number of calling code info and national number
+// nsn, valid in region m whose walk of nsn gave mask: what Parse returns
+// for its E.164 form, built without reading that form again.
+func textNumber(info *ccInfo, nsn string, m *regionMatcher, mask uint16) (Number, bool) {
+	cc := info.cc
 	var buf [24]byte
 	b := append(buf[:0], '+')
 	b = strconv.AppendInt(b, int64(cc), 10)
+	ccEnd := len(b)
 	b = append(b, nsn...)
-	n, err := parse(string(b), "", parseOptions{}, true)
-	if err != nil || n.CallingCode != cc || n.NationalNumber != nsn || !n.Valid() {
+	if len(b)-1 > maxE164Digits {
 		return Number{}, false
 	}
-	return n, true
+	// Parse strips the main region's national prefix after the calling
+	// code when it can (fastInternational): then the E.164 form does not
+	// read back as this number, and Parse decides.
+	if m0 := info.regions[0]; m0.hasNP {
+		if got, ok := stripNationalPrefix(m0, nsn, m0.walk(nsn)); !ok || got != nsn {
+			n, err := parse(string(b), "", parseOptions{}, true)
+			if err != nil || n.CallingCode != cc || n.NationalNumber != nsn || !n.Valid() {
+				return Number{}, false
+			}
+			return n, true
+		}
+	}
+	e164 := string(b)
+	l := new(lazyNumber)
+	l.setParsed(cc, nsn)
+	l.fast, l.rm, l.mask, l.nsnLen = true, m, mask, uint8(len(nsn))
+	l.state.Store(uint32(m.numberType(mask, len(nsn))) + 1)
+	return Number{
+		E164:            e164,
+		CallingCode:     cc,
+		Region:          m.region,
+		NationalNumber:  e164[ccEnd:],
+		NonGeographic:   m.region == "001",
+		NANPOutsideUSCA: cc == 1 && m.region != "US" && m.region != "CA",
+		lazy:            l,
+	}, true
 }
 
 // textLiterals returns the digit strings that pattern matches, when there

@@ -107,6 +107,7 @@ func TestRecognizeMatchesLibphonenumber(t *testing.T) {
 			if !n.Valid() {
 				t.Fatalf("Recognize(%q, %q) = %s, which is not valid", d, hint, n.E164)
 			}
+			textSameAsParse(t, n)
 			if !textConfirmed(d, n) {
 				t.Fatalf("Recognize(%q, %q) = %s, which libphonenumber reads from %q in no region", d, hint, n.E164, d)
 			}
@@ -134,6 +135,23 @@ func TestRecognizeMatchesLibphonenumber(t *testing.T) {
 	}
 	if found < len(samples)/4 {
 		t.Errorf("only %d readings in %d samples", found, len(samples))
+	}
+}
+
+// textSameAsParse checks that n is what Parse makes of its E.164 form.
+func textSameAsParse(t *testing.T, n Number) {
+	t.Helper()
+	p, err := Parse(n.E164, "")
+	if err != nil {
+		t.Fatalf("Parse(%s) = %v", n.E164, err)
+	}
+	if n.Type() != p.Type() {
+		t.Fatalf("Recognize gave %s type %v, Parse %v", n.E164, n.Type(), p.Type())
+	}
+	a, b := n, p
+	a.lazy, b.lazy = nil, nil
+	if a != b {
+		t.Fatalf("Recognize gave %+v, Parse %+v", a, b)
 	}
 }
 

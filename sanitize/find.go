@@ -13,17 +13,27 @@ import (
 // and reported as Unverified. An SMS that is not made to reach the limit
 // asks a handful.
 const (
-	numberTries = 8
-	bytesPerTry = 32
+	numberTries = 3
+	bytesPerTry = 64
 )
 
-type budget struct{ numbers int }
+// budget counts what a text may still ask of numbers.Recognize, and the
+// work done so far in units of a byte scanned (a test checks it grows
+// linearly with the text).
+type budget struct {
+	numbers int
+	work    int
+}
+
+// recognizeWork is what a call of numbers.Recognize costs in work units.
+const recognizeWork = 16
 
 func (b *budget) number(cost int) bool {
 	if b.numbers < cost {
 		return false
 	}
 	b.numbers -= cost
+	b.work += cost * recognizeWork
 	return true
 }
 
@@ -64,13 +74,22 @@ func (st *scanState) release() {
 // find is the scanner behind Find, Strip and Check; hint is the region
 // hint or "".
 func find(text, hint string) []Finding {
+	fs, _ := findWork(text, hint)
+	return fs
+}
+
+// findWork is find, and also returns the work it did.
+func findWork(text, hint string) (_ []Finding, work int) {
 	st := scanStates.Get().(*scanState)
-	defer st.release()
+	defer func() {
+		work = st.budget.work
+		st.release()
+	}()
 	st.budget = budget{numbers: numberTries + len(text)/bytesPerTry}
 	st.v1 = normalize(text)
 	st.v2 = refang(st.v1.s)
 	ls := &st.links
-	ls.v1, ls.v2 = &st.v1, &st.v2
+	ls.v1, ls.v2, ls.budget = &st.v1, &st.v2, &st.budget
 	ls.scan()
 	links := ls.out
 	for i := range links {
@@ -80,7 +99,7 @@ func find(text, hint string) []Finding {
 	ns.s, ns.hint, ns.budget, ns.skip = st.v1.s, hint, &st.budget, links
 	ns.scan()
 	if len(links) == 0 && len(ns.out) == 0 {
-		return nil
+		return nil, 0
 	}
 	v1 := &st.v1
 	out := make([]Finding, 0, len(links)+len(ns.out))
@@ -108,5 +127,5 @@ func find(text, hint string) []Finding {
 			j++
 		}
 	}
-	return out
+	return out, 0
 }

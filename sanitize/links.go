@@ -14,6 +14,7 @@ const maxToken = 2048
 // linkScanner finds links and emails in a refanged view.
 type linkScanner struct {
 	v1, v2 *view // the normalised text and its refanged view
+	budget *budget
 	out    []match
 	spans  []urlSpan  // scratch for findURLs
 	um     urlMatcher // scratch for findURLs
@@ -112,6 +113,7 @@ func hasLinkByte(tok string) bool {
 // domain is glued to the word after it ("www.example.com1win"), it returns
 // where to cut the token.
 func (ls *linkScanner) worthParsing(a, b int) (cut int, ok bool) {
+	ls.budget.work += b - a
 	s := ls.v2.s
 	tok := s[a:b]
 	if strings.Contains(tok, "://") || strings.IndexByte(tok, '@') >= 0 || hasNoAuthorityScheme(tok) {
@@ -281,25 +283,29 @@ func hasASCIILetter(s string) bool {
 	return false
 }
 
+// isIPv4 reports four dot-separated groups of one to three digits.
 func isIPv4(host string) bool {
-	parts := 0
-	for _, p := range strings.Split(host, ".") {
-		if p == "" || len(p) > 3 {
-			return false
-		}
-		for i := 0; i < len(p); i++ {
-			if p[i] < '0' || p[i] > '9' {
+	parts, n := 1, 0
+	for i := 0; i < len(host); i++ {
+		switch c := host[i]; {
+		case c == '.':
+			if n == 0 {
 				return false
 			}
+			parts, n = parts+1, 0
+		case isDigit(c) && n < 3:
+			n++
+		default:
+			return false
 		}
-		parts++
 	}
-	return parts == 4
+	return parts == 4 && n > 0
 }
 
 // parse finds the links in s[a:b] as xurls' Relaxed expression does and
 // keeps the matches the rules accept.
 func (ls *linkScanner) parse(a, b int) {
+	ls.budget.work += b - a
 	s := ls.v2.s
 	tok := s[a:b]
 	ls.spans = findURLs(tok, ls.spans[:0], &ls.um)
@@ -438,8 +444,8 @@ func extendPath(tok string, me int) int {
 // hostEvasions flags punycode labels and mixed scripts in a host.
 func hostEvasions(host string) trick {
 	var ev trick
-	for _, label := range strings.Split(host, ".") {
-		if hasFoldPrefix(label, 0, "xn--") {
+	for i := 0; i < len(host); i++ {
+		if (i == 0 || host[i-1] == '.') && hasFoldPrefix(host, i, "xn--") {
 			ev |= tPunycode
 		}
 	}

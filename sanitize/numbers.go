@@ -77,6 +77,12 @@ type numberScanner struct {
 	out    []match
 	groups [maxRunGroups + 1]group // scratch for the run being read
 	buf    [maxRunBytes + 1]byte   // scratch for a candidate's digits
+	// The digits of the groups being split, after a '+' when the run has
+	// one, and where each group's digits start (the '+' belongs to the
+	// first group).
+	digits []byte
+	offs   [maxRunGroups + 2]int
+	plus   bool
 }
 
 func isDigit(c byte) bool { return '0' <= c && c <= '9' }
@@ -229,7 +235,12 @@ func (ns *numberScanner) runFrom(g group, limit int) run {
 	}
 	digits := g.size()
 	pos := g.end
-	for !groups[len(groups)-1].gluedRight && len(groups) < maxRunGroups {
+	full := false
+	for !groups[len(groups)-1].gluedRight {
+		if len(groups) == maxRunGroups {
+			full = true
+			break
+		}
 		k, kind := separator(s, pos, limit)
 		if k == pos || k >= limit {
 			break
@@ -243,13 +254,28 @@ func (ns *numberScanner) runFrom(g group, limit int) run {
 			}
 			break
 		}
-		if ng.gluedLeft || digits+ng.size() > maxRunDigits || ng.end-start > maxRunBytes {
+		if ng.gluedLeft {
+			break
+		}
+		if digits+ng.size() > maxRunDigits || ng.end-start > maxRunBytes {
+			full = true
 			break
 		}
 		ng.sep = kind
 		groups = append(groups, ng)
 		digits += ng.size()
 		pos = ng.end
+	}
+	if full {
+		// Cut the run after its last line break or slash, so that the
+		// next run starts with a number rather than inside one.
+		for k := len(groups) - 1; k > 0; k-- {
+			if groups[k].sep == sepLine || groups[k].sep == sepSlash {
+				groups = groups[:k]
+				pos = groups[k-1].end
+				break
+			}
+		}
 	}
 	return run{start: start, end: pos, groups: groups}
 }
@@ -350,6 +376,9 @@ func (ns *numberScanner) digitsOf(gs []group, plus bool) string {
 
 // evaluate turns a run into phone numbers and short codes.
 func (ns *numberScanner) evaluate(r *run) {
+	if size := r.groups[0].size(); len(r.groups) == 1 && size < 5 {
+		return // too short for a short code or a phone number
+	}
 	if ns.priceOrReference(r.start) {
 		// "£1.50 08704050406": the price is not part of the number.
 		n := 1
@@ -377,6 +406,9 @@ func (ns *numberScanner) evaluate(r *run) {
 	}
 	if isDate(ns.s, r.groups) {
 		return
+	}
+	if digits+looks < minPhoneDigits && !r.groups[len(r.groups)-1].vanityLetter && !hasShortCode(ns.s, r.groups) {
+		return // too short for a phone number, and no short code in it
 	}
 	found := len(ns.out)
 	ctx := ns.context(r)
@@ -427,20 +459,21 @@ func masked(s string, r *run) bool {
 // not searched for numbers in its parts.
 func (ns *numberScanner) split(r *run, gs []group, ctx context) int {
 	n := len(ns.out)
-	plus := r.start < gs[0].start && ns.s[r.start] == '+'
-	if ctx.counter && !plus {
+	ns.plus = r.start < gs[0].start && ns.s[r.start] == '+'
+	if ctx.counter && !ns.plus {
 		return 0
 	}
 	if priced(ns.s, gs) {
 		// "0871277810910p/min", "087187262701.50gbp": a number run into
 		// its price.
-		ns.gluedPrice(r, gs, true)
+		ns.gluedPrice(r, gs)
 		return len(ns.out) - n
 	}
-	if isDate(ns.s, gs) || !plus && dotted(ns.s, gs) {
+	if isDate(ns.s, gs) || !ns.plus && dotted(ns.s, gs) {
 		return 0
 	}
-	if ns.candidate(r, gs, ctx, true, false) {
+	ns.readDigits(gs)
+	if ns.candidate(r, gs, 0, len(gs), ctx, false) {
 		return len(ns.out) - n
 	}
 	a := 0
@@ -448,123 +481,166 @@ func (ns *numberScanner) split(r *run, gs []group, ctx context) int {
 		if i < len(gs) && gs[i].sep != sepSlash && gs[i].sep != sepLine {
 			continue
 		}
-		part := gs[a:i]
-		if (a > 0 || i < len(gs)) && ns.candidate(r, part, ctx, a == 0, false) {
+		if (a > 0 || i < len(gs)) && ns.candidate(r, gs, a, i, ctx, false) {
 			a = i
 			continue
 		}
-		ns.stretches(r, part, ctx, a == 0)
+		ns.stretches(r, gs, a, i, ctx)
 		a = i
 	}
 	return len(ns.out) - n
 }
 
-// stretches reads groups gs from the left, taking at each step the
-// longest stretch that is a valid phone number, or else the longest that
-// is one by its shape.
-func (ns *numberScanner) stretches(r *run, gs []group, ctx context, first bool) {
-	for i := 0; i < len(gs); {
-		// The longest stretch from i that a phone number may span.
-		top, d := i, 0
-		for top < len(gs) && d+gs[top].size() <= maxIntlDigits {
-			d += gs[top].size()
+// readDigits fills ns.digits and ns.offs for the groups gs.
+func (ns *numberScanner) readDigits(gs []group) {
+	b := ns.digits[:0]
+	if ns.plus {
+		b = append(b, '+')
+	}
+	for k, g := range gs {
+		if k > 0 {
+			ns.offs[k] = len(b)
+		}
+		for i := g.start; i < g.end; i++ {
+			switch c := ns.s[i]; {
+			case isDigit(c):
+				b = append(b, c)
+			case g.vanityLetter && 'A' <= c && c <= 'Z':
+				b = append(b, keypad[c-'A'])
+			case c == 'O' || c == 'o':
+				b = append(b, '0')
+			case c == 'l' || c == 'I':
+				b = append(b, '1')
+			}
+		}
+	}
+	ns.offs[0] = 0
+	ns.offs[len(gs)] = len(b)
+	ns.digits = b
+}
+
+// Tries per start of a stretch: valid numbers, longest first, then one by
+// its shape. They bound the work of a run to a few tries a group.
+const stretchTries = 2
+
+// stretches reads the groups gs[a:b] from the left, taking at each step
+// the longest stretch that is a valid phone number, or else the longest
+// that is one by its shape. Digits spaced out one by one ("0 7 7 0 0 9 0
+// 0 1 2 3") are not cut apart.
+func (ns *numberScanner) stretches(r *run, gs []group, a, b int, ctx context) {
+	for i := a; i < b; {
+		// The ends a stretch from i may have: group boundaries that do not
+		// cut spaced digits, within the length of a phone number.
+		top := i + 1
+		for top < b && ns.offs[top+1]-ns.offs[i] <= maxIntlDigits {
 			top++
 		}
 		next := i + 1
-		for j, dj := top, d; j > i && dj >= minPhoneDigits; j-- {
-			if ns.candidate(r, gs[i:j], ctx, first && i == 0, true) {
+		tries := 0
+		for j := top; j > i && tries < stretchTries; j-- {
+			if j < b && spacedAt(gs, j) {
+				continue
+			}
+			if ns.offs[j]-ns.offs[i] < minPhoneDigits {
+				break
+			}
+			tries++
+			if ns.candidate(r, gs, i, j, ctx, true) {
 				next = j
 				break
 			}
-			dj -= gs[j-1].size()
 		}
-		if next == i+1 && top > i+1 && ns.candidate(r, gs[i:top], ctx, first && i == 0, false) {
-			next = top
+		if next == i+1 && ns.candidate(r, gs, i, ns.shapeEnd(gs, i, b), ctx, false) {
+			next = ns.shapeEnd(gs, i, b)
+		}
+		for next < b && spacedAt(gs, next) {
+			next++
 		}
 		i = next
 	}
 }
 
-// candidate decides whether the groups gs of r are a phone number and, if
-// they are, reports it. first is set when gs starts the run, so that a
-// leading '+' or '(' belongs to it. With valid set, only a number that
-// some region accepts is taken.
-func (ns *numberScanner) candidate(r *run, gs []group, ctx context, first, valid bool) bool {
-	s := ns.s
-	plus := first && r.start < gs[0].start && s[r.start] == '+'
-	d := ns.digitsOf(gs, plus)
-	n := len(d)
-	if plus {
-		n--
+// spacedAt reports whether groups j-1 and j are digits spaced out one by
+// one: cutting between them would cut a number apart.
+func spacedAt(gs []group, j int) bool {
+	return gs[j].sep == sepSpace && gs[j].size() == 1 && gs[j-1].size() == 1
+}
+
+// shapeEnd returns the end of the longest stretch from i that a phone
+// number may span by its shape: fifteen digits, or more for digits spaced
+// out one by one, which are one number however many there are.
+func (ns *numberScanner) shapeEnd(gs []group, i, b int) int {
+	j := i + 1
+	for j < b && (spacedAt(gs, j) || ns.offs[j+1]-ns.offs[i] <= maxNationalDigit) {
+		j++
 	}
+	return j
+}
+
+// candidate decides whether the groups gs[i:j] of r are a phone number
+// and, if they are, reports it. With valid set, only a number that some
+// region accepts is taken.
+func (ns *numberScanner) candidate(r *run, gs []group, i, j int, ctx context, valid bool) bool {
+	ns.budget.work++
+	s := ns.s
+	plus := i == 0 && ns.plus
+	lo := ns.offs[i]
+	if i == 0 && plus {
+		lo = 1
+	}
+	d := ns.digits[ns.offs[i]:ns.offs[j]]
+	n := ns.offs[j] - lo
+	sub := gs[i:j]
 	if n < minPhoneDigits {
 		return false
 	}
 	intl := plus || hasIDD(d)
-	if n > maxNationalDigit && !intl || n > maxIntlDigits {
+	spaced := j-i >= 4 && spacedAt(gs, i+1) && spacedAt(gs, j-1)
+	if n > maxNationalDigit && !intl && !spaced || n > maxIntlDigits && !spaced {
 		return false
 	}
-	if priced(s, gs) {
-		return ns.gluedPrice(r, gs, first)
-	}
-	if isDate(s, gs) || !plus && dotted(ns.s, gs) || placeholderDigits(d) {
+	if isDate(s, sub) || !plus && dotted(s, sub) || placeholderDigits(d) {
 		return false
-	}
-	if ctx.counter && !plus {
-		return false // "order 12345678", "your code is 1234567"
 	}
 	var ev trick
-	glued := gs[0].gluedLeft && !ctx.gluedCall || gs[len(gs)-1].gluedRight
-	if gs[0].gluedLeft || gs[len(gs)-1].gluedRight {
+	glued := sub[0].gluedLeft && !ctx.gluedCall || sub[len(sub)-1].gluedRight
+	if sub[0].gluedLeft || sub[len(sub)-1].gluedRight {
 		ev |= tGlued
 	}
-	looks := 0
-	singles := 0
-	for _, g := range gs {
-		looks += g.lookalikes
-		if g.size() == 1 {
-			singles++
+	for _, g := range sub {
+		if g.lookalikes > 0 {
+			ev |= tLookalike
 		}
 	}
-	if looks > 0 {
-		ev |= tLookalike
-	}
-	spaced := len(gs) >= 4 && 2*singles > len(gs)
 	if spaced {
-		ev |= tDefanged
+		ev |= tSpacedDigits
 	}
 	// How it is written.
-	shape := false
 	switch {
 	case glued:
-		// Run into words: only a number some region accepts, or a number
-		// glued to a price ("0871277810910p/min").
-	case n >= shapePhoneDigits:
-		shape = true
-	case ctx.call || plus:
-		shape = !spaced || n >= minPhoneDigits
-	default:
-		shape = grouped(gs)
+		// Run into words: only a number some region accepts.
+	case n >= shapePhoneDigits, ctx.call, plus:
+	case !grouped(sub):
+		return false
 	}
-	start := gs[0].start
-	if first {
+	start := sub[0].start
+	if i == 0 {
 		start = r.start
 	}
-	end := gs[len(gs)-1].end
-	if !shape && !glued {
-		return false
-	}
 	num, checked := ns.recognize(d)
-	if num.E164 == "" && (glued || valid) {
+	switch {
+	case !checked:
+		// Past the work limit: taken for its shape, unverified.
+	case num.E164 != "":
+	case glued || valid:
 		return false
+	case n < shapePhoneDigits && !ctx.call && !plus:
+		return false // "1234 5678" with nothing around it, valid nowhere
 	}
-	if num.E164 == "" && n < shapePhoneDigits && !ctx.call && !plus {
-		return false // "1234 5678" with nothing around it: valid nowhere
-	}
-	m := match{kind: Phone, start: start, end: end, ev: ev, number: num, unverified: !checked}
+	m := match{kind: Phone, start: start, end: sub[len(sub)-1].end, ev: ev, number: num, unverified: !checked}
 	m.normalized = num.E164
 	if m.normalized == "" {
-		m.normalized = d
+		m.normalized = string(d)
 	}
 	ns.out = append(ns.out, m)
 	return true
@@ -572,11 +648,11 @@ func (ns *numberScanner) candidate(r *run, gs []group, ctx context, first, valid
 
 // recognize asks numbers.Recognize about d while the text's budget lasts;
 // checked is false when it is spent.
-func (ns *numberScanner) recognize(d string) (n numbers.Number, checked bool) {
+func (ns *numberScanner) recognize(d []byte) (n numbers.Number, checked bool) {
 	if !ns.budget.number(1) {
 		return numbers.Number{}, false
 	}
-	n, _ = numbers.Recognize(d, ns.hint)
+	n, _ = numbers.Recognize(string(d), ns.hint)
 	return n, true
 }
 
@@ -600,10 +676,10 @@ var priceUnits = setOf("p", "ppm", "pm", "pmin", "pence", "gbp", "pw", "pmsg", "
 // gluedPrice reads a number run into a price: the longest prefix of its
 // first group that is a valid number and leaves a price that does not
 // start with 0 ("08712778109|10p/min", "08718726270|1.50gbp").
-func (ns *numberScanner) gluedPrice(r *run, gs []group, first bool) bool {
+func (ns *numberScanner) gluedPrice(r *run, gs []group) bool {
 	g := gs[0]
 	start := g.start
-	if first && r.start < g.start && ns.s[r.start] == '+' {
+	if r.start < g.start && ns.s[r.start] == '+' {
 		start = r.start
 	}
 	if g.lookalikes > 0 || g.digits < 10 || ns.s[start] != '0' && ns.s[start] != '+' {
@@ -614,7 +690,10 @@ func (ns *numberScanner) gluedPrice(r *run, gs []group, first bool) bool {
 			continue // "0p/min" is no price
 		}
 		if !ns.budget.number(1) {
-			break
+			// Past the work limit: the number and its price, unverified.
+			ns.out = append(ns.out, match{kind: Phone, start: start, end: gs[len(gs)-1].end, ev: tGlued,
+				normalized: ns.s[start:g.end], unverified: true})
+			return true
 		}
 		if num, ok := numbers.Recognize(ns.s[start:g.start+n], ns.hint); ok {
 			ns.out = append(ns.out, match{kind: Phone, start: start, end: g.start + n, ev: tGlued,
@@ -627,8 +706,8 @@ func (ns *numberScanner) gluedPrice(r *run, gs []group, first bool) bool {
 
 // hasIDD reports whether d starts with an international prefix: "00" or
 // "011" and a digit that may start a calling code.
-func hasIDD(d string) bool {
-	return len(d) > 3 && (d[:2] == "00" && d[2] != '0' || d[:3] == "011" && d[3] != '0')
+func hasIDD(d []byte) bool {
+	return len(d) > 3 && d[0] == '0' && (d[1] == '0' && d[2] != '0' || d[1] == '1' && d[2] == '1' && d[3] != '0')
 }
 
 // grouped reports whether a number of seven or eight digits is written as
@@ -680,7 +759,7 @@ func dotted(s string, gs []group) bool {
 
 // placeholderDigits reports digits that count up or down or repeat one
 // digit ("123456789", "0000000000"): an example or a test, not a number.
-func placeholderDigits(d string) bool {
+func placeholderDigits(d []byte) bool {
 	if len(d) > 0 && d[0] == '+' {
 		d = d[1:]
 	}
@@ -695,12 +774,18 @@ func placeholderDigits(d string) bool {
 }
 
 // vanity tries the run with its letters as keypad digits, dropping up to four
-// surplus letters ("1-800-FLOWERS", "1-800-MY-APPLE").
+// surplus letters ("1-800-FLOWERS", "1-800-MY-APPLE"). Past the work
+// limit, the run is taken for its shape, unverified.
 func (ns *numberScanner) vanity(r *run, ctx context) {
+	if ctx.counter {
+		return
+	}
 	plus := r.start < r.groups[0].start && ns.s[r.start] == '+'
 	cand := ns.digitsOf(r.groups, plus)
 	for drop := 0; drop <= 4 && len(cand)-drop >= minPhoneDigits; drop++ {
-		if ctx.counter || !ns.budget.number(1) {
+		if !ns.budget.number(1) {
+			ns.out = append(ns.out, match{kind: Phone, start: r.start, end: r.end, ev: tVanity,
+				normalized: cand, unverified: true})
 			return
 		}
 		if num, ok := numbers.Recognize(cand[:len(cand)-drop], ns.hint); ok {
@@ -728,13 +813,11 @@ func (ns *numberScanner) priceOrReference(i int) bool {
 	return unicode.Is(unicode.Sc, r)
 }
 
-// isDate reports whether the groups read as a date or a timestamp: a year
-// (19xx or 20xx) with groups of one or two digits, or three groups of one or
-// two digits joined by '/' or '.'.
+// isDate reports whether the groups read as a date, a timestamp or a span
+// of years: a year (19xx or 20xx) with groups of one or two digits, three
+// groups of one or two digits joined by '/' or '.', or years only
+// ("1990-2020").
 func isDate(s string, gs []group) bool {
-	if len(gs) < 3 {
-		return false
-	}
 	years, small := 0, 0
 	for _, g := range gs {
 		switch n := g.end - g.start; {
@@ -746,11 +829,31 @@ func isDate(s string, gs []group) bool {
 			years++
 		}
 	}
-	if years == 1 && small == len(gs)-1 {
+	switch {
+	case len(gs) >= 2 && years == len(gs):
 		return true
-	}
-	if small == len(gs) && len(gs) == 3 {
+	case len(gs) < 3:
+		return false
+	case years == 1 && small == len(gs)-1:
+		return true
+	case small == len(gs) && len(gs) == 3:
 		return gs[1].sep == sepSlash || gs[1].sep == sepDot
+	}
+	return false
+}
+
+// shortCodeGroup reports whether g may be a short code: five or six digits,
+// not glued to letters, not starting with 0.
+func shortCodeGroup(s string, g group) bool {
+	n := g.end - g.start
+	return g.lookalikes == 0 && !g.vanityLetter && !g.gluedLeft && !g.gluedRight && n >= 5 && n <= 6 && s[g.start] != '0'
+}
+
+func hasShortCode(s string, gs []group) bool {
+	for _, g := range gs {
+		if shortCodeGroup(s, g) {
+			return true
+		}
 	}
 	return false
 }
@@ -759,22 +862,19 @@ func isDate(s string, gs []group) bool {
 // points at: "txt WIN to 87121", "send STOP to 85069". Groups inside the
 // phone numbers found from ns.out[found:] on are theirs.
 func (ns *numberScanner) shortCodes(r *run, found int, ctx context) {
+	if !ctx.sms || ctx.counter {
+		return
+	}
 	phones := ns.out[found:]
 	for _, g := range r.groups {
-		if g.lookalikes > 0 || g.vanityLetter || g.gluedLeft || g.gluedRight {
+		if !shortCodeGroup(ns.s, g) {
 			continue
 		}
 		covered := false
 		for _, p := range phones {
 			covered = covered || p.start < g.end && g.start < p.end
 		}
-		if covered {
-			continue
-		}
-		if n := g.end - g.start; n < 5 || n > 6 || ns.s[g.start] == '0' {
-			continue
-		}
-		if ns.priceOrReference(g.start) || !smsVerbBefore(ns.s, g.start) || ctx.counter {
+		if covered || ns.priceOrReference(g.start) {
 			continue
 		}
 		ns.insert(match{kind: ShortCode, start: g.start, end: g.end, normalized: ns.s[g.start:g.end]}, found)
@@ -784,17 +884,6 @@ func (ns *numberScanner) shortCodes(r *run, found int, ctx context) {
 // smsVerbs are the words that make a short code a call to action.
 var smsVerbs = setOf("txt", "text", "texting", "send", "sms", "reply", "call",
 	"ring", "dial", "msg", "message", "shortcode", "tx", "textin", "sending")
-
-// smsVerbBefore looks back from i, within the sentence and at most eight words,
-// for a word in smsVerbs.
-func smsVerbBefore(s string, i int) bool {
-	found := false
-	wordsBefore(s, i, 8, func(w string) bool {
-		found = in(smsVerbs, w)
-		return !found
-	})
-	return found
-}
 
 // wordsBefore calls f with the words before i, nearest first, within the
 // sentence, at most n words and 64 bytes, until f returns false. Numbers
@@ -829,6 +918,7 @@ func wordsBefore(s string, i, n int, f func(string) bool) {
 type context struct {
 	call      bool // a call to action or a word for a phone precedes it
 	counter   bool // a word for a reference, an order, a code or an amount does
+	sms       bool // an SMS verb does, within eight words: "txt WIN to 87121"
 	gluedCall bool // the call to action is glued to it: "Call09061701461"
 }
 
@@ -841,7 +931,12 @@ func (ns *numberScanner) context(r *run) context {
 	var ctx context
 	first := true
 	noun := false
+	decided := false
 	wordsBefore(ns.s, r.start, 8, func(w string) bool {
+		ctx.sms = ctx.sms || in(smsVerbs, w)
+		if decided {
+			return !ctx.sms
+		}
 		switch {
 		case in(numberNouns, w):
 			noun = true
@@ -849,14 +944,13 @@ func (ns *numberScanner) context(r *run) context {
 		case in(fillerWords, w):
 			return true
 		case in(callWords, w):
-			ctx.call = true
-			return false
+			ctx.call, decided = true, true
 		case first && in(counterWords, w):
-			ctx.counter = true
-			return false
+			ctx.counter, decided = true, true
+		default:
+			first = false
 		}
-		first = false
-		return true
+		return !decided || !ctx.sms
 	})
 	ctx.call = ctx.call || noun && !ctx.counter
 	if g := r.groups[0]; g.gluedLeft {

@@ -294,7 +294,7 @@ func TestPrecision(t *testing.T) {
 		// Dates, times and years.
 		"See you at 10:30 or 10.30 on 21/05/2011, 21.05.2011 or 2011-05-21",
 		"logged 2012-01-02 08:00:00",
-		"from 1990-2020 and 2005 to 2010, 02/06/03, 26.03.05",
+		"from 1990-2020 and 2005 to 2010, 02/06/03, 26.03.05, 1995-2005, 2019/2023, 2019-2023",
 		"20110521 and 2011 05 21",
 		// Versions and addresses.
 		"version 1.2.3 and 2.0.7, build 1.2.3.4, Windows 10.0.19041.1234",
