@@ -131,6 +131,10 @@ var adversarial = []struct{ name, unit string }{
 	{"vanity", "1-800-FLOWERS "},
 	{"vanity-spaced", "0800 FLOWERS "},
 	{"short-codes", "txt 12345 "},
+	// Found by TestSearchSlowInputs: numbers glued to domains, so that
+	// removing one leaves a link for the next round of Strip.
+	{"glued-domains", "9107911no x.com"},
+	{"dense-links", " X.com X.com０"},
 	{"glued-codes", "a12345 "},
 	{"invalid-utf8", "\xff0"},
 	{"invisible", "0\u200b8\u200b0"},

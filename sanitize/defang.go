@@ -10,19 +10,20 @@ import (
 // "www . example . com", [:], [at]. It works on a normalised view and returns
 // a view of it (so spans map back through both), with each rewrite marked by
 // its evasion. Nothing is allocated when there is nothing to rewrite.
-func refang(s string) view {
+//
+// The view's map is held in w, which it must not outlive.
+func refang(s string, w *builder) view {
 	if len(s) > math.MaxInt32 {
 		return view{s: s}
 	}
-	var w *builder
+	started := false
 	last := 0 // s[last:i] is still to be copied into w
 	start := func(i int) {
-		if w == nil {
-			w = newBuilder(len(s))
+		if !started {
+			w.reset(len(s))
+			started = true
 		}
-		for k := last; k < i; k++ {
-			w.emit(s[k], k, k+1)
-		}
+		w.plain(s, last, i)
 	}
 	for i := 0; i < len(s); {
 		for i < len(s) && !refangTrigger[s[i]] {
@@ -79,7 +80,7 @@ func refang(s string) view {
 		i += n
 		last = i
 	}
-	if w == nil {
+	if !started {
 		return view{s: s}
 	}
 	start(len(s))

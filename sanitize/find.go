@@ -47,9 +47,14 @@ type match struct {
 	unverified bool
 }
 
+// maxPooledView is the largest text whose views' memory is kept for the
+// next find.
+const maxPooledView = 16 << 10
+
 // scanState is all a find needs, kept in a pool between calls.
 type scanState struct {
 	v1, v2 view
+	b1, b2 builder // the memory of v1's and v2's maps
 	budget budget
 	links  linkScanner
 	nums   numberScanner
@@ -60,12 +65,20 @@ var scanStates = sync.Pool{New: func() any { return new(scanState) }}
 // release returns st to the pool, keeping the capacity of its scratch
 // slices and nothing that points into a text.
 func (st *scanState) release() {
-	lo, no, sp := st.links.out, st.nums.out, st.links.spans
+	lo, no, sp, dg := st.links.out, st.nums.out, st.links.spans, st.nums.digits
 	um := st.links.um
+	b1, b2 := st.b1, st.b2
 	clear(lo)
 	clear(no)
 	*st = scanState{}
-	st.links.out, st.nums.out, st.links.spans = lo[:0], no[:0], sp[:0]
+	st.links.out, st.nums.out, st.links.spans, st.nums.digits = lo[:0], no[:0], sp[:0], dg[:0]
+	// Keep the maps' memory, unless a long text made it large.
+	if cap(b1.b) <= maxPooledView {
+		st.b1 = b1
+	}
+	if cap(b2.b) <= maxPooledView {
+		st.b2 = b2
+	}
 	st.links.um.runs[0].labels = um.runs[0].labels[:0]
 	st.links.um.runs[1].labels = um.runs[1].labels[:0]
 	scanStates.Put(st)
@@ -86,8 +99,8 @@ func findWork(text, hint string) (_ []Finding, work int) {
 		st.release()
 	}()
 	st.budget = budget{numbers: numberTries + len(text)/bytesPerTry}
-	st.v1 = normalize(text)
-	st.v2 = refang(st.v1.s)
+	st.v1 = normalize(text, &st.b1)
+	st.v2 = refang(st.v1.s, &st.b2)
 	ls := &st.links
 	ls.v1, ls.v2, ls.budget = &st.v1, &st.v2, &st.budget
 	ls.scan()

@@ -154,19 +154,18 @@ func (ls *linkScanner) hostRunWorthParsing(i, j, tokEnd int) (cut int, ok bool) 
 	path := next == '/' || next == '?' || next == '#' || next == ':'
 	labelStart := 0
 	prevStart := -1
+	tld := false
 	for k := 0; k <= len(run); k++ {
 		if k < len(run) && run[k] != '.' {
 			continue
 		}
 		if prevStart >= 0 && labelStart < k {
-			host := run[:k]
-			tld := run[labelStart:k]
+			label := run[labelStart:k]
 			last := k == len(run) || k == len(run)-1
-			if (in(validTLDs, tld) || path && last && isDigit(tld[0])) && ls.accept(host, false, path && last, i, i+k) {
-				return 0, true
-			}
-			if k == len(run) {
-				if n := gluedTLD(tld, strings.HasPrefix(lowerASCII(host), "www.")); n > 0 {
+			valid := ls.um.tlds.kind(label)&tldValid != 0
+			tld = tld || valid || path && last && isDigit(label[0])
+			if k == len(run) && !valid {
+				if n := gluedTLD(label, hasFoldPrefix(run, 0, "www.")); n > 0 {
 					return i + labelStart + n, true
 				}
 			}
@@ -174,7 +173,7 @@ func (ls *linkScanner) hostRunWorthParsing(i, j, tokEnd int) (cut int, ok bool) 
 		prevStart = labelStart
 		labelStart = k + 1
 	}
-	return 0, false
+	return 0, tld
 }
 
 // gluedTLD returns the length of a common TLD at the start of label when the
@@ -182,13 +181,10 @@ func (ls *linkScanner) hostRunWorthParsing(i, j, tokEnd int) (cut int, ok bool) 
 // change from lower to upper case to be sure.
 func gluedTLD(label string, www bool) int {
 	for n := 2; n <= 4 && n < len(label); n++ {
-		if !in(commonTLDs, label[:n]) {
-			continue
-		}
 		c, p := label[n], label[n-1]
 		caseChange := 'a' <= p && p <= 'z' && 'A' <= c && c <= 'Z'
 		digit := '0' <= c && c <= '9'
-		if caseChange || www && (digit || c == '-') {
+		if (caseChange || www && (digit || c == '-')) && tldKind(label[:n])&tldCommon != 0 {
 			return n
 		}
 	}
@@ -230,7 +226,8 @@ func (ls *linkScanner) accept(host string, scheme, path bool, a, b int) bool {
 		return path // "10.0.0.1/login", not "version 1.2.3.4"
 	}
 	tld := host[dot+1:]
-	if !in(validTLDs, tld) {
+	kind := ls.um.tlds.kind(tld)
+	if kind&tldValid == 0 {
 		return false
 	}
 	if in(shorteners, host) {
@@ -258,9 +255,9 @@ func (ls *linkScanner) accept(host string, scheme, path bool, a, b int) bool {
 	sld := host[sldStart:dot]
 	if ev&tSpelledDot != 0 {
 		// "example dot com", but not "the dot com bubble".
-		return (in(commonTLDs, tld) || len(tld) == 2) && !in(spelledDotStopLabels, first)
+		return (kind&tldCommon != 0 || len(tld) == 2) && !in(spelledDotStopLabels, first)
 	}
-	if in(commonTLDs, tld) {
+	if kind&tldCommon != 0 {
 		return true
 	}
 	if len(tld) == 2 && sldStart > 0 && in(genericSLDs, sld) {
@@ -331,7 +328,7 @@ func (ls *linkScanner) classify(base int, tok string, ms, me int, email bool) (m
 	text := tok[ms:me]
 	// scheme://[userinfo@]host[:port][/path]
 	if i := strings.Index(text, "://"); i > 0 && isScheme(text[:i]) {
-		scheme := strings.ToLower(text[:i])
+		scheme := lowerASCII(text[:i+3])
 		rest := text[i+3:]
 		auth := rest
 		if k := strings.IndexAny(rest, "/?#"); k >= 0 {
@@ -346,7 +343,7 @@ func (ls *linkScanner) classify(base int, tok string, ms, me int, email bool) (m
 		host, port := splitPort(auth)
 		ev |= hostEvasions(host)
 		return match{kind: Link, start: ms, end: me, ev: ev,
-			normalized: scheme + "://" + toASCIIHost(host) + port + tail}, true
+			normalized: hostURL(scheme, host, port, tail)}, true
 	}
 	if email {
 		at := strings.LastIndexByte(text, '@')
@@ -358,10 +355,10 @@ func (ls *linkScanner) classify(base int, tok string, ms, me int, email bool) (m
 				return match{}, false
 			}
 			return match{kind: Link, start: ms, end: end, ev: tUserinfo | hostEvasions(domain),
-				normalized: "http://" + toASCIIHost(domain) + tok[me:end]}, true
+				normalized: hostURL("http://", domain, tok[me:end])}, true
 		}
 		return match{kind: Email, start: ms, end: me, ev: hostEvasions(domain),
-			normalized: local + "@" + toASCIIHost(domain)}, true
+			normalized: hostURL(local+"@", domain)}, true
 	}
 	if k := strings.IndexByte(text, ':'); k > 0 && in(noAuthoritySchemes, text[:k]) {
 		return match{kind: Link, start: ms, end: me,
@@ -389,7 +386,7 @@ func (ls *linkScanner) classify(base int, tok string, ms, me int, email bool) (m
 		ev |= tShortener
 	}
 	return match{kind: Link, start: ms, end: end, ev: ev,
-		normalized: "http://" + toASCIIHost(host) + tok[ms+hostEnd:end]}, true
+		normalized: hostURL("http://", host, tok[ms+hostEnd:end])}, true
 }
 
 func isScheme(s string) bool {
@@ -418,7 +415,7 @@ func looksLikeHost(local string) bool {
 		return true
 	}
 	dot := strings.LastIndexByte(local, '.')
-	return dot > 0 && in(commonTLDs, local[dot+1:])
+	return dot > 0 && tldKind(local[dot+1:])&tldCommon != 0
 }
 
 // extendPath extends a bare host match ending at me over a query, fragment or

@@ -58,11 +58,13 @@ type builder struct {
 	marks      []mark
 }
 
-func newBuilder(size int) *builder {
-	return &builder{
-		b:     make([]byte, 0, size),
-		start: make([]int32, 0, size),
-		end:   make([]int32, 0, size),
+// reset empties w for a view of about size bytes, keeping its memory.
+func (w *builder) reset(size int) {
+	w.b, w.start, w.end, w.marks = w.b[:0], w.start[:0], w.end[:0], w.marks[:0]
+	if cap(w.b) < size {
+		w.b = make([]byte, 0, size)
+		w.start = make([]int32, 0, size)
+		w.end = make([]int32, 0, size)
 	}
 }
 
@@ -75,6 +77,15 @@ func (w *builder) emit(c byte, from, to int) {
 func (w *builder) copy(src string, from, to int) {
 	for i := from; i < to; i++ {
 		w.emit(src[i], from, to)
+	}
+}
+
+// plain appends src[from:to], bytes that map to themselves.
+func (w *builder) plain(src string, from, to int) {
+	w.b = append(w.b, src[from:to]...)
+	for i := from; i < to; i++ {
+		w.start = append(w.start, int32(i))
+		w.end = append(w.end, int32(i+1))
 	}
 }
 
@@ -97,20 +108,23 @@ func (w *builder) view() view {
 //
 // A text of 2 GiB or more, which no message is, is its own view: the map
 // holds 32-bit offsets.
-func normalize(text string) view {
+//
+// The view's map is held in w, which it must not outlive.
+func normalize(text string, w *builder) view {
 	i := firstChange(text)
 	if i == len(text) || len(text) > math.MaxInt32 {
 		return view{s: text}
 	}
-	w := newBuilder(len(text))
-	for k := 0; k < i; k++ {
-		w.emit(text[k], k, k+1)
-	}
+	w.reset(len(text))
+	w.plain(text, 0, i)
 	for i < len(text) {
-		c := text[i]
-		if c < utf8.RuneSelf {
-			w.emit(c, i, i+1)
-			i++
+		if text[i] < utf8.RuneSelf {
+			j := i + 1
+			for j < len(text) && text[j] < utf8.RuneSelf {
+				j++
+			}
+			w.plain(text, i, j)
+			i = j
 			continue
 		}
 		r, n := utf8.DecodeRuneInString(text[i:])

@@ -87,6 +87,15 @@ type numberScanner struct {
 
 func isDigit(c byte) bool { return '0' <= c && c <= '9' }
 
+// numberStart marks the bytes a number may start with: digits and the
+// letters that pass for them.
+var numberStart = func() (t [256]bool) {
+	for _, c := range "0123456789OolI" {
+		t[c] = true
+	}
+	return t
+}()
+
 func isLookalike(c byte) bool { return c == 'O' || c == 'o' || c == 'l' || c == 'I' }
 
 // letterBefore reports whether a letter (ASCII or not) ends just before i.
@@ -131,8 +140,13 @@ func (ns *numberScanner) scan() {
 		if skip < len(ns.skip) {
 			limit = ns.skip[skip].start
 		}
-		c := s[i]
-		if !isDigit(c) && (!isLookalike(c) || letterBefore(s, i)) {
+		for i < limit && !numberStart[s[i]] {
+			i++
+		}
+		if i == limit {
+			continue
+		}
+		if !isDigit(s[i]) && letterBefore(s, i) {
 			i++
 			continue
 		}
@@ -932,20 +946,22 @@ func (ns *numberScanner) context(r *run) context {
 	first := true
 	noun := false
 	decided := false
+	ns.budget.work += min(r.start, 64)
 	wordsBefore(ns.s, r.start, 8, func(w string) bool {
-		ctx.sms = ctx.sms || in(smsVerbs, w)
+		k := kindOfWord(w)
+		ctx.sms = ctx.sms || k&wordSMS != 0
 		if decided {
 			return !ctx.sms
 		}
 		switch {
-		case in(numberNouns, w):
+		case k&wordNoun != 0:
 			noun = true
 			return true
-		case in(fillerWords, w):
+		case k&wordFiller != 0:
 			return true
-		case in(callWords, w):
+		case k&wordCall != 0:
 			ctx.call, decided = true, true
-		case first && in(counterWords, w):
+		case first && k&wordCounter != 0:
 			ctx.counter, decided = true, true
 		default:
 			first = false
@@ -955,17 +971,84 @@ func (ns *numberScanner) context(r *run) context {
 	ctx.call = ctx.call || noun && !ctx.counter
 	if g := r.groups[0]; g.gluedLeft {
 		j := g.start
-		for j > 0 && isLetter(ns.s[j-1]) {
+		for j > 0 && isLetter(ns.s[j-1]) && g.start-j <= maxKeyword {
 			j--
 		}
-		ctx.gluedCall = in(callWords, ns.s[j:g.start])
+		ctx.gluedCall = kindOfWord(ns.s[j:g.start])&wordCall != 0
 	}
 	return ctx
 }
 
+// What a word says about the number after it; see keywords.
+const (
+	wordCall    = 1 << iota // callWords
+	wordCounter             // counterWords
+	wordNoun                // numberNouns
+	wordFiller              // fillerWords
+	wordSMS                 // smsVerbs
+)
+
+// keywords holds the words of callWords, counterWords, numberNouns,
+// fillerWords and smsVerbs with what each says, so that a word is looked
+// up once.
+var keywords = func() map[string]uint8 {
+	m := map[string]uint8{}
+	for kind, set := range map[uint8]map[string]struct{}{
+		wordCall: callWords, wordCounter: counterWords, wordNoun: numberNouns, wordFiller: fillerWords, wordSMS: smsVerbs,
+	} {
+		for w := range set {
+			m[w] |= kind
+		}
+	}
+	return m
+}()
+
+// maxKeyword is the length of the longest keyword.
+const maxKeyword = 16
+
+// kindOfWord returns what the ASCII word w says about a number after it.
+func kindOfWord(w string) uint8 {
+	if len(w) > maxKeyword {
+		return 0
+	}
+	var buf [maxKeyword]byte
+	b := buf[:len(w)]
+	for i := 0; i < len(w); i++ {
+		c := w[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		b[i] = c
+	}
+	return keywords[string(b)]
+}
+
+// pointingWord returns the first word of text that points at a number
+// after it ("call", "txt", "no"), or "".
+func pointingWord(text string) string {
+	for i := 0; i < len(text); {
+		if !isLetter(text[i]) {
+			i++
+			continue
+		}
+		j := i
+		for j < len(text) && isLetter(text[j]) {
+			j++
+		}
+		if w := text[i:j]; kindOfWord(w)&(wordCall|wordNoun|wordSMS) != 0 {
+			return w
+		}
+		i = j
+	}
+	return ""
+}
+
 // numberNouns name a number without saying which kind: a phone number
-// unless a word before them says otherwise ("order no.").
-var numberNouns = setOf("no", "number", "num", "nos", "nr", "nbr", "numbers")
+// unless a word before them says otherwise ("order no."). "Number" itself
+// is too common to say so, and is the default replacement of a phone
+// number ("[number removed]"), which must not make a call to action of the
+// number after it.
+var numberNouns = setOf("no", "num", "nos", "nr", "nbr")
 
 // fillerWords come between a word and the number it is about.
 var fillerWords = setOf("is", "was", "are", "of", "the", "your", "ur", "my", "our", "a", "an", "for", "at", "on",
@@ -1000,4 +1083,7 @@ var counterWords = setOf(
 	"registration", "roll", "batch", "sku", "item", "model", "version", "ver", "build", "balance", "bal", "amount",
 	"amt", "total", "rs", "inr", "usd", "eur", "gbp", "aed", "sgd", "rm", "price", "cost",
 	"points", "pts", "score", "rank", "year", "page", "chapter", "isbn", "zip", "postcode", "pincode",
+	// payment references
+	"utr", "rrn", "upi", "imps", "neft", "rtgs", "ifsc", "iban", "swift", "crn", "cif", "folio", "gstin", "aadhaar",
+	"pan", "kyc", "card", "wallet", "loan", "emi", "meeting",
 )

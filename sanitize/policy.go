@@ -59,8 +59,9 @@ func WithKinds(kinds Kind) Option {
 // (one kind or several). The defaults are "[link removed]",
 // "[email removed]", "[number removed]" and "[short code removed]". The
 // text may be empty; it must be valid UTF-8, at most 100 bytes, contain no
-// digits and nothing that is itself a link or number, so that stripping
-// twice changes nothing.
+// digits, nothing that is itself a link or number, and no word that asks
+// to call or text ("call", "txt", "phone" ...), so that stripping twice
+// changes nothing.
 func WithReplacement(kinds Kind, text string) Option {
 	return func(c *config) { c.replacements = append(c.replacements, replacement{kinds, text}) }
 }
@@ -133,6 +134,9 @@ func checkReplacement(text string) string {
 	}
 	if strings.ContainsAny(text, ".:@/") || len(find(text, "")) > 0 {
 		return "replacement looks like a link or a number"
+	}
+	if w := pointingWord(text); w != "" {
+		return "replacement has the word " + quote(w) + ", which would make a call to action of a number after it"
 	}
 	return ""
 }
@@ -210,17 +214,18 @@ func (p *Policy) Strip(text string) (string, []Finding) {
 	if len(removed) == 0 {
 		return text, nil
 	}
-	out, segs := p.rebuild(text, removed)
+	out := p.rebuild(text, removed)
 	for round := 1; round < maxStripRounds; round++ {
 		more := p.calls(out)
 		if len(more) == 0 {
 			break
 		}
+		segs := p.segments(text, removed)
 		for i := range more {
 			more[i].Start, more[i].End = segs.orig(more[i].Start, more[i].End)
 		}
 		removed = mergeFindings(text, removed, more)
-		out, segs = p.rebuild(text, removed)
+		out = p.rebuild(text, removed)
 	}
 	return out, removed
 }
@@ -276,26 +281,43 @@ func (ss segments) at(pos int, end bool) int {
 }
 
 // rebuild replaces the findings in text.
-func (p *Policy) rebuild(text string, fs []Finding) (string, segments) {
+func (p *Policy) rebuild(text string, fs []Finding) string {
+	n := len(text)
+	for _, f := range fs {
+		n += len(p.replacement(f.Kind)) - (f.End - f.Start)
+	}
 	var b strings.Builder
-	b.Grow(len(text))
+	b.Grow(n)
+	last := 0
+	for _, f := range fs {
+		b.WriteString(text[last:f.Start])
+		b.WriteString(p.replacement(f.Kind))
+		last = f.End
+	}
+	b.WriteString(text[last:])
+	return b.String()
+}
+
+// segments maps the output of rebuild(text, fs) back to text.
+func (p *Policy) segments(text string, fs []Finding) segments {
 	segs := make(segments, 0, 2*len(fs)+1)
+	out := 0
 	copyTo := func(from, to int) {
 		if from < to {
-			segs = append(segs, segment{b.Len(), b.Len() + to - from, from, to, false})
-			b.WriteString(text[from:to])
+			segs = append(segs, segment{out, out + to - from, from, to, false})
+			out += to - from
 		}
 	}
 	last := 0
 	for _, f := range fs {
 		copyTo(last, f.Start)
 		rep := p.replacement(f.Kind)
-		segs = append(segs, segment{b.Len(), b.Len() + len(rep), f.Start, f.End, true})
-		b.WriteString(rep)
+		segs = append(segs, segment{out, out + len(rep), f.Start, f.End, true})
+		out += len(rep)
 		last = f.End
 	}
 	copyTo(last, len(text))
-	return b.String(), segs
+	return segs
 }
 
 // mergeFindings adds the findings more (in original offsets, in order) to

@@ -235,6 +235,20 @@ func TestFindNumbers(t *testing.T) {
 			want: []want{{P, "67441233", "+6567441233", 0}}},
 		{name: "eight digits grouped as a phone number", region: "SG", text: "pls 6744 1233 after 6",
 			want: []want{{P, "6744 1233", "+6567441233", 0}}},
+		{name: "Indian with +91 and a dash", text: "Call +91-9876543219 now",
+			want: []want{{P, "+91-9876543219", "+919876543219", 0}}},
+		{name: "Indian with 91 and no plus", region: "IN", text: "call 91 98765 43219 for loan",
+			want: []want{{P, "91 98765 43219", "+919876543219", 0}}},
+		{name: "Indian toll-free", region: "IN", text: "Give a missed call on 1800 419 1234",
+			want: []want{{P, "1800 419 1234", "+9118004191234", 0}}},
+		{name: "Indian landline", region: "IN", text: "Ph: 080-41234567",
+			want: []want{{P, "080-41234567", "+918041234567", 0}}},
+		{name: "Nigerian in groups", region: "NG", text: "call 0803 123 4567 now",
+			want: []want{{P, "0803 123 4567", "+2348031234567", 0}}},
+		{name: "UAE after 00", text: "call 00971 50 123 4567",
+			want: []want{{P, "00971 50 123 4567", "+971501234567", 0}}},
+		{name: "American toll-free", region: "US", text: "Helpline: 1-800-222-1222",
+			want: []want{{P, "1-800-222-1222", "+18002221222", 0}}},
 		{name: "short code", region: "GB", text: "Text FA to 87121 to receive entry",
 			want: []want{{S, "87121", "87121", 0}}},
 		{name: "short codes after other words", text: "Reply STOP to 85069 or txt HELP to 55555.",
@@ -303,6 +317,9 @@ func TestPrecision(t *testing.T) {
 		"order #12345678901, ref #0800 123 4567",
 		"Your order 123456789 has shipped. Tracking number 9400111899223197428490",
 		"AWB 1234567890 delivered, PNR 4512345678, txn id 9876543210",
+		"IMPS 412345678901 credited, UPI Ref No 412345678901, Meeting ID 852 1234 5678",
+		"Your Amazon order #403-1234567-1234567 has shipped. Tracking ID: 1Z999AA10123456784",
+		"Rs.5000 debited from A/c XX1234 on 12-05-24. Avl Bal Rs.12345.67",
 		"Your OTP is 123456. Do not share it. Your code is 12345678",
 		"123456 is your verification code",
 		"Use code 4821 9930 to log in",
@@ -443,6 +460,7 @@ func TestNewPolicyErrors(t *testing.T) {
 		{"replacement with a digit", []sanitize.Option{sanitize.WithReplacement(sanitize.Link, "[link 1]")}, "WithReplacement"},
 		{"replacement that is a link", []sanitize.Option{sanitize.WithReplacement(sanitize.Link, "see example dot com")}, "WithReplacement"},
 		{"replacement with a dot", []sanitize.Option{sanitize.WithReplacement(sanitize.Phone, "removed.")}, "WithReplacement"},
+		{"replacement that asks to call", []sanitize.Option{sanitize.WithReplacement(sanitize.Phone, "[call removed]")}, "WithReplacement"},
 		{"replacement not UTF-8", []sanitize.Option{sanitize.WithReplacement(sanitize.Phone, "\xff")}, "WithReplacement"},
 		{"replacement too long", []sanitize.Option{sanitize.WithReplacement(sanitize.Phone, strings.Repeat("x", 101))}, "WithReplacement"},
 		{"replacement for no kind", []sanitize.Option{sanitize.WithReplacement(0, "x")}, "WithReplacement"},
@@ -465,7 +483,7 @@ func TestNewPolicyErrors(t *testing.T) {
 // TestForRegion: the per-message hint decides the E.164 form only, and
 // costs nothing per message.
 func TestForRegion(t *testing.T) {
-	p := mustPolicy(sanitize.WithRegion("GB"), sanitize.WithReplacement(sanitize.Phone, "[tel]"))
+	p := mustPolicy(sanitize.WithRegion("GB"), sanitize.WithReplacement(sanitize.Phone, "[redacted]"))
 	const msg = "call 09061701461"
 	for _, tc := range []struct{ region, want string }{
 		{"", "+449061701461"}, {"gb", "+449061701461"}, {"IN", "+919061701461"},
@@ -476,7 +494,7 @@ func TestForRegion(t *testing.T) {
 		if len(fs) != 1 || fs[0].Number.E164 != tc.want {
 			t.Errorf("ForRegion(%q).Find = %s, want %s", tc.region, describe(fs), tc.want)
 		}
-		if out, _ := v.Strip(msg); out != "call [tel]" {
+		if out, _ := v.Strip(msg); out != "call [redacted]" {
 			t.Errorf("ForRegion(%q).Strip = %q: the variant must keep the policy's replacements", tc.region, out)
 		}
 		if v.ForRegion("IN") != p.ForRegion("IN") {

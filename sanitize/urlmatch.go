@@ -28,16 +28,14 @@ type urlSpan struct {
 
 // Lists from xurls, in lower case, and their longest entries.
 var (
-	asciiTLDs, unicodeTLDs = func() (map[string]struct{}, map[string]struct{}) {
-		a, u := map[string]struct{}{}, map[string]struct{}{}
-		for _, t := range append(append([]string(nil), xurls.TLDs...), xurls.PseudoTLDs...) {
-			if t[0] < utf8.RuneSelf {
-				a[strings.ToLower(t)] = struct{}{}
-			} else {
+	unicodeTLDs = func() map[string]struct{} {
+		u := map[string]struct{}{}
+		for _, t := range xurls.TLDs {
+			if t[0] >= utf8.RuneSelf {
 				u[strings.ToLower(t)] = struct{}{}
 			}
 		}
-		return a, u
+		return u
 	}()
 	maxUnicodeTLD = maxLen(xurls.TLDs)
 	authSchemes   = func() map[string]struct{} {
@@ -68,6 +66,7 @@ type urlMatcher struct {
 	// The local part run (of an email address) last examined, and the end
 	// of the email address it starts, or -1.
 	localStart, localEnd, emailEnd int
+	tlds                           tldMemo
 }
 
 // hostRun is a host run with, per label, whether it is a well-formed label
@@ -89,7 +88,7 @@ type label struct {
 // which holds no spaces, in order.
 func findURLs(s string, out []urlSpan, m *urlMatcher) []urlSpan {
 	labels0, labels1 := m.runs[0].labels[:0], m.runs[1].labels[:0]
-	*m = urlMatcher{s: s, localStart: -1, localEnd: -1}
+	*m = urlMatcher{s: s, localStart: -1, localEnd: -1, tlds: m.tlds}
 	m.runs[0].labels, m.runs[1].labels = labels0, labels1
 	m.run.start, m.run.end = -1, -1
 	for pos := 0; pos < len(s); {
@@ -271,7 +270,7 @@ func (m *urlMatcher) tldEnd(a, b int) int {
 	for e < b && isAlnum(s[e]) {
 		e++
 	}
-	if e > a && (e == len(s) || !isWordByte(s[e])) && in(asciiTLDs, s[a:e]) {
+	if e > a && (e == len(s) || !isWordByte(s[e])) && m.tlds.kind(s[a:e])&(tldValid|tldPseudo) != 0 {
 		best = e
 	}
 	if b-a > 4 && hasFoldPrefix(s, a, "xn--") {

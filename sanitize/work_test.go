@@ -55,3 +55,11 @@ func FuzzWork(f *testing.F) {
 		}
 	})
 }
+
+func TestKeywordsFit(t *testing.T) {
+	for w := range keywords {
+		if len(w) > maxKeyword || strings.ToLower(w) != w {
+			t.Errorf("keyword %q is longer than %d bytes or not in lower case", w, maxKeyword)
+		}
+	}
+}
