@@ -61,10 +61,10 @@ func Recognize(digits, hint string) (Number, bool) {
 	if len(d) < 3 || len(d) > maxTextDigits || !isDigits(d) {
 		return Number{}, false
 	}
-	if plus {
-		return textInternational(d)
-	}
 	x := textIndexOnce()
+	if plus {
+		return x.afterPlus(d)
+	}
 	hc := -1
 	if hint != "" {
 		if ref, ok := x.regionCC[hint]; ok {
@@ -93,16 +93,64 @@ func Recognize(digits, hint string) (Number, bool) {
 	return x.withoutPlus(d)
 }
 
-// textInternational reads the digits after a "+".
-func textInternational(d string) (Number, bool) {
-	var buf [maxTextDigits + 1]byte
-	b := append(buf[:0], '+')
-	b = append(b, d...)
-	n, err := parse(string(b), "", parseOptions{}, true)
-	if err != nil || !n.Valid() {
+// afterPlus reads d, the digits after a "+" or an international prefix,
+// as libphonenumber's parser does: a calling code, then a national number
+// from which the calling code's national prefix is stripped when it
+// applies ("+44 (0)20 ...").
+func (x *textIndex) afterPlus(d string) (Number, bool) {
+	if d == "" || d[0] == '0' {
 		return Number{}, false
 	}
-	return n, true
+	codes := metadata.CountryCodeToRegion()
+	for k, cc := 1, 0; k <= 3 && k < len(d); k++ {
+		cc = cc*10 + int(d[k-1]-'0')
+		if _, ok := codes[cc]; !ok {
+			continue
+		}
+		info := callingCode(cc)
+		if info == nil {
+			return Number{}, false
+		}
+		nsn, ok := x.afterCC(info, d[k:])
+		if !ok || len(nsn) < 2 || len(nsn) > maxNSN {
+			return Number{}, false
+		}
+		m, mask := info.region(nsn)
+		if m == nil || m.numberType(mask, len(nsn)) == UnknownType {
+			return Number{}, false
+		}
+		return x.textNumber(info, nsn, m, mask)
+	}
+	return Number{}, false
+}
+
+// afterCC returns the national number that libphonenumber's parser reads
+// from digits after calling code info: digits with the national prefix of
+// the main region stripped when it applies (parseHelper). ok is false when
+// there are fewer than two digits, or the main region's prefix pattern
+// cannot be read.
+func (x *textIndex) afterCC(info *ccInfo, digits string) (string, bool) {
+	m0 := info.regions[0]
+	if !m0.hasNP {
+		return digits, len(digits) >= 2
+	}
+	mask := m0.walk(digits)
+	if nsn, ok := stripNationalPrefix(m0, digits, mask); ok || m0.npLiterals != nil {
+		return nsn, ok
+	}
+	rw := x.rewrites[m0.region]
+	if rw == nil || !m0.testLenOK || len(digits) < 2 {
+		return "", false
+	}
+	rest, matched := rw.strip(digits)
+	if !matched || mask&(1<<patGeneral) != 0 && m0.walk(rest)&(1<<patGeneral) == 0 || len(rest) >= len(m0.testLen) {
+		return digits, true
+	}
+	switch m0.testLen[len(rest)] {
+	case phonenumbers.TOO_SHORT, phonenumbers.IS_POSSIBLE_LOCAL_ONLY, phonenumbers.INVALID_LENGTH:
+		return digits, true
+	}
+	return rest, true
 }
 
 // textCCSet is a set of indexes into textIndex.ccs.
@@ -400,7 +448,7 @@ func (x *textIndex) tryNational(c *textCC, d, nsn string) (Number, bool) {
 	if !x.prefixOptional(c, nsn) && !x.prefixWritten(c, d) || dialsOut(c, d) {
 		return Number{}, false
 	}
-	return textNumber(c.info, nsn, m, mask)
+	return x.textNumber(c.info, nsn, m, mask)
 }
 
 // prefixWritten reports whether libphonenumber finds a national prefix at
@@ -568,7 +616,7 @@ func (x *textIndex) international(d string) (Number, bool) {
 		if !x.idd[d[:k]] || d[k] == '0' {
 			continue
 		}
-		if n, ok := x.withoutPlus(d[k:]); ok {
+		if n, ok := x.afterPlus(d[k:]); ok {
 			return n, true
 		}
 	}
@@ -598,7 +646,7 @@ func (x *textIndex) withoutPlus(d string) (Number, bool) {
 			// the whole is no national number of a region of it.
 			for _, r := range c.info.regions {
 				if r.walk(d)&(1<<patGeneral) == 0 || len(d) >= 32 || r.lengths[patGeneral]>>len(d) == 0 {
-					return textNumber(c.info, nsn, m, mask)
+					return x.textNumber(c.info, nsn, m, mask)
 				}
 			}
 			return Number{}, false
@@ -656,8 +704,13 @@ func (x *textIndex) rewritten(d string, i int, rw *textRewrite) (Number, bool) {
 
 // textNumber returns the Number of calling code info and national number
 // nsn, valid in region m whose walk of nsn gave mask: what Parse returns
-// for its E.164 form, built without reading that form again.
-func textNumber(info *ccInfo, nsn string, m *regionMatcher, mask uint16) (Number, bool) {
+// for its E.164 form, built without reading that form again. ok is false
+// when that form would not read back as this number (Parse would strip a
+// national prefix from nsn).
+func (x *textIndex) textNumber(info *ccInfo, nsn string, m *regionMatcher, mask uint16) (Number, bool) {
+	if got, ok := x.afterCC(info, nsn); !ok || got != nsn {
+		return Number{}, false
+	}
 	cc := info.cc
 	var buf [24]byte
 	b := append(buf[:0], '+')
@@ -666,18 +719,6 @@ func textNumber(info *ccInfo, nsn string, m *regionMatcher, mask uint16) (Number
 	b = append(b, nsn...)
 	if len(b)-1 > maxE164Digits {
 		return Number{}, false
-	}
-	// Parse strips the main region's national prefix after the calling
-	// code when it can (fastInternational): then the E.164 form does not
-	// read back as this number, and Parse decides.
-	if m0 := info.regions[0]; m0.hasNP {
-		if got, ok := stripNationalPrefix(m0, nsn, m0.walk(nsn)); !ok || got != nsn {
-			n, err := parse(string(b), "", parseOptions{}, true)
-			if err != nil || n.CallingCode != cc || n.NationalNumber != nsn || !n.Valid() {
-				return Number{}, false
-			}
-			return n, true
-		}
 	}
 	e164 := string(b)
 	l := new(lazyNumber)

@@ -183,7 +183,8 @@ func textConfirmed(d string, n Number) bool {
 	for _, idd := range []string{"00", "011", "0011", "010", "001", "009", "000"} {
 		if strings.HasPrefix(d, idd) {
 			// Any region that dials out with idd reads it the same way.
-			candidates = append(candidates, textRegionWithIDD(idd)[:1]...)
+			rs := textRegionWithIDD(idd)
+			candidates = append(candidates, rs[:min(len(rs), 1)]...)
 		}
 	}
 	for _, r := range candidates {
@@ -228,6 +229,9 @@ func TestRecognize(t *testing.T) {
 	}{
 		{"+442079460018", "", "+442079460018"},
 		{"+442079460018", "US", "+442079460018"},
+		{"+4402079460018", "", "+442079460018"}, // "+44 (0)20 7946 0018"
+		{"+0800079110800", "", ""},
+		{"+5491123452789", "", "+5491123452789"},
 		{"02079460018", "GB", "+442079460018"},
 		{"09061701461", "GB", "+449061701461"}, // premium rate
 		{"00442079460018", "", "+442079460018"},
