@@ -1,6 +1,8 @@
 package sanitize
 
 import (
+	"slices"
+	"strings"
 	"sync"
 
 	"github.com/antifraud-go/antifraud/numbers"
@@ -47,6 +49,31 @@ type match struct {
 	unverified bool
 }
 
+// memo remembers the last answers of numbers.Recognize.
+type memo struct {
+	entries [8]struct {
+		digits string
+		n      numbers.Number
+		ok     bool
+	}
+	next int
+}
+
+func (m *memo) get(d []byte) (numbers.Number, bool, bool) {
+	for i := range m.entries {
+		if e := &m.entries[i]; e.digits != "" && e.digits == string(d) {
+			return e.n, e.ok, true
+		}
+	}
+	return numbers.Number{}, false, false
+}
+
+func (m *memo) put(d string, n numbers.Number, ok bool) {
+	e := &m.entries[m.next]
+	e.digits, e.n, e.ok = d, n, ok
+	m.next = (m.next + 1) % len(m.entries)
+}
+
 // maxPooledView is the largest text whose views' memory is kept for the
 // next find.
 const maxPooledView = 16 << 10
@@ -56,6 +83,7 @@ type scanState struct {
 	v1, v2 view
 	b1, b2 builder // the memory of v1's and v2's maps
 	budget budget
+	memo   memo
 	links  linkScanner
 	nums   numberScanner
 }
@@ -84,21 +112,76 @@ func (st *scanState) release() {
 	scanStates.Put(st)
 }
 
-// find is the scanner behind Find, Strip and Check; hint is the region
-// hint or "".
+// gluedDomains adds to links the domains run into the finding after them:
+// "x.com9107911", "evil.comhttp://...". Once Strip removes that finding,
+// the domain stands alone as a link; found now, it needs no further round
+// of Strip. It reports whether it added any.
+func gluedDomains(s string, links *[]match, numbers []match) bool {
+	ls := *links
+	var added []match
+	// Walk the findings in order; a domain glued to one starts after the
+	// one before.
+	lastEnd := 0
+	check := func(m match) {
+		p := m.start
+		defer func() { lastEnd = max(lastEnd, m.end) }()
+		if p == 0 || p <= lastEnd || !isLetter(s[p-1]) {
+			return
+		}
+		k := p
+		for k > lastEnd && p-k < 253 && (isAlnum(s[k-1]) || s[k-1] == '.' || s[k-1] == '-') {
+			k--
+		}
+		host := strings.TrimLeft(s[k:p], ".-")
+		dot := strings.LastIndexByte(host, '.')
+		if dot <= 0 || !isLabel(host[strings.LastIndexByte(host[:dot], '.')+1:dot]) || tldKind(host[dot+1:])&tldCommon == 0 {
+			return
+		}
+		added = append(added, match{kind: Link, start: p - len(host), end: p, ev: tGlued, normalized: hostURL("http://", host)})
+	}
+	i, j := 0, 0
+	for i < len(ls) || j < len(numbers) {
+		if j == len(numbers) || i < len(ls) && ls[i].start <= numbers[j].start {
+			check(ls[i])
+			i++
+		} else {
+			check(numbers[j])
+			j++
+		}
+	}
+	*links = append(ls, added...)
+	return len(added) > 0
+}
+
+// find is the scanner behind Find and Check; hint is the region hint or
+// "".
 func find(text, hint string) []Finding {
-	fs, _ := findWork(text, hint)
-	return fs
+	st := newScan(len(text))
+	defer st.release()
+	return st.find(text, hint)
 }
 
 // findWork is find, and also returns the work it did.
-func findWork(text, hint string) (_ []Finding, work int) {
+func findWork(text, hint string) ([]Finding, int) {
+	st := newScan(len(text))
+	defer st.release()
+	fs := st.find(text, hint)
+	return fs, st.budget.work
+}
+
+// newScan returns a scanState from the pool with the work budget of a
+// text of n bytes, for one find or for the rounds of one Strip.
+func newScan(n int) *scanState {
 	st := scanStates.Get().(*scanState)
-	defer func() {
-		work = st.budget.work
-		st.release()
-	}()
-	st.budget = budget{numbers: numberTries + len(text)/bytesPerTry}
+	st.budget = budget{numbers: numberTries + n/bytesPerTry}
+	return st
+}
+
+// find scans text. Calls on one scanState share its budget and its memory
+// of numbers.Recognize's answers: Strip's later rounds see the same
+// numbers again.
+func (st *scanState) find(text, hint string) []Finding {
+	st.links.out, st.nums.out = st.links.out[:0], st.nums.out[:0]
 	st.v1 = normalize(text, &st.b1)
 	st.v2 = refang(st.v1.s, &st.b2)
 	ls := &st.links
@@ -109,10 +192,14 @@ func findWork(text, hint string) (_ []Finding, work int) {
 		links[i].start, links[i].end = st.v2.span(links[i].start, links[i].end)
 	}
 	ns := &st.nums
-	ns.s, ns.hint, ns.budget, ns.skip = st.v1.s, hint, &st.budget, links
+	ns.s, ns.hint, ns.budget, ns.skip, ns.memo = st.v1.s, hint, &st.budget, links, &st.memo
 	ns.scan()
 	if len(links) == 0 && len(ns.out) == 0 {
-		return nil, 0
+		return nil
+	}
+	if gluedDomains(st.v1.s, &links, ns.out) {
+		slices.SortFunc(links, func(a, b match) int { return a.start - b.start })
+		ls.out = links
 	}
 	v1 := &st.v1
 	out := make([]Finding, 0, len(links)+len(ns.out))
@@ -140,5 +227,5 @@ func findWork(text, hint string) (_ []Finding, work int) {
 			j++
 		}
 	}
-	return out, 0
+	return out
 }

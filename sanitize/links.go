@@ -162,7 +162,7 @@ func (ls *linkScanner) hostRunWorthParsing(i, j, tokEnd int) (cut int, ok bool) 
 		if prevStart >= 0 && labelStart < k {
 			label := run[labelStart:k]
 			last := k == len(run) || k == len(run)-1
-			valid := ls.um.tlds.kind(label)&tldValid != 0
+			valid := !isDigit(label[0]) && ls.um.tlds.kind(label)&tldValid != 0
 			tld = tld || valid || path && last && isDigit(label[0])
 			if k == len(run) && !valid {
 				if n := gluedTLD(label, hasFoldPrefix(run, 0, "www.")); n > 0 {

@@ -1,6 +1,7 @@
 package sanitize
 
 import (
+	"sort"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -73,6 +74,7 @@ type numberScanner struct {
 	s      string
 	hint   string // region hint, for the E.164 form only
 	budget *budget
+	memo   *memo
 	skip   []match // links, in order: numbers inside them are theirs
 	out    []match
 	groups [maxRunGroups + 1]group // scratch for the run being read
@@ -660,13 +662,18 @@ func (ns *numberScanner) candidate(r *run, gs []group, i, j int, ctx context, va
 	return true
 }
 
-// recognize asks numbers.Recognize about d while the text's budget lasts;
-// checked is false when it is spent.
+// recognize asks numbers.Recognize about d while the text's budget lasts,
+// or remembers what it said; checked is false when the budget is spent.
 func (ns *numberScanner) recognize(d []byte) (n numbers.Number, checked bool) {
+	if n, _, ok := ns.memo.get(d); ok {
+		return n, true
+	}
 	if !ns.budget.number(1) {
 		return numbers.Number{}, false
 	}
-	n, _ = numbers.Recognize(string(d), ns.hint)
+	ds := string(d)
+	n, ok := numbers.Recognize(ds, ns.hint)
+	ns.memo.put(ds, n, ok)
 	return n, true
 }
 
@@ -703,13 +710,14 @@ func (ns *numberScanner) gluedPrice(r *run, gs []group) bool {
 		if ns.s[g.start+n] == '0' && !(len(gs) == 2 && n == g.digits-1) {
 			continue // "0p/min" is no price
 		}
-		if !ns.budget.number(1) {
+		num, checked := ns.recognize([]byte(ns.s[start : g.start+n]))
+		if !checked {
 			// Past the work limit: the number and its price, unverified.
 			ns.out = append(ns.out, match{kind: Phone, start: start, end: gs[len(gs)-1].end, ev: tGlued,
 				normalized: ns.s[start:g.end], unverified: true})
 			return true
 		}
-		if num, ok := numbers.Recognize(ns.s[start:g.start+n], ns.hint); ok {
+		if num.E164 != "" {
 			ns.out = append(ns.out, match{kind: Phone, start: start, end: g.start + n, ev: tGlued,
 				normalized: num.E164, number: num})
 			return true
@@ -797,12 +805,13 @@ func (ns *numberScanner) vanity(r *run, ctx context) {
 	plus := r.start < r.groups[0].start && ns.s[r.start] == '+'
 	cand := ns.digitsOf(r.groups, plus)
 	for drop := 0; drop <= 4 && len(cand)-drop >= minPhoneDigits; drop++ {
-		if !ns.budget.number(1) {
+		num, checked := ns.recognize([]byte(cand[:len(cand)-drop]))
+		if !checked {
 			ns.out = append(ns.out, match{kind: Phone, start: r.start, end: r.end, ev: tVanity,
 				normalized: cand, unverified: true})
 			return
 		}
-		if num, ok := numbers.Recognize(cand[:len(cand)-drop], ns.hint); ok {
+		if num.E164 != "" {
 			ns.out = append(ns.out, match{kind: Phone, start: r.start, end: r.end, ev: tVanity,
 				normalized: num.E164, number: num})
 			return
@@ -903,10 +912,22 @@ var smsVerbs = setOf("txt", "text", "texting", "send", "sms", "reply", "call",
 // sentence, at most n words and 64 bytes, until f returns false. Numbers
 // and punctuation between the words are skipped, so that "call 0800 123
 // 4567 or 0800 765 4321" reaches "call" from the second number.
-func wordsBefore(s string, i, n int, f func(string) bool) {
+//
+// Links in skip (in order) are passed over: their words are not the
+// sentence's, and Strip replaces them.
+func wordsBefore(s string, i, n int, skip []match, f func(string) bool) {
 	words := 0
 	j := i
+	k := sort.Search(len(skip), func(k int) bool { return skip[k].end >= i }) - 1
 	for j > 0 && words < n && i-j < 64 {
+		for k >= 0 && skip[k].start >= j {
+			k--
+		}
+		if k >= 0 && skip[k].end >= j {
+			j = skip[k].start
+			k--
+			continue
+		}
 		c := s[j-1]
 		if c == '.' || c == '!' || c == '?' || c == '\n' {
 			if j-2 < 0 || !isDigit(s[j-2]) {
@@ -947,7 +968,7 @@ func (ns *numberScanner) context(r *run) context {
 	noun := false
 	decided := false
 	ns.budget.work += min(r.start, 64)
-	wordsBefore(ns.s, r.start, 8, func(w string) bool {
+	wordsBefore(ns.s, r.start, 8, ns.skip, func(w string) bool {
 		k := kindOfWord(w)
 		ctx.sms = ctx.sms || k&wordSMS != 0
 		if decided {

@@ -210,13 +210,15 @@ func (p *Policy) Find(text string) []Finding {
 // an empty replacement: "call 0906... . example.com"), Strip removes that
 // too, and reports the union as one finding.
 func (p *Policy) Strip(text string) (string, []Finding) {
-	removed := p.calls(text)
+	st := newScan(len(text))
+	defer st.release()
+	removed := p.calls(st, text)
 	if len(removed) == 0 {
 		return text, nil
 	}
 	out := p.rebuild(text, removed)
 	for round := 1; round < maxStripRounds; round++ {
-		more := p.calls(out)
+		more := p.calls(st, out)
 		if len(more) == 0 {
 			break
 		}
@@ -234,8 +236,8 @@ func (p *Policy) Strip(text string) (string, []Finding) {
 const maxStripRounds = 4
 
 // calls returns the findings of the policy's kinds.
-func (p *Policy) calls(text string) []Finding {
-	fs := find(text, p.region)
+func (p *Policy) calls(st *scanState, text string) []Finding {
+	fs := st.find(text, p.region)
 	n := 0
 	for _, f := range fs {
 		if p.kinds&f.Kind != 0 {
@@ -374,7 +376,9 @@ func (p *Policy) replacement(k Kind) string {
 // and otherwise a [*CallToActionError] listing the findings, which unwraps to
 // [ErrCallToAction].
 func (p *Policy) Check(text string) error {
-	fs := p.calls(text)
+	st := newScan(len(text))
+	defer st.release()
+	fs := p.calls(st, text)
 	if len(fs) == 0 {
 		return nil
 	}

@@ -142,6 +142,10 @@ func TestFindLinkEvasions(t *testing.T) {
 			want: []want{{L, "тест.рф", "http://xn--e1aybc.xn--p1ai", 0}}},
 		{name: "glued to the next word", text: "www.Ldew.com1win150ppm",
 			want: []want{{L, "www.Ldew.com", "http://www.ldew.com", sanitize.Glued}}},
+		{name: "glued to a number after it", text: "go to evil.com09061701461 now",
+			want: []want{{L, "evil.com", "http://evil.com", sanitize.Glued}, {sanitize.Phone, "09061701461", "", sanitize.Glued}}},
+		{name: "glued to a link after it", text: "see evil.comhttp://x.co/a",
+			want: []want{{L, "evil.com", "http://evil.com", sanitize.Glued}, {L, "http://x.co/a", "http://x.co/a", 0}}},
 		{name: "glued capitals", text: "sms.shsex.netUN",
 			want: []want{{L, "sms.shsex.net", "http://sms.shsex.net", sanitize.Glued}}},
 		{name: "common TLD in capitals", text: "Sent via WAY2SMS.COM",
@@ -540,11 +544,15 @@ func TestLogValueMasksNumbers(t *testing.T) {
 	}
 }
 
-// TestWorkLimit checks that a text with more candidates than the per-text
+// TestWorkLimit checks that a text with more numbers than the per-text
 // limit still has all of them stripped, the late ones as Unverified.
 func TestWorkLimit(t *testing.T) {
 	p := policyFor(t, "GB")
-	text := strings.Repeat("call 09061701461 now ", 2000)
+	var b strings.Builder
+	for i := range 2000 {
+		fmt.Fprintf(&b, "call 0906170%04d now ", i)
+	}
+	text := b.String()
 	out, removed := p.Strip(text)
 	if len(removed) != 2000 {
 		t.Fatalf("removed %d findings, want 2000", len(removed))

@@ -66,6 +66,8 @@ type urlMatcher struct {
 	// The local part run (of an email address) last examined, and the end
 	// of the email address it starts, or -1.
 	localStart, localEnd, emailEnd int
+	schemeStop                     int // see schemeURL
+	label                          int // see domainFrom
 	tlds                           tldMemo
 }
 
@@ -142,10 +144,16 @@ func (m *urlMatcher) schemeURL(q int) int {
 	if !isLetter(s[q]) {
 		return -1
 	}
-	c := q
-	for c < len(s) && c-q <= maxScheme && (isAlnum(s[c]) || s[c] == '+' || s[c] == '-' || s[c] == '.') {
-		c++
+	// Where the run of scheme characters from q stops; the run is read
+	// once for all the positions in it.
+	if q >= m.schemeStop {
+		c := q
+		for c < len(s) && (isAlnum(s[c]) || s[c] == '+' || s[c] == '-' || s[c] == '.') {
+			c++
+		}
+		m.schemeStop = c
 	}
+	c := m.schemeStop
 	if c == len(s) || s[c] != ':' || c-q > maxScheme {
 		return -1
 	}
@@ -181,12 +189,18 @@ func (m *urlMatcher) domainFrom(q int) int {
 	if q < m.run.start || q >= m.run.end {
 		m.scanRun(&m.runs[0], q)
 		m.run = m.runs[0]
+		m.label = 0
 	}
 	ls := m.run.labels
-	k := 0
+	// The label that holds q: q only grows within a run.
+	k := m.label
+	if k >= len(ls) || ls[k].start > q {
+		k = 0
+	}
 	for k < len(ls) && ls[k].end <= q {
 		k++
 	}
+	m.label = k
 	// Starting inside a label: the rest of it must end in a letter, mark
 	// or number, and be followed by a dot and more.
 	if k >= len(ls)-1 || q < ls[k].start || !endsIRI(m.s[q:ls[k].end]) {
@@ -270,7 +284,8 @@ func (m *urlMatcher) tldEnd(a, b int) int {
 	for e < b && isAlnum(s[e]) {
 		e++
 	}
-	if e > a && (e == len(s) || !isWordByte(s[e])) && m.tlds.kind(s[a:e])&(tldValid|tldPseudo) != 0 {
+	// No top-level domain starts with a digit.
+	if e > a && !isDigit(s[a]) && (e == len(s) || !isWordByte(s[e])) && m.tlds.kind(s[a:e])&(tldValid|tldPseudo) != 0 {
 		best = e
 	}
 	if b-a > 4 && hasFoldPrefix(s, a, "xn--") {
@@ -282,7 +297,7 @@ func (m *urlMatcher) tldEnd(a, b int) int {
 			best = max(best, p)
 		}
 	}
-	if b > e {
+	if b > e && s[a] >= utf8.RuneSelf { // Unicode TLDs start with a non-ASCII letter
 		for p := a; p < b && p-a < maxUnicodeTLD; {
 			_, size := utf8.DecodeRuneInString(s[p:])
 			p += size
