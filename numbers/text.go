@@ -41,14 +41,14 @@ const maxTextDigits = 20
 //     VALID leniency.
 //
 // A number is valid when it falls in a range of its region in the bundled
-// metadata ([Number.Valid]). When several readings are valid, hint (an
-// ISO 3166-1 alpha-2 code, or "" for none) decides: a reading in the hint
-// region's national format wins, then international format, then
-// national formats with a national prefix, then without, each by calling
-// code. The hint never makes a number valid that is valid in no region,
-// except for the national formats that need a rewrite rule (Argentine
-// mobile numbers with 15, seven-digit local numbers of Caribbean regions),
-// which are read for the hint region only.
+// metadata: its [Number.Type] is not [UnknownType]. When several readings
+// are valid, hint (an ISO 3166-1 alpha-2 code, or "" for none) decides: a
+// reading in the hint region's national format wins, then international
+// format, then national formats with a national prefix, then without, each
+// by calling code. The hint never makes a number valid that is valid in no
+// region, except for the national formats that need a rewrite rule
+// (Argentine mobile numbers with 15, seven-digit local numbers of Caribbean
+// regions), which are read for the hint region only.
 //
 // Recognize allocates only for the Number it returns. It is meant for text
 // scanners; use [Parse] for a number typed into a phone field.
