@@ -78,7 +78,6 @@ type numberScanner struct {
 	skip   []match // links, in order: numbers inside them are theirs
 	out    []match
 	groups [maxRunGroups + 1]group // scratch for the run being read
-	buf    [maxRunBytes + 1]byte   // scratch for a candidate's digits
 	// The digits of the groups being split, after a '+' when the run has
 	// one, and where each group's digits start (the '+' belongs to the
 	// first group).
@@ -364,30 +363,6 @@ func tollFree(s string, a, b int) bool {
 var keypad = [26]byte{
 	'2', '2', '2', '3', '3', '3', '4', '4', '4', '5', '5', '5', '6', '6', '6',
 	'7', '7', '7', '7', '8', '8', '8', '9', '9', '9', '9',
-}
-
-// digitsOf returns the digits of groups gs (with lookalike and vanity
-// letters as digits), after a '+' when plus is set, in ns.buf.
-func (ns *numberScanner) digitsOf(gs []group, plus bool) string {
-	b := ns.buf[:0]
-	if plus {
-		b = append(b, '+')
-	}
-	for _, g := range gs {
-		for k := g.start; k < g.end && len(b) < len(ns.buf); k++ {
-			switch c := ns.s[k]; {
-			case isDigit(c):
-				b = append(b, c)
-			case g.vanityLetter && 'A' <= c && c <= 'Z':
-				b = append(b, keypad[c-'A'])
-			case c == 'O' || c == 'o':
-				b = append(b, '0')
-			case c == 'l' || c == 'I':
-				b = append(b, '1')
-			}
-		}
-	}
-	return string(b)
 }
 
 // evaluate turns a run into phone numbers and short codes.
@@ -802,8 +777,9 @@ func (ns *numberScanner) vanity(r *run, ctx context) {
 	if ctx.counter {
 		return
 	}
-	plus := r.start < r.groups[0].start && ns.s[r.start] == '+'
-	cand := ns.digitsOf(r.groups, plus)
+	ns.plus = r.start < r.groups[0].start && ns.s[r.start] == '+'
+	ns.readDigits(r.groups)
+	cand := string(ns.digits)
 	for drop := 0; drop <= 4 && len(cand)-drop >= minPhoneDigits; drop++ {
 		num, checked := ns.recognize([]byte(cand[:len(cand)-drop]))
 		if !checked {
