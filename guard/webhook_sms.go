@@ -23,7 +23,11 @@ type smsRemovedKey struct{}
 // codes: what policy strips) out of the message's Body before the handler
 // sees it, so that a phishing text forwarded to staff or shown in an inbox
 // carries nothing to click or call. What was removed is kept for audit:
-// SMSRemoved returns it. A nil policy means sanitize's defaults.
+// SMSRemoved returns it. A nil policy means sanitize's defaults; give a
+// policy built with sanitize.WithAllow to keep links to the app's own site
+// and its own numbers. Twilio's FromCountry, when the webhook carries it,
+// is the region hint for the numbers in the message (sanitize's
+// Policy.ForRegion).
 //
 // The handler reads the cleaned Body however it reads the request:
 // r.FormValue, r.PostForm, or the raw body, which is re-encoded when

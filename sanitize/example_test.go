@@ -105,3 +105,16 @@ func ExampleFinding_LogValue() {
 	// Output:
 	// level=INFO msg=removed finding.kind=phone finding.start=5 finding.end=21 finding.number=+44******0018
 }
+
+// An inbound-SMS policy that keeps the app's own links and support number
+// and strips everyone else's: a link to the app's site is not phishing.
+func ExampleWithAllow() {
+	p, err := sanitize.NewPolicy(sanitize.WithAllow("example.com", "+14155550100"))
+	if err != nil {
+		panic(err)
+	}
+	out, _ := p.Strip("Reset it at https://example.com/reset or call +1 415 555 0100, not bit.ly/x2 or +1 415 555 0199")
+	fmt.Println(out)
+	// Output:
+	// Reset it at https://example.com/reset or call +1 415 555 0100, not [link removed] or [number removed]
+}

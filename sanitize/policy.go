@@ -19,6 +19,7 @@ type Policy struct {
 	kinds        Kind
 	replacements [4]string // by bit index of Kind
 	region       string    // the region hint, or ""
+	allow        *allowList
 	// hinted holds the policy's variants by region hint, shared by all of
 	// them; see ForRegion.
 	hinted *hinted
@@ -41,6 +42,7 @@ type config struct {
 	kinds        *Kind
 	replacements []replacement
 	region       *string
+	allow        []string
 }
 
 type replacement struct {
@@ -118,6 +120,11 @@ func NewPolicy(opts ...Option) (*Policy, error) {
 		}
 		p.region = r
 	}
+	allow, err := newAllowList(c.allow)
+	if err != nil {
+		return nil, err
+	}
+	p.allow = allow
 	p.hinted = &hinted{base: p}
 	return p, nil
 }
@@ -240,7 +247,7 @@ func (p *Policy) calls(st *scanState, text string) []Finding {
 	fs := st.find(text, p.region)
 	n := 0
 	for _, f := range fs {
-		if p.kinds&f.Kind != 0 {
+		if p.kinds&f.Kind != 0 && !p.allow.allows(&f) {
 			fs[n] = f
 			n++
 		}
