@@ -32,7 +32,7 @@ type MemoryConfig struct {
 	// 1,048,576. Each shard holds its share of it (MaxKeys/Shards), so a
 	// store may be full a little before it holds MaxKeys keys in all. Keys
 	// whose state has expired are reclaimed first; when a shard is full of
-	// live keys, the key that expires soonest is forgotten to make room
+	// live keys, the keys that matter least are forgotten to make room
 	// (see MemoryStore).
 	MaxKeys int
 	// SweepInterval is how often background housekeeping reclaims keys
@@ -678,7 +678,6 @@ func (m *MemoryStore) tryTake(reqs []Request, results []Result, sc *takeScratch)
 	now = max(now, m.nowNano())
 	// The states, and the keys that found no room: they deny, as if in a
 	// box until their shard's soonest expiry, and nothing is spent.
-	rq := reqs
 	for i := range reqs {
 		o := sc.owner[i]
 		sh := &m.shards[sc.shard[i]]
@@ -687,17 +686,17 @@ func (m *MemoryStore) tryTake(reqs []Request, results []Result, sc *takeScratch)
 		case sc.idx[o] >= 0:
 			m.load(sh, sc.hashes[i], sc.words[o], now, &sc.states[i])
 		case storesNew(&reqs[i]) && slices.Contains(full, sc.shard[i]):
-			if !sc.cloned(rq, reqs) {
-				rq = slices.Clone(reqs)
-			}
-			rq[i].Record = false // it denies, like any key without room
 			sc.homeless[i] = true
 			sc.states[i] = state{BoxUntil: now + int64(sh.fullWait(now))}
 		default:
 			sc.states[i] = state{}
 		}
 	}
-	allowed, binding = step(now, rq, sc.ivs, sc.states, results)
+	if full == nil {
+		allowed, binding = step(now, reqs, sc.ivs, sc.states, results)
+	} else {
+		allowed, binding = stepHomeless(now, reqs, sc, results)
+	}
 	// A state that needs the side map needs the lock of its shard.
 	for i := range reqs {
 		o := sc.owner[i]
@@ -740,8 +739,23 @@ func (m *MemoryStore) tryTake(reqs []Request, results []Result, sc *takeScratch)
 	return true, allowed, binding
 }
 
-// cloned reports whether rq is a copy of reqs rather than reqs itself.
-func (sc *takeScratch) cloned(rq, reqs []Request) bool { return &rq[0] != &reqs[0] }
+// stepHomeless is step for a take with keys that found no room: they
+// deny, even records, which otherwise never do.
+func stepHomeless(now int64, reqs []Request, sc *takeScratch, results []Result) (allowed bool, binding int) {
+	// A copy without the keys, which step does not read: keys then never
+	// escape to the heap.
+	var rqA [takeAllStack]Request
+	rq := rqA[:]
+	if len(reqs) > len(rqA) {
+		rq = make([]Request, len(reqs))
+	}
+	rq = rq[:len(reqs)]
+	for i := range reqs {
+		r := &reqs[i]
+		rq[i] = Request{Limit: r.Limit, Cost: r.Cost, Peek: r.Peek, Record: r.Record && !sc.homeless[i]}
+	}
+	return step(now, rq, sc.ivs, sc.states, results)
+}
 
 // lacksLock reports whether the take needs a lock it does not hold.
 func (m *MemoryStore) lacksLock(sc *takeScratch) bool {

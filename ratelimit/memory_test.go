@@ -935,11 +935,15 @@ func TestMemoryTakesDoNotAllocate(t *testing.T) {
 		{Key: "refused:192.0.2.1", Limit: lim, Peek: true},
 	}
 	buf := make([]Result, len(reqs))
+	keyBytes := []byte("ip:192.0.2.2")
 	tests := []struct {
 		name string
 		f    func()
 	}{
 		{"Take", func() { m.Take(ctx, reqs[0]) }},
+		// A key converted from bytes at the call stays on the stack:
+		// nothing in the store makes it escape.
+		{"Take of a key from bytes", func() { m.Take(ctx, Request{Key: string(keyBytes), Limit: lim}) }},
 		{"Take record", func() { m.Take(ctx, reqs[3]) }},
 		{"TakeAll", func() { m.TakeAll(ctx, reqs, buf) }},
 		{"Limiter.Allow", func() { l.Allow(ctx, "ip:192.0.2.1", lim) }},
