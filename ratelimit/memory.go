@@ -323,6 +323,8 @@ type takeKeys struct {
 	ivs    []int64  // the limits' Intervals
 	shard  []uint32 // index of the key's shard
 	owner  []int    // first request with the same hash (itself, but for collisions)
+	// collide is set when two requests share a hash.
+	collide bool
 }
 
 // takeAll is TakeAll into results, which has one entry per request; with
@@ -344,7 +346,6 @@ func (m *MemoryStore) takeAll(reqs []Request, results []Result, lockAll bool) (a
 	} else {
 		k.hashes, k.ivs, k.shard, k.owner = make([]uint64, n), make([]int64, n), make([]uint32, n), make([]int, n)
 	}
-	collide := false
 	for i := range reqs {
 		r := &reqs[i]
 		iv, err := validateRequest(r)
@@ -360,7 +361,7 @@ func (m *MemoryStore) takeAll(reqs []Request, results []Result, lockAll bool) (a
 		k.hashes[i], k.ivs[i], k.shard[i], k.owner[i] = h, int64(iv), uint32((h>>metaBits)&m.mask), i
 		for j := range i {
 			if k.hashes[j] == h {
-				k.owner[i], collide = k.owner[j], true // two keys, one hash: one state
+				k.owner[i], k.collide = k.owner[j], true // two keys, one hash: one state
 				break
 			}
 		}
@@ -368,23 +369,6 @@ func (m *MemoryStore) takeAll(reqs []Request, results []Result, lockAll bool) (a
 	if m.closed.Load() {
 		return false, 0, errClosed
 	}
-	var locks uint64 // requests whose shard's lock the take needs
-	if !lockAll && !collide {
-		done, allowed, binding, missing := m.takeFast(reqs, results, &k)
-		if done {
-			return allowed, binding, nil
-		}
-		locks = missing
-	}
-	return m.takeSlow(reqs, results, &k, lockAll, locks)
-}
-
-// takeFast is a take without any lock: every key is held, in a plain
-// state, and stays plain. It reports not done, having changed nothing, when
-// that is not so, with the requests (of the first 64) whose keys are new
-// or have side-map state.
-func (m *MemoryStore) takeFast(reqs []Request, results []Result, k *takeKeys) (done, allowed bool, binding int, missing uint64) {
-	n := len(reqs)
 	var (
 		tbsA    [takeAllStack]*table
 		idxA    [takeAllStack]int
@@ -393,14 +377,46 @@ func (m *MemoryStore) takeFast(reqs []Request, results []Result, k *takeKeys) (d
 		statesA [takeAllStack]state
 		seqA    [takeAllStack]int
 	)
-	tbs, idx, tags, words, states, seq := tbsA[:], idxA[:], tagsA[:], wordsA[:], statesA[:], seqA[:]
-	if n > takeAllStack {
-		tbs, idx, tags, words, states, seq = make([]*table, n), make([]int, n), make([]uint64, n), make([]uint64, n), make([]state, n), make([]int, n)
+	var f takeFound
+	if n <= takeAllStack {
+		f.tbs, f.idx, f.tags, f.words, f.states, f.seq = tbsA[:n], idxA[:n], tagsA[:n], wordsA[:n], statesA[:n], seqA[:n]
+	} else {
+		f.tbs, f.idx, f.tags, f.words, f.states, f.seq = make([]*table, n), make([]int, n), make([]uint64, n), make([]uint64, n), make([]state, n), make([]int, n)
 	}
+	var locks uint64 // requests whose shard's lock the take needs
+	if !lockAll && !k.collide {
+		done, allowed, binding, missing := m.takeFast(reqs, results, &k, &f)
+		if done {
+			return allowed, binding, nil
+		}
+		locks = missing
+	} else {
+		f.tbs[0] = nil // nothing looked up
+	}
+	return m.takeSlow(reqs, results, &k, &f, lockAll, locks)
+}
+
+// takeFound is what a take finds in the store, one entry per request.
+type takeFound struct {
+	tbs    []*table // table the key was looked up in
+	idx    []int    // slot of the key in it, or -1
+	tags   []uint64 // the slot's tag
+	words  []uint64 // the slot's word when frozen (owners)
+	states []state
+	seq    []int // owners with a slot, in freezing order (the first nseq)
+}
+
+// takeFast is a take without any lock: every key is held, in a plain
+// state, and stays plain. It reports not done, having changed nothing, when
+// that is not so, with the requests (of the first 64) whose keys are new
+// or have side-map state.
+func (m *MemoryStore) takeFast(reqs []Request, results []Result, k *takeKeys, f *takeFound) (done, allowed bool, binding int, missing uint64) {
+	tbs, idx, tags, words, states, seq := f.tbs, f.idx, f.tags, f.words, f.states, f.seq
 	// Look the keys up, and order them by shard and slot.
 	for i := range reqs {
 		tb := m.shards[k.shard[i]].tbl.Load()
 		j, t := tb.find(k.hashes[i])
+		tbs[i], idx[i], tags[i] = tb, j, t
 		if j < 0 || tb.slots[j].word.Load()&extBit != 0 {
 			missing |= 1 << (i & 63)
 			continue
@@ -408,7 +424,6 @@ func (m *MemoryStore) takeFast(reqs []Request, results []Result, k *takeKeys) (d
 		if missing != 0 {
 			continue
 		}
-		tbs[i], idx[i], tags[i] = tb, j, t
 		p := i
 		for p > 0 {
 			q := seq[p-1]
@@ -423,7 +438,6 @@ func (m *MemoryStore) takeFast(reqs []Request, results []Result, k *takeKeys) (d
 	if missing != 0 {
 		return false, false, 0, missing
 	}
-	seq = seq[:n]
 	// Freeze them in that order, reading their states.
 	for f, i := range seq {
 		w, ok := freeze(tbs[i], &tbs[i].slots[idx[i]], false)
@@ -440,7 +454,6 @@ func (m *MemoryStore) takeFast(reqs []Request, results []Result, k *takeKeys) (d
 		return false, false, 0, 0
 	}
 	now := m.nowNano()
-	states = states[:n]
 	for i := range states {
 		st := &states[i]
 		if t := m.dec(words[i]); t > now {
@@ -474,35 +487,28 @@ func (m *MemoryStore) takeFast(reqs []Request, results []Result, k *takeKeys) (d
 // request unless said otherwise.
 type takeScratch struct {
 	takeKeys
+	takeFound
 	ord      []int    // position of the key's shard in order
-	tbs      []*table // table the key was looked up in
-	idx      []int    // slot of the key in it, or -1
-	tags     []uint64 // the slot's tag
-	words    []uint64 // the slot's word when frozen (owners)
 	frozen   []bool   // the slot is frozen by this take (owners)
-	states   []state
 	homeless []bool   // a new key that found no room
-	seq      []int    // owners with a slot, in freezing order
 	order    []uint32 // the shards involved, ascending: the locking order
 	need     []bool   // per order entry: the take needs its lock
 	locked   []bool   // per order entry: the take holds its lock
+	nseq     int      // the length of seq
+	// looked is set while the lookups of keys in shards the take has not
+	// locked are those takeFast made: good until an attempt fails.
+	looked bool
 }
 
 // takeSlow is a take that takes the locks it needs: for new keys, keys
 // with side-map state, and tables being rebuilt; locks marks the requests
 // (of the first 64) already known to need their shard's lock.
-func (m *MemoryStore) takeSlow(reqs []Request, results []Result, k *takeKeys, lockAll bool, locks uint64) (allowed bool, binding int, err error) {
+func (m *MemoryStore) takeSlow(reqs []Request, results []Result, k *takeKeys, f *takeFound, lockAll bool, locks uint64) (allowed bool, binding int, err error) {
 	n := len(reqs)
 	var (
 		ordA    [takeAllStack]int
-		tbsA    [takeAllStack]*table
-		idxA    [takeAllStack]int
-		tagsA   [takeAllStack]uint64
-		wordsA  [takeAllStack]uint64
 		frozenA [takeAllStack]bool
-		statesA [takeAllStack]state
 		homeA   [takeAllStack]bool
-		seqA    [takeAllStack]int
 		orderA  [takeAllStack]uint32
 		needA   [takeAllStack]bool
 		lockedA [takeAllStack]bool
@@ -510,13 +516,14 @@ func (m *MemoryStore) takeSlow(reqs []Request, results []Result, k *takeKeys, lo
 	// Field by field: a composite literal is built aside and copied with
 	// wide loads of narrow stores, which stalls on store forwarding.
 	var sc takeScratch
-	sc.takeKeys = *k
+	sc.takeKeys, sc.takeFound = *k, *f
+	sc.looked = f.tbs[0] != nil
 	if n <= takeAllStack {
-		sc.ord, sc.tbs, sc.idx, sc.tags, sc.words, sc.frozen = ordA[:n], tbsA[:n], idxA[:n], tagsA[:n], wordsA[:n], frozenA[:n]
-		sc.states, sc.homeless, sc.seq, sc.order, sc.need, sc.locked = statesA[:n], homeA[:n], seqA[:0], orderA[:n], needA[:n], lockedA[:n]
+		sc.ord, sc.frozen, sc.homeless = ordA[:n], frozenA[:n], homeA[:n]
+		sc.order, sc.need, sc.locked = orderA[:n], needA[:n], lockedA[:n]
 	} else {
-		sc.ord, sc.tbs, sc.idx, sc.tags, sc.words, sc.frozen = make([]int, n), make([]*table, n), make([]int, n), make([]uint64, n), make([]uint64, n), make([]bool, n)
-		sc.states, sc.homeless, sc.seq, sc.order, sc.need, sc.locked = make([]state, n), make([]bool, n), make([]int, 0, n), make([]uint32, n), make([]bool, n), make([]bool, n)
+		sc.ord, sc.frozen, sc.homeless = make([]int, n), make([]bool, n), make([]bool, n)
+		sc.order, sc.need, sc.locked = make([]uint32, n), make([]bool, n), make([]bool, n)
 	}
 	// The shards, ascending: the locking order.
 	shards := 0
@@ -602,8 +609,8 @@ func (m *MemoryStore) tryTake(reqs []Request, results []Result, sc *takeScratch)
 		}
 		wanted := false
 		for i := range reqs {
-			if sc.owner[i] != i {
-				continue
+			if sc.owner[i] != i || sc.looked && !sc.locked[sc.ord[i]] {
+				continue // takeFast's lookup stands until freezing says otherwise
 			}
 			tb := m.shards[sc.shard[i]].tbl.Load()
 			j, t := tb.find(sc.hashes[i])
@@ -616,6 +623,7 @@ func (m *MemoryStore) tryTake(reqs []Request, results []Result, sc *takeScratch)
 			break
 		}
 	}
+	sc.looked = false // a failed attempt looks everything up again
 	now := m.nowNano()
 	// Room for new keys, in the locked shards, before anything is frozen
 	// (a rebuild waits for frozen slots).
@@ -626,7 +634,7 @@ func (m *MemoryStore) tryTake(reqs []Request, results []Result, sc *takeScratch)
 		need = make([]int, len(sc.order))
 	}
 	for i := range reqs {
-		if sc.owner[i] == i && sc.idx[i] < 0 && m.storesNewOwned(reqs, sc, i) {
+		if sc.idx[i] < 0 && sc.owner[i] == i && (storesNew(&reqs[i]) || sc.collide && m.storesNewOwned(reqs, sc, i)) {
 			need[sc.ord[i]]++
 		}
 	}
@@ -649,20 +657,20 @@ func (m *MemoryStore) tryTake(reqs []Request, results []Result, sc *takeScratch)
 		}
 	}
 	// Freeze the keys' slots in one global order: by shard, then slot.
-	sc.seq = sc.seq[:0]
+	sc.nseq = 0
 	for i := range reqs {
 		if sc.owner[i] != i || sc.idx[i] < 0 {
 			continue
 		}
-		k := len(sc.seq)
-		sc.seq = sc.seq[:k+1] // its capacity is len(reqs)
+		k := sc.nseq
+		sc.nseq++
 		for k > 0 && sc.before(i, sc.seq[k-1]) {
 			sc.seq[k] = sc.seq[k-1]
 			k--
 		}
 		sc.seq[k] = i
 	}
-	for _, i := range sc.seq {
+	for _, i := range sc.seq[:sc.nseq] {
 		w, ok := freeze(sc.tbs[i], &sc.tbs[i].slots[sc.idx[i]], false)
 		if !ok {
 			m.thaw(sc)
@@ -699,8 +707,7 @@ func (m *MemoryStore) tryTake(reqs []Request, results []Result, sc *takeScratch)
 	}
 	// A state that needs the side map needs the lock of its shard.
 	for i := range reqs {
-		o := sc.owner[i]
-		if k := sc.ord[i]; !sc.locked[k] && sc.idx[o] >= 0 && !plainState(&sc.states[i]) {
+		if k := sc.ord[i]; !sc.locked[k] && !plainState(&sc.states[i]) && sc.idx[sc.owner[i]] >= 0 {
 			sc.need[k] = true
 			m.thaw(sc)
 			return false, false, 0
@@ -710,7 +717,7 @@ func (m *MemoryStore) tryTake(reqs []Request, results []Result, sc *takeScratch)
 	// state; insert the new keys of an allowed take.
 	for i := range reqs {
 		o := sc.owner[i]
-		if sc.lastOf(i) != i {
+		if sc.collide && sc.lastOf(i) != i {
 			continue
 		}
 		sh := &m.shards[sc.shard[i]]
@@ -790,9 +797,6 @@ func (sc *takeScratch) lastOf(i int) int {
 // storesNewOwned reports whether any request sharing owner o's hash
 // creates state for a new key.
 func (m *MemoryStore) storesNewOwned(reqs []Request, sc *takeScratch, o int) bool {
-	if sc.lastOf(o) == o {
-		return storesNew(&reqs[o])
-	}
 	for i := range reqs {
 		if sc.owner[i] == o && storesNew(&reqs[i]) {
 			return true
@@ -803,7 +807,7 @@ func (m *MemoryStore) storesNewOwned(reqs []Request, sc *takeScratch, o int) boo
 
 // thaw gives the slots the take froze their words back.
 func (m *MemoryStore) thaw(sc *takeScratch) {
-	for _, o := range sc.seq {
+	for _, o := range sc.seq[:sc.nseq] {
 		if sc.frozen[o] {
 			sc.tbs[o].slots[sc.idx[o]].word.Store(sc.words[o])
 			sc.frozen[o] = false

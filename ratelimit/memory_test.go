@@ -955,4 +955,16 @@ func TestMemoryTakesDoNotAllocate(t *testing.T) {
 			t.Errorf("%s: %v allocations, want 0", tt.name, got)
 		}
 	}
+	// A take with new keys allocates only when a table grows.
+	var kb []byte
+	i := 0
+	newKeys := func() {
+		kb = strconv.AppendInt(append(kb[:0], "phone:+3712"...), int64(i), 10)
+		reqs[1].Key = string(kb) // the only allocation: the key
+		i++
+		m.TakeAll(ctx, reqs, buf)
+	}
+	if got := testing.AllocsPerRun(1000, newKeys); got > 1.1 {
+		t.Errorf("TakeAll with a new key: %v allocations, want the key's and a table's now and then", got)
+	}
 }
