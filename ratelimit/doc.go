@@ -47,11 +47,12 @@
 // for those who write a store.
 //
 // A [MemoryStore] holds at most [MemoryConfig].MaxKeys keys, hashed with a
-// random seed, in 21 to 32 bytes each. Keys as good as new (their state has
-// expired) are reclaimed by housekeeping and the storage shrinks with them;
-// when a shard is full of live keys, the key expiring soonest is
-// forgotten, so a flood of new keys is served while the keys that spent
-// their burst, or sit in a penalty box, are kept.
+// random seed, in 21 to 32 bytes each, and takes one key without a lock.
+// Keys as good as new (their state has expired) are reclaimed by
+// housekeeping and the storage shrinks with them; when a shard is full of
+// live keys, the keys that matter least are forgotten, so a flood of new
+// keys is served while the keys that many requests share, that spent
+// their burst, or that sit in a penalty box, are kept.
 //
 // # HTTP
 //

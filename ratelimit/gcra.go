@@ -1,6 +1,7 @@
 package ratelimit
 
 import (
+	"strings"
 	"time"
 
 	"github.com/antifraud-go/antifraud/ratelimit/internal/core"
@@ -141,11 +142,13 @@ func validateRequest(r *Request) (time.Duration, error) {
 	return iv, nil
 }
 
+// truncKey is k for an error message, cut to 32 bytes. It is a copy, so
+// that a key never escapes to the heap for an error that did not happen.
 func truncKey(k string) string {
 	if len(k) > 32 {
 		return k[:32] + "..."
 	}
-	return k
+	return strings.Clone(k)
 }
 
 // stepOne is step for a single plain request of cost (at least 1) on l,

@@ -82,7 +82,12 @@ func New(store Store, opts ...Option) (*Limiter, error) {
 
 // Allow spends one token of lim for key. It is AllowN(ctx, key, lim, 1).
 func (l *Limiter) Allow(ctx context.Context, key string, lim Limit) (Result, error) {
-	return l.AllowN(ctx, key, lim, 1)
+	// The Request is built where the call passes it: a copy less.
+	res, err := l.store.Take(ctx, Request{Key: key, Limit: lim})
+	if err != nil {
+		return l.takeFailed(ctx, &Request{Key: key, Limit: lim}, err)
+	}
+	return res, nil
 }
 
 // AllowN spends n tokens of lim for key, when it has them. A denial is a
@@ -98,15 +103,19 @@ func (l *Limiter) Allow(ctx context.Context, key string, lim Limit) (Result, err
 // beyond full, and is always allowed: for an action paid for that did not
 // happen. n must be within -Burst..Burst.
 func (l *Limiter) AllowN(ctx context.Context, key string, lim Limit, n int) (Result, error) {
-	r := Request{Key: key, Limit: lim, Cost: n}
-	if n == 0 {
-		r.Cost, r.Peek = 1, true
+	if n != 0 {
+		res, err := l.store.Take(ctx, Request{Key: key, Limit: lim, Cost: n})
+		if err != nil {
+			return l.takeFailed(ctx, &Request{Key: key, Limit: lim, Cost: n}, err)
+		}
+		return res, nil
 	}
+	r := Request{Key: key, Limit: lim, Peek: true}
 	res, err := l.store.Take(ctx, r)
 	if err != nil {
 		res, err = l.takeFailed(ctx, &r, err)
 	}
-	if n == 0 && err == nil && !res.Penalized {
+	if err == nil && !res.Penalized {
 		res.Allowed, res.RetryAfter = true, 0
 	}
 	return res, err

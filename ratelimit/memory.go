@@ -32,7 +32,7 @@ type MemoryConfig struct {
 	// 1,048,576. Each shard holds its share of it (MaxKeys/Shards), so a
 	// store may be full a little before it holds MaxKeys keys in all. Keys
 	// whose state has expired are reclaimed first; when a shard is full of
-	// live keys, the key that expires soonest is forgotten to make room
+	// live keys, the keys that matter least are forgotten to make room
 	// (see MemoryStore).
 	MaxKeys int
 	// SweepInterval is how often background housekeeping reclaims keys
@@ -70,46 +70,69 @@ type MemoryHooks struct {
 // It is safe for concurrent use. Create one with NewMemoryStore and Close
 // it to stop its housekeeping goroutine.
 //
+// # Concurrency
+//
+// A take of one key whose state is a plain bucket (the common case) takes
+// no lock: it reads the key's slot, computes, and swaps the new state in
+// with one compare-and-swap, so takes on different keys never wait for
+// each other and use every core. A take of several keys freezes their
+// slots, always in one order, computes, and writes each new state as it
+// releases the slot, which makes it all-or-nothing under any concurrency.
+// Only a new key, a key with penalty-box state, or a table that must grow,
+// shrink or make room takes the lock of the key's shard.
+//
 // # Memory
 //
 // The store holds at most MaxKeys keys. A key whose state has expired (its
 // bucket is full again and it has no penalty to remember) is identical to a
 // key never seen, so housekeeping forgets it, and the storage shrinks when
 // keys go: a million idle keys leave well under a megabyte behind. A live
-// key costs 21 to 32 bytes: a 16-byte entry (a 64-bit hash and one
-// timestamp) in an open-addressing table that grows by half when 3/4 full
-// and is rebuilt half full when under 1/5 full; 24 bytes a key were
-// measured with a million keys. Keys with penalty-box state, which are
-// rare, keep the rest of their state in a side map (about 60 more bytes
-// each). So the store never takes much more than MaxKeys × 32 bytes, plus
-// the side map.
+// key costs 21 to 32 bytes: a 16-byte slot (a hash and one timestamp) in
+// an open-addressing table rebuilt half full when 3/4 full, or when under
+// 1/5 full; 23 bytes a key were measured with a million keys. Keys with
+// penalty-box state, which are rare, keep the rest of their state in a
+// side map (about 60 more bytes each). So the store never takes much more
+// than MaxKeys × 32 bytes, plus the side map.
 //
 // # When full
 //
-// When a new key finds its shard full of live keys, the store forgets the
-// key whose state expires soonest (among the shard's keys at its last
-// scan) to make room. A forgotten key gets back at most what it would have
-// got anyway by its expiry, and it is the key with the least to get back,
-// so a flood of new keys can only push out keys that are nearly as good as
-// new; a key that has just spent its burst, or sits in a penalty box, has
-// a far expiry and goes last. Only a take whose own keys fill a shard is
-// denied for lack of room.
+// When new keys find their shard full of live keys, the store forgets the
+// keys that matter least, a sixteenth of the shard at once (so that a
+// flood costs one rebuild per sixteenth):
+//
+//   - keys spent once before keys spent twice, before keys spent about 16
+//     times, before keys spent about 256 times: a flood of new keys, each
+//     spent once or twice, pushes out its own kind first, never a key that
+//     many requests share (a prefix, a country, a global limit), nor a
+//     user's key that spent its burst over several requests;
+//   - among those, keys owing fewer tokens first (a forgotten key gets back
+//     exactly what it owed: at most that much over-admission), and of
+//     equal debt, those expiring soonest;
+//   - keys in a penalty box last of all.
+//
+// What is traded when even that cannot hold: an attacker who spends each
+// of its keys as often, and as deep, as real users spend theirs ranks with
+// them, and then the users' keys owing the fewest tokens go too; when a
+// shard holds nothing but penalty boxes, the boxes ending soonest go. The
+// store never refuses a new key to keep an old one, except when the keys
+// of one take alone fill a shard (a store far smaller than its traffic),
+// where the take is denied.
 //
 // # Keys are hashed
 //
-// Keys are not stored: each is reduced to a 63-bit hash with a random seed
+// Keys are not stored: each is reduced to a 56-bit hash with a random seed
 // chosen when the store is created ([hash/maphash]), so keys of any length
 // cost the same and an attacker who does not know the seed cannot make two
 // keys collide on purpose. Two distinct keys collide by chance with
-// probability 2^-63 per pair: about 5 in 100 million for a store holding a
-// million keys at once. Keys that collide share one state, which only
-// makes their limits stricter, never looser.
+// probability 2^-56 per pair: for a store holding a million keys at once,
+// about one chance in 150,000 that any two of them do. Keys that collide
+// share one state, which only makes their limits stricter, never looser.
 //
-// # Atomic takes
+// # Time
 //
-// TakeAll locks the shards of all its keys in ascending order (so that
-// concurrent takes cannot deadlock) and holds them while it checks and
-// spends, so a take is all-or-nothing even under concurrency.
+// The store keeps times as nanoseconds within 73 years either side of its
+// creation: a clock (MemoryConfig.Now) outside that span gives wrong
+// answers.
 type MemoryStore struct {
 	seed      maphash.Seed
 	shards    []shard
@@ -117,6 +140,8 @@ type MemoryStore struct {
 	now       func() time.Time
 	epoch     time.Time // with a monotonic reading
 	epochNano int64
+	base      int64 // the time a word's time field counts from
+	closed    atomic.Bool
 	logger    *slog.Logger
 	hooks     MemoryHooks
 
@@ -165,6 +190,7 @@ func NewMemoryStore(cfg MemoryConfig) (*MemoryStore, error) {
 		hooks:  cfg.Hooks,
 	}
 	m.epochNano = m.epoch.UnixNano()
+	m.base = m.nowNano() - 1<<61
 	per, rem := maxKeys/shards, maxKeys%shards
 	for i := range m.shards {
 		sh := &m.shards[i]
@@ -173,6 +199,7 @@ func NewMemoryStore(cfg MemoryConfig) (*MemoryStore, error) {
 			sh.max++
 		}
 		sh.minExp = math.MaxInt64
+		sh.tbl.Store(emptyTable)
 	}
 	interval := cfg.SweepInterval
 	if interval == 0 {
@@ -197,77 +224,83 @@ func (m *MemoryStore) nowNano() int64 {
 	return m.epochNano + int64(time.Since(m.epoch))
 }
 
-// tag returns the hash of key as stored: bit 0 is left free for extFlag
-// and the result is never 0, which marks an empty slot.
-func (m *MemoryStore) tag(key string) uint64 {
-	t := maphash.String(m.seed, key) &^ extFlag
-	if t == 0 {
-		t = 2
+// hash returns the hash of key as stored: its metadata bits are zero, and
+// it is never 0, which marks an empty slot.
+func (m *MemoryStore) hash(key string) uint64 {
+	h := maphash.String(m.seed, key) &^ metaMask
+	if h == 0 {
+		h = 1 << metaBits
 	}
-	return t
+	return h
 }
 
-func (m *MemoryStore) shardOf(tag uint64) *shard { return &m.shards[(tag>>1)&m.mask] }
+func (m *MemoryStore) shardOf(h uint64) *shard { return &m.shards[(h>>metaBits)&m.mask] }
 
 // Take takes one request: it is TakeAll of r alone. The context is not
 // used: the memory store never blocks on I/O.
 func (m *MemoryStore) Take(_ context.Context, r Request) (Result, error) {
 	if !r.plain() {
-		var res [1]Result
-		_, _, err := m.takeAll([]Request{r}, res[:])
-		return res[0], err
+		return m.takeOne(&r, false)
 	}
 	iv, err := validateRequest(&r)
 	if err != nil {
 		return Result{}, err
 	}
-	n := r.cost()
-	t := m.tag(r.Key)
-	sh := m.shardOf(t)
-	now := m.nowNano()
-	var st state
-	var res Result
-	sh.mu.Lock()
-	if sh.closed {
-		sh.mu.Unlock()
+	if m.closed.Load() {
 		return Result{}, errClosed
 	}
-	i := sh.find(t)
-	if i >= 0 {
-		sh.load(i, now, &st)
-	} else if !sh.reserve(m, now, 1, nil) {
-		wait := sh.fullWait(now)
-		sh.mu.Unlock()
-		m.reportFull()
-		return fullResult(wait), nil
+	h := m.hash(r.Key)
+	sh := m.shardOf(h)
+	n := r.cost()
+	// The clock first: reading it waits for loads in flight, so it costs
+	// least before the key's slot is loaded.
+	now := m.nowNano()
+	// The lock-free path: a plain state, swapped in place.
+	for spins := 0; ; spins++ {
+		tb := sh.tbl.Load()
+		j, t := tb.find(h)
+		if j < 0 {
+			break // a new key: the lock
+		}
+		s := &tb.slots[j]
+		w := s.word.Load()
+		if w&frozenBit != 0 {
+			if tb.retiring.Load() {
+				break // the table is being rebuilt: the lock waits for it
+			}
+			backoff(spins)
+			continue
+		}
+		if w&extBit != 0 {
+			break // the side map: the lock
+		}
+		var st state
+		if tat := m.dec(w); tat > now {
+			st.TAT, st.Expire = tat, tat
+		}
+		var res Result
+		stepOne(now, &r.Limit, int64(iv), n, &st, &res)
+		if !plainState(&st) {
+			break // a penalty to count: the side map, under the lock
+		}
+		nw := m.enc(st.TAT)
+		if nw == w {
+			return res, nil // denied: nothing changes
+		}
+		if s.word.CompareAndSwap(w, nw) {
+			touched(s, t, now)
+			return res, nil
+		}
 	}
-	stepOne(now, &r.Limit, int64(iv), n, &st, &res)
-	switch {
-	case i >= 0 && sh.slots[i].tag == t && plainState(&st) && st.TAT != 0:
-		sh.slots[i].exp = st.TAT // the common case, inline
-	case i >= 0:
-		sh.put(i, t, &st)
-	default:
-		sh.insert(t, &st)
-	}
-	sh.mu.Unlock()
-	return res, nil
+	return m.takeOne(&r, true)
 }
 
-// takeAllStack is how many requests TakeAll handles without allocating
-// scratch space: the five limits of package verify (per number, IP, block,
-// country and overall) and a few more. Each more costs every take the
-// zeroing of its stack space.
-const takeAllStack = 5
-
-// takeScratch is TakeAll's working state, one entry per request.
-type takeScratch struct {
-	tags   []uint64
-	ivs    []int64  // the limits' Intervals
-	shard  []uint32 // index of the key's shard
-	idx    []int    // slot of the key in its shard, or -1
-	states []state
-	order  []uint32 // the shards involved, ascending: the locking order
+// takeOne is TakeAll of r alone, with the shard's lock from the start
+// when lock is set.
+func (m *MemoryStore) takeOne(r *Request, lock bool) (Result, error) {
+	var res [1]Result
+	_, _, err := m.takeAll([]Request{*r}, res[:], lock)
+	return res[0], err
 }
 
 // TakeAll takes every request atomically, writing their results into
@@ -276,34 +309,45 @@ func (m *MemoryStore) TakeAll(_ context.Context, reqs []Request, results []Resul
 	if len(results) < len(reqs) {
 		return false, 0, invalidRequest("%d results for %d requests", len(results), len(reqs))
 	}
-	return m.takeAll(reqs, results[:len(reqs)])
+	return m.takeAll(reqs, results[:len(reqs)], false)
 }
 
-// takeAll is TakeAll into results, which has one entry per request.
-func (m *MemoryStore) takeAll(reqs []Request, results []Result) (allowed bool, binding int, err error) {
+// takeAllStack is how many requests TakeAll handles without allocating
+// scratch space: the five limits of package verify (per number, IP, block,
+// country and overall). Each more costs every take the zeroing of its
+// stack space.
+const takeAllStack = 5
+
+// takeKeys is what a take computes before it looks at the store, one
+// entry per request.
+type takeKeys struct {
+	hashes []uint64
+	ivs    []int64  // the limits' Intervals
+	shard  []uint32 // index of the key's shard
+	owner  []int    // first request with the same hash (itself, but for collisions)
+	// collide is set when two requests share a hash.
+	collide bool
+}
+
+// takeAll is TakeAll into results, which has one entry per request; with
+// lockAll, it takes the locks of all the keys' shards from the start.
+func (m *MemoryStore) takeAll(reqs []Request, results []Result, lockAll bool) (allowed bool, binding int, err error) {
 	n := len(reqs)
 	if n == 0 {
 		return false, 0, invalidRequest("a take of no requests")
 	}
 	var (
-		tagsA   [takeAllStack]uint64
+		hashesA [takeAllStack]uint64
 		ivsA    [takeAllStack]int64
 		shardA  [takeAllStack]uint32
-		idxA    [takeAllStack]int
-		statesA [takeAllStack]state
-		orderA  [takeAllStack]uint32
+		ownerA  [takeAllStack]int
 	)
-	// Field by field: a composite literal is built aside and copied with
-	// wide loads of narrow stores, which stalls on store forwarding.
-	var sc takeScratch
+	var k takeKeys
 	if n <= takeAllStack {
-		sc.tags, sc.ivs, sc.shard, sc.idx = tagsA[:n], ivsA[:n], shardA[:n], idxA[:n]
-		sc.states, sc.order = statesA[:n], orderA[:n]
+		k.hashes, k.ivs, k.shard, k.owner = hashesA[:n], ivsA[:n], shardA[:n], ownerA[:n]
 	} else {
-		sc.tags, sc.ivs, sc.shard, sc.idx = make([]uint64, n), make([]int64, n), make([]uint32, n), make([]int, n)
-		sc.states, sc.order = make([]state, n), make([]uint32, n)
+		k.hashes, k.ivs, k.shard, k.owner = make([]uint64, n), make([]int64, n), make([]uint32, n), make([]int, n)
 	}
-	shards := 0
 	for i := range reqs {
 		r := &reqs[i]
 		iv, err := validateRequest(r)
@@ -315,10 +359,178 @@ func (m *MemoryStore) takeAll(reqs []Request, results []Result) (allowed bool, b
 				return false, 0, invalidRequest("key %q appears twice in one take", truncKey(r.Key))
 			}
 		}
-		t := m.tag(r.Key)
-		s := uint32((t >> 1) & m.mask)
-		sc.tags[i], sc.ivs[i], sc.shard[i] = t, int64(iv), s
-		// Insert s into the sorted set order[:shards].
+		h := m.hash(r.Key)
+		k.hashes[i], k.ivs[i], k.shard[i], k.owner[i] = h, int64(iv), uint32((h>>metaBits)&m.mask), i
+		for j := range i {
+			if k.hashes[j] == h {
+				k.owner[i], k.collide = k.owner[j], true // two keys, one hash: one state
+				break
+			}
+		}
+	}
+	if m.closed.Load() {
+		return false, 0, errClosed
+	}
+	var (
+		tbsA    [takeAllStack]*table
+		idxA    [takeAllStack]int
+		tagsA   [takeAllStack]uint64
+		wordsA  [takeAllStack]uint64
+		statesA [takeAllStack]state
+		seqA    [takeAllStack]int
+	)
+	var f takeFound
+	if n <= takeAllStack {
+		f.tbs, f.idx, f.tags, f.words, f.states, f.seq = tbsA[:n], idxA[:n], tagsA[:n], wordsA[:n], statesA[:n], seqA[:n]
+	} else {
+		f.tbs, f.idx, f.tags, f.words, f.states, f.seq = make([]*table, n), make([]int, n), make([]uint64, n), make([]uint64, n), make([]state, n), make([]int, n)
+	}
+	var locks uint64 // requests whose shard's lock the take needs
+	if !lockAll && !k.collide {
+		done, allowed, binding, missing := m.takeFast(reqs, results, &k, &f)
+		if done {
+			return allowed, binding, nil
+		}
+		locks = missing
+	} else {
+		f.tbs[0] = nil // nothing looked up
+	}
+	return m.takeSlow(reqs, results, &k, &f, lockAll, locks)
+}
+
+// takeFound is what a take finds in the store, one entry per request.
+type takeFound struct {
+	tbs    []*table // table the key was looked up in
+	idx    []int    // slot of the key in it, or -1
+	tags   []uint64 // the slot's tag
+	words  []uint64 // the slot's word when frozen (owners)
+	states []state
+	seq    []int // owners with a slot, in freezing order (the first nseq)
+}
+
+// takeFast is a take without any lock: every key is held, in a plain
+// state, and stays plain. It reports not done, having changed nothing, when
+// that is not so, with the requests (of the first 64) whose keys are new
+// or have side-map state.
+func (m *MemoryStore) takeFast(reqs []Request, results []Result, k *takeKeys, f *takeFound) (done, allowed bool, binding int, missing uint64) {
+	tbs, idx, tags, words, states, seq := f.tbs, f.idx, f.tags, f.words, f.states, f.seq
+	now := m.nowNano() // before the loads: the clock waits for loads in flight
+	// Look the keys up, and order them by shard and slot.
+	for i := range reqs {
+		tb := m.shards[k.shard[i]].tbl.Load()
+		j, t := tb.find(k.hashes[i])
+		tbs[i], idx[i], tags[i] = tb, j, t
+		if j < 0 || tb.slots[j].word.Load()&extBit != 0 {
+			missing |= 1 << (i & 63)
+			continue
+		}
+		if missing != 0 {
+			continue
+		}
+		p := i
+		for p > 0 {
+			q := seq[p-1]
+			if k.shard[q] < k.shard[i] || k.shard[q] == k.shard[i] && idx[q] < j {
+				break
+			}
+			seq[p] = q
+			p--
+		}
+		seq[p] = i
+	}
+	if missing != 0 {
+		return false, false, 0, missing
+	}
+	// Freeze them in that order, reading their states.
+	for f, i := range seq {
+		w, ok := freeze(tbs[i], &tbs[i].slots[idx[i]], false)
+		if ok && w&extBit == 0 {
+			words[i] = w
+			continue
+		}
+		if ok {
+			tbs[i].slots[idx[i]].word.Store(w)
+		}
+		for _, i := range seq[:f] {
+			tbs[i].slots[idx[i]].word.Store(words[i])
+		}
+		return false, false, 0, 0
+	}
+	for i := range states {
+		st := &states[i]
+		if t := m.dec(words[i]); t > now {
+			st.TAT, st.PTAT, st.BoxUntil, st.Level, st.Expire = t, 0, 0, 0, t
+		} else {
+			st.TAT, st.PTAT, st.BoxUntil, st.Level, st.Expire = 0, 0, 0, 0, 0
+		}
+	}
+	allowed, binding = step(now, reqs, k.ivs, states, results)
+	for i := range states {
+		if !plainState(&states[i]) {
+			// A penalty to count: the side map, under the lock.
+			for _, i := range seq {
+				tbs[i].slots[idx[i]].word.Store(words[i])
+			}
+			return false, false, 0, 0
+		}
+	}
+	for i := range states {
+		s := &tbs[i].slots[idx[i]]
+		nw := m.enc(states[i].TAT)
+		if nw != words[i] {
+			touched(s, tags[i], now)
+		}
+		s.word.Store(nw)
+	}
+	return true, allowed, binding, 0
+}
+
+// takeScratch is the working state of a take under locks, one entry per
+// request unless said otherwise.
+type takeScratch struct {
+	takeKeys
+	takeFound
+	ord      []int    // position of the key's shard in order
+	frozen   []bool   // the slot is frozen by this take (owners)
+	homeless []bool   // a new key that found no room
+	order    []uint32 // the shards involved, ascending: the locking order
+	need     []bool   // per order entry: the take needs its lock
+	locked   []bool   // per order entry: the take holds its lock
+	nseq     int      // the length of seq
+	// looked is set while the lookups of keys in shards the take has not
+	// locked are those takeFast made: good until an attempt fails.
+	looked bool
+}
+
+// takeSlow is a take that takes the locks it needs: for new keys, keys
+// with side-map state, and tables being rebuilt; locks marks the requests
+// (of the first 64) already known to need their shard's lock.
+func (m *MemoryStore) takeSlow(reqs []Request, results []Result, k *takeKeys, f *takeFound, lockAll bool, locks uint64) (allowed bool, binding int, err error) {
+	n := len(reqs)
+	var (
+		ordA    [takeAllStack]int
+		frozenA [takeAllStack]bool
+		homeA   [takeAllStack]bool
+		orderA  [takeAllStack]uint32
+		needA   [takeAllStack]bool
+		lockedA [takeAllStack]bool
+	)
+	// Field by field: a composite literal is built aside and copied with
+	// wide loads of narrow stores, which stalls on store forwarding.
+	var sc takeScratch
+	sc.takeKeys, sc.takeFound = *k, *f
+	sc.looked = f.tbs[0] != nil
+	if n <= takeAllStack {
+		sc.ord, sc.frozen, sc.homeless = ordA[:n], frozenA[:n], homeA[:n]
+		sc.order, sc.need, sc.locked = orderA[:n], needA[:n], lockedA[:n]
+	} else {
+		sc.ord, sc.frozen, sc.homeless = make([]int, n), make([]bool, n), make([]bool, n)
+		sc.order, sc.need, sc.locked = make([]uint32, n), make([]bool, n), make([]bool, n)
+	}
+	// The shards, ascending: the locking order.
+	shards := 0
+	for i := range reqs {
+		s := sc.shard[i]
 		k := shards
 		for k > 0 && sc.order[k-1] > s {
 			k--
@@ -332,123 +544,282 @@ func (m *MemoryStore) takeAll(reqs []Request, results []Result) (allowed bool, b
 		sc.order[k] = s
 		shards++
 	}
-	sc.order = sc.order[:shards]
-	now := m.nowNano()
-	for _, s := range sc.order {
-		m.shards[s].mu.Lock()
+	sc.order, sc.need, sc.locked = sc.order[:shards], sc.need[:shards], sc.locked[:shards]
+	for i := range reqs {
+		k := 0
+		for sc.order[k] != sc.shard[i] {
+			k++
+		}
+		sc.ord[i] = k
 	}
-	allowed, binding, err = m.takeAllLocked(now, reqs, &sc, results)
+	for i := range reqs {
+		if lockAll || i < 64 && locks&(1<<i) != 0 {
+			sc.need[sc.ord[i]] = true
+		}
+	}
+	defer m.unlockAll(&sc)
+	for {
+		if m.closed.Load() {
+			return false, 0, errClosed
+		}
+		if done, allowed, binding := m.tryTake(reqs, results, &sc); done {
+			return allowed, binding, nil
+		}
+	}
+}
+
+func (m *MemoryStore) unlockAll(sc *takeScratch) {
 	for k := len(sc.order) - 1; k >= 0; k-- {
-		m.shards[sc.order[k]].mu.Unlock()
+		if sc.locked[k] {
+			m.shards[sc.order[k]].mu.Unlock()
+			sc.locked[k] = false
+		}
 	}
-	return allowed, binding, err
+}
+
+// lockNeeded takes the locks sc.need asks for, in ascending shard order:
+// when it lacks one below a lock it holds, it lets all go first.
+func (m *MemoryStore) lockNeeded(sc *takeScratch) {
+	for k := range sc.order {
+		if sc.need[k] && !sc.locked[k] {
+			for j := k + 1; j < len(sc.order); j++ {
+				if sc.locked[j] {
+					m.unlockAll(sc)
+					break
+				}
+			}
+			break
+		}
+	}
+	for k, s := range sc.order {
+		if sc.need[k] && !sc.locked[k] {
+			m.shards[s].mu.Lock()
+			sc.locked[k] = true
+		}
+	}
+}
+
+// tryTake makes one attempt at a take. It reports done with the take's
+// outcome, or not done when it learnt that it needs a lock it lacks, or
+// met a table being rebuilt, having changed nothing.
+func (m *MemoryStore) tryTake(reqs []Request, results []Result, sc *takeScratch) (done, allowed bool, binding int) {
+	// Look the keys up; a new key, or one with side-map state, needs its
+	// shard's lock, and the lookups are only good under it.
+	for {
+		if m.lacksLock(sc) {
+			m.lockNeeded(sc)
+		}
+		wanted := false
+		for i := range reqs {
+			if sc.owner[i] != i || sc.looked && !sc.locked[sc.ord[i]] {
+				continue // takeFast's lookup stands until freezing says otherwise
+			}
+			tb := m.shards[sc.shard[i]].tbl.Load()
+			j, t := tb.find(sc.hashes[i])
+			sc.tbs[i], sc.idx[i], sc.tags[i] = tb, j, t
+			if k := sc.ord[i]; (j < 0 || tb.slots[j].word.Load()&extBit != 0) && !sc.need[k] {
+				sc.need[k], wanted = true, true
+			}
+		}
+		if !wanted {
+			break
+		}
+	}
+	sc.looked = false // a failed attempt looks everything up again
+	now := m.nowNano()
+	// Room for new keys, in the locked shards, before anything is frozen
+	// (a rebuild waits for frozen slots).
+	var full []uint32
+	var needA [takeAllStack]int
+	need := needA[:]
+	if len(sc.order) > len(need) {
+		need = make([]int, len(sc.order))
+	}
+	for i := range reqs {
+		if sc.idx[i] < 0 && sc.owner[i] == i && (storesNew(&reqs[i]) || sc.collide && m.storesNewOwned(reqs, sc, i)) {
+			need[sc.ord[i]]++
+		}
+	}
+	for k, s := range sc.order {
+		if !sc.locked[k] || need[k] == 0 {
+			continue
+		}
+		sh := &m.shards[s]
+		before := sh.tbl.Load()
+		if !m.reserve(sh, now, need[k], sc.hashes) {
+			full = append(full, s)
+		}
+		if tb := sh.tbl.Load(); tb != before {
+			for i := range reqs {
+				if sc.owner[i] == i && sc.shard[i] == s {
+					sc.tbs[i] = tb
+					sc.idx[i], sc.tags[i] = tb.find(sc.hashes[i])
+				}
+			}
+		}
+	}
+	// Freeze the keys' slots in one global order: by shard, then slot.
+	sc.nseq = 0
+	for i := range reqs {
+		if sc.owner[i] != i || sc.idx[i] < 0 {
+			continue
+		}
+		k := sc.nseq
+		sc.nseq++
+		for k > 0 && sc.before(i, sc.seq[k-1]) {
+			sc.seq[k] = sc.seq[k-1]
+			k--
+		}
+		sc.seq[k] = i
+	}
+	for _, i := range sc.seq[:sc.nseq] {
+		w, ok := freeze(sc.tbs[i], &sc.tbs[i].slots[sc.idx[i]], false)
+		if !ok {
+			m.thaw(sc)
+			return false, false, 0 // a table being rebuilt: look up again
+		}
+		sc.words[i], sc.frozen[i] = w, true
+		if k := sc.ord[i]; w&extBit != 0 && !sc.locked[k] {
+			sc.need[k] = true
+			m.thaw(sc)
+			return false, false, 0
+		}
+	}
+	now = max(now, m.nowNano())
+	// The states, and the keys that found no room: they deny, as if in a
+	// box until their shard's soonest expiry, and nothing is spent.
+	for i := range reqs {
+		o := sc.owner[i]
+		sh := &m.shards[sc.shard[i]]
+		sc.homeless[i] = false
+		switch {
+		case sc.idx[o] >= 0:
+			m.load(sh, sc.hashes[i], sc.words[o], now, &sc.states[i])
+		case storesNew(&reqs[i]) && slices.Contains(full, sc.shard[i]):
+			sc.homeless[i] = true
+			sc.states[i] = state{BoxUntil: now + int64(sh.fullWait(now))}
+		default:
+			sc.states[i] = state{}
+		}
+	}
+	if full == nil {
+		allowed, binding = step(now, reqs, sc.ivs, sc.states, results)
+	} else {
+		allowed, binding = stepHomeless(now, reqs, sc, results)
+	}
+	// A state that needs the side map needs the lock of its shard.
+	for i := range reqs {
+		if k := sc.ord[i]; !sc.locked[k] && !plainState(&sc.states[i]) && sc.idx[sc.owner[i]] >= 0 {
+			sc.need[k] = true
+			m.thaw(sc)
+			return false, false, 0
+		}
+	}
+	// Write back, thawing the slots, the last request of a hash giving its
+	// state; insert the new keys of an allowed take.
+	for i := range reqs {
+		o := sc.owner[i]
+		if sc.collide && sc.lastOf(i) != i {
+			continue
+		}
+		sh := &m.shards[sc.shard[i]]
+		st := &sc.states[i]
+		switch {
+		case sc.idx[o] >= 0:
+			s := &sc.tbs[o].slots[sc.idx[o]]
+			nw := m.word(sh, sc.hashes[o], st, sc.words[o])
+			if nw != sc.words[o] {
+				touched(s, sc.tags[o], now)
+			}
+			s.word.Store(nw)
+			sc.frozen[o] = false
+		case allowed && !zero(st):
+			m.insert(sh, sc.hashes[o], intervalClass(sc.ivs[i]), st)
+		}
+	}
+	if full != nil {
+		for i := range reqs {
+			if sc.homeless[i] {
+				results[i] = fullResult(m.shards[sc.shard[i]].fullWait(now))
+			}
+		}
+		m.reportFull()
+	}
+	return true, allowed, binding
+}
+
+// stepHomeless is step for a take with keys that found no room: they
+// deny, even records, which otherwise never do.
+func stepHomeless(now int64, reqs []Request, sc *takeScratch, results []Result) (allowed bool, binding int) {
+	// A copy without the keys, which step does not read: keys then never
+	// escape to the heap.
+	var rqA [takeAllStack]Request
+	rq := rqA[:]
+	if len(reqs) > len(rqA) {
+		rq = make([]Request, len(reqs))
+	}
+	rq = rq[:len(reqs)]
+	for i := range reqs {
+		r := &reqs[i]
+		rq[i] = Request{Limit: r.Limit, Cost: r.Cost, Peek: r.Peek, Record: r.Record && !sc.homeless[i]}
+	}
+	return step(now, rq, sc.ivs, sc.states, results)
+}
+
+// lacksLock reports whether the take needs a lock it does not hold.
+func (m *MemoryStore) lacksLock(sc *takeScratch) bool {
+	for k := range sc.order {
+		if sc.need[k] && !sc.locked[k] {
+			return true
+		}
+	}
+	return false
+}
+
+// before reports whether request i's slot comes before request j's in the
+// freezing order.
+func (sc *takeScratch) before(i, j int) bool {
+	if sc.shard[i] != sc.shard[j] {
+		return sc.shard[i] < sc.shard[j]
+	}
+	return sc.idx[i] < sc.idx[j]
+}
+
+// lastOf returns the last request sharing request i's hash.
+func (sc *takeScratch) lastOf(i int) int {
+	last := i
+	for j := i + 1; j < len(sc.owner); j++ {
+		if sc.owner[j] == sc.owner[i] {
+			last = j
+		}
+	}
+	return last
+}
+
+// storesNewOwned reports whether any request sharing owner o's hash
+// creates state for a new key.
+func (m *MemoryStore) storesNewOwned(reqs []Request, sc *takeScratch, o int) bool {
+	for i := range reqs {
+		if sc.owner[i] == o && storesNew(&reqs[i]) {
+			return true
+		}
+	}
+	return false
+}
+
+// thaw gives the slots the take froze their words back.
+func (m *MemoryStore) thaw(sc *takeScratch) {
+	for _, o := range sc.seq[:sc.nseq] {
+		if sc.frozen[o] {
+			sc.tbs[o].slots[sc.idx[o]].word.Store(sc.words[o])
+			sc.frozen[o] = false
+		}
+	}
 }
 
 // storesNew reports whether r creates its key's state when the key is new:
 // it spends (a peek spends nothing, a refund has nothing to give back to).
 func storesNew(r *Request) bool { return !r.Peek && r.Cost >= 0 }
-
-// takeAllLocked is TakeAll once the shards in sc.order are locked.
-func (m *MemoryStore) takeAllLocked(now int64, reqs []Request, sc *takeScratch, results []Result) (bool, int, error) {
-	if m.shards[sc.order[0]].closed {
-		return false, 0, errClosed
-	}
-	newKeys := false
-	for i, t := range sc.tags {
-		sh := &m.shards[sc.shard[i]]
-		if sc.idx[i] = sh.find(t); sc.idx[i] >= 0 {
-			sh.load(sc.idx[i], now, &sc.states[i])
-		} else if storesNew(&reqs[i]) {
-			newKeys = true
-		}
-	}
-	if newKeys {
-		if full := m.makeRoom(now, reqs, sc); full != nil {
-			b := m.denyFull(now, reqs, sc, results, full)
-			return false, b, nil
-		}
-	}
-	allowed, b := step(now, reqs, sc.ivs, sc.states, results)
-	m.writeBack(sc, allowed)
-	return allowed, b, nil
-}
-
-// makeRoom reserves room for the take's new keys before anything is spent,
-// so that a take is never allowed for a key that cannot then be stored. It
-// returns the shards that have no room, and finds the keys' slots again
-// (reclaiming and growing move them).
-func (m *MemoryStore) makeRoom(now int64, reqs []Request, sc *takeScratch) (full []uint32) {
-	for _, s := range sc.order {
-		need := 0
-		for i := range reqs {
-			if sc.shard[i] == s && sc.idx[i] < 0 && storesNew(&reqs[i]) {
-				need++
-			}
-		}
-		if need > 0 && !m.shards[s].reserve(m, now, need, sc.tags) {
-			full = append(full, s)
-		}
-	}
-	for i, t := range sc.tags {
-		sc.idx[i] = m.shards[sc.shard[i]].find(t)
-	}
-	return full
-}
-
-// writeBack stores states after step; sc.idx holds the keys' slots, or -1.
-func (m *MemoryStore) writeBack(sc *takeScratch, inserted bool) {
-	stale := false
-	for i, t := range sc.tags {
-		sh := &m.shards[sc.shard[i]]
-		st := &sc.states[i]
-		j := sc.idx[i]
-		if stale {
-			j = sh.find(t)
-		}
-		if j >= 0 && sh.slots[j].tag == t && plainState(st) && st.TAT != 0 {
-			sh.slots[j].exp = st.TAT // the common case, inline
-			continue
-		}
-		if j < 0 && !zero(st) {
-			// A new key (a denied take creates none). Look again in case
-			// two keys of the take share a hash.
-			j = sh.find(t)
-		}
-		switch {
-		case j >= 0:
-			if sh.put(j, t, st) {
-				stale = true
-			}
-		case inserted && !zero(st):
-			sh.insert(t, st)
-		}
-	}
-}
-
-// denyFull answers a take that needs room for a new key in a full shard:
-// the keys that could not be stored deny the take, as if in a box until
-// the shard's soonest expiry, and nothing is spent. When a limit denies the
-// take on its own as well, that denial is counted for the penalty box
-// exactly as step would. It returns the binding index.
-func (m *MemoryStore) denyFull(now int64, reqs []Request, sc *takeScratch, results []Result, full []uint32) int {
-	rq := slices.Clone(reqs)
-	var homeless []int
-	for i := range rq {
-		if sc.idx[i] < 0 && storesNew(&rq[i]) && slices.Contains(full, sc.shard[i]) {
-			homeless = append(homeless, i)
-			rq[i].Record = false // it denies, like any key without room
-			sc.states[i] = state{BoxUntil: now + int64(m.shards[sc.shard[i]].fullWait(now))}
-		}
-	}
-	_, b := step(now, rq, sc.ivs, sc.states, results)
-	for _, i := range homeless {
-		sc.states[i] = state{}
-		results[i] = fullResult(m.shards[sc.shard[i]].fullWait(now))
-	}
-	m.writeBack(sc, false)
-	m.reportFull()
-	return b
-}
 
 // fullResult is the denial of a new key that found no room.
 func fullResult(wait time.Duration) Result {
@@ -471,7 +842,8 @@ func (m *MemoryStore) keyCount() int {
 // Sweep reclaims the keys whose state has expired, shrinks storage that
 // has become mostly empty, and returns how many keys it reclaimed. The
 // background housekeeping calls it every SweepInterval; call it yourself
-// when SweepInterval is negative. It locks one shard at a time.
+// when SweepInterval is negative. It locks one shard at a time, and
+// reclaims a shard's expired keys once they are a sixteenth of its keys.
 func (m *MemoryStore) Sweep() int {
 	reclaimed, _ := m.sweep(nil)
 	return reclaimed
@@ -485,12 +857,10 @@ func (m *MemoryStore) sweep(stop <-chan struct{}) (reclaimed, live int) {
 		default:
 		}
 		sh := &m.shards[i]
-		now := m.nowNano()
 		sh.mu.Lock()
-		if now >= sh.minExp {
-			reclaimed += sh.reclaim(now, nil)
+		if !m.closed.Load() {
+			reclaimed += m.sweepShard(sh, m.nowNano())
 		}
-		sh.shrink()
 		live += sh.count
 		sh.mu.Unlock()
 	}
@@ -519,6 +889,7 @@ func (m *MemoryStore) housekeep(interval time.Duration) {
 // with an error wrapping ErrUnavailable. Close may be called more than
 // once.
 func (m *MemoryStore) Close(ctx context.Context) error {
+	m.closed.Store(true)
 	m.closeOnce.Do(func() {
 		if m.stop != nil {
 			close(m.stop)
@@ -534,8 +905,9 @@ func (m *MemoryStore) Close(ctx context.Context) error {
 	for i := range m.shards {
 		sh := &m.shards[i]
 		sh.mu.Lock()
-		sh.release()
-		sh.closed = true
+		sh.tbl.Store(emptyTable)
+		sh.count, sh.minExp = 0, math.MaxInt64
+		sh.ext, sh.extMax = nil, 0
 		sh.mu.Unlock()
 	}
 	return nil
@@ -546,6 +918,15 @@ func (m *MemoryStore) reportFull() {
 		m.hooks.Full()
 	}
 	m.log("ratelimit: memory store full, denied a new key")
+}
+
+func (m *MemoryStore) reportEvicted(n int) {
+	if m.hooks.Evicted != nil {
+		for range n {
+			m.hooks.Evicted()
+		}
+	}
+	m.log("ratelimit: memory store full, forgot the keys that mattered least")
 }
 
 // log warns through the logger, at most once a second.

@@ -279,3 +279,58 @@ func BenchmarkMillionKeys(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkShare runs the memory store (through a Limiter, as an
+// application does) and the syncmap-xrate baseline alternately, 32 takes
+// of each in turn, from every P, and reports each one's time per take and
+// their ratio (limiter-x). Both see the same machine at the same moment, so
+// the ratio holds on a busy machine where separate runs swing. Run with
+// -cpu 1,2.
+func BenchmarkShare(b *testing.B) {
+	ctx := context.Background()
+	for _, n := range []int{1, 10_000} {
+		b.Run("keys="+strconv.Itoa(n), func(b *testing.B) {
+			keys := benchKeys(n)
+			lim, err := New(newBenchStore(b, MemoryConfig{}))
+			if err != nil {
+				b.Fatal(err)
+			}
+			base := newSyncMapRate(benchLimit)
+			for _, k := range keys { // both hold every key from the start
+				lim.Allow(ctx, k, benchLimit)
+				base.allow(k)
+			}
+			var seed atomic.Uint32
+			var limNS, baseNS atomic.Int64
+			b.ReportAllocs()
+			b.ResetTimer()
+			b.RunParallel(func(pb *testing.PB) {
+				i := int(seed.Add(7919))
+				var l, x time.Duration
+				for pb.Next() {
+					t0 := time.Now()
+					for j := range 32 {
+						if _, err := lim.Allow(ctx, keys[(i+j)%n], benchLimit); err != nil {
+							panic(err)
+						}
+					}
+					t1 := time.Now()
+					for j := range 32 {
+						base.allow(keys[(i+j)%n])
+					}
+					t2 := time.Now()
+					l, x = l+t1.Sub(t0), x+t2.Sub(t1)
+					i += 32
+				}
+				limNS.Add(int64(l))
+				baseNS.Add(int64(x))
+			})
+			ops := float64(b.N) * 32
+			b.ReportMetric(float64(limNS.Load())/ops, "limiter-ns/take")
+			b.ReportMetric(float64(baseNS.Load())/ops, "syncmap-xrate-ns/take")
+			if baseNS.Load() > 0 {
+				b.ReportMetric(float64(limNS.Load())/float64(baseNS.Load()), "limiter-x")
+			}
+		})
+	}
+}

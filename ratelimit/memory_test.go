@@ -406,7 +406,7 @@ func TestMemoryHousekeepingReclaims(t *testing.T) {
 	}
 	slots := 0
 	for i := range m.shards {
-		slots += len(m.shards[i].slots)
+		slots += len(m.shards[i].tbl.Load().slots)
 	}
 	if slots > len(m.shards)*minSlots {
 		t.Fatalf("%d slots left for 1 key: storage did not shrink", slots)
@@ -417,7 +417,7 @@ func TestMemoryHousekeepingReclaims(t *testing.T) {
 		t.Fatalf("Len = %d after the penalty expired, want 0", got)
 	}
 	for i := range m.shards {
-		if m.shards[i].slots != nil || m.shards[i].ext != nil {
+		if len(m.shards[i].tbl.Load().slots) != 0 || m.shards[i].ext != nil {
 			t.Fatalf("shard %d keeps storage when empty", i)
 		}
 	}
@@ -540,25 +540,84 @@ func TestMemoryKeyFloodBounded(t *testing.T) {
 	}
 }
 
-// TestMemoryEvictSoonestOrder: the key evicted is the one expiring
-// soonest, never a fresher or penalized one.
-func TestMemoryEvictSoonestOrder(t *testing.T) {
+// TestMemoryEvictionOrder: a full shard forgets keys spent once before
+// keys spent more often, the soonest to expire first, and keys in a
+// penalty box last; and it forgets a batch at once.
+func TestMemoryEvictionOrder(t *testing.T) {
 	clock := testkit.NewClock()
-	m := newStore(t, MemoryConfig{Now: clock.Now, SweepInterval: -1, MaxKeys: 64, Shards: 1})
-	// Key i expires in i+1 minutes.
-	for i := 0; i < 64; i++ {
-		spend(m, "k"+strconv.Itoa(i), Limit{Rate: 1, Period: time.Duration(i+1) * time.Minute, Burst: 1}, 1)
+	var evicted atomic.Int64
+	m := newStore(t, MemoryConfig{Now: clock.Now, SweepInterval: -1, MaxKeys: 64, Shards: 1,
+		Hooks: MemoryHooks{Evicted: func() { evicted.Add(1) }}})
+	once := func(i int) Limit { return Limit{Rate: 1, Period: time.Duration(i+1) * time.Minute, Burst: 1} }
+	// 50 keys spent once, key i expiring in i+1 minutes; 10 users who
+	// spent their burst of 2 over two requests; 4 keys in a box.
+	for i := range 50 {
+		spend(m, "once"+strconv.Itoa(i), once(i), 1)
 	}
-	spend(m, "new", PerHour(1), 1)
+	for i := range 10 {
+		for range 2 {
+			spend(m, "user"+strconv.Itoa(i), PerHour(2), 1)
+		}
+	}
+	boxed := PerHour(1).WithPenalty(Penalty{After: 1, Within: time.Hour, For: time.Hour})
+	for i := range 4 {
+		for range 2 {
+			spend(m, "boxed"+strconv.Itoa(i), boxed, 1)
+		}
+	}
 	if got := m.keyCount(); got != 64 {
-		t.Fatalf("Len = %d, want 64", got)
+		t.Fatalf("%d keys, want 64", got)
 	}
-	// k0 was evicted: it is as new. k1 was not: it is still denied.
-	if r, _ := spend(m, "k0", Limit{Rate: 1, Period: time.Minute, Burst: 1}, 1); !r.Allowed {
-		t.Fatalf("k0 not evicted: %+v", r)
+	// A new key: the store forgets 1 + 64/16 keys, the five keys spent
+	// once that expire soonest.
+	if r, _ := spend(m, "new", PerHour(1), 1); !r.Allowed {
+		t.Fatalf("new key denied: %+v", r)
 	}
-	if r, _ := spend(m, "k63", Limit{Rate: 1, Period: 64 * time.Minute, Burst: 1}, 1); r.Allowed {
-		t.Fatalf("k63 evicted before sooner keys: %+v", r)
+	if got, want := m.keyCount(), 64-5+1; got != want || evicted.Load() != 5 {
+		t.Fatalf("%d keys after the first new key, %d evicted; want %d and 5", got, evicted.Load(), want)
+	}
+	for i := range 50 {
+		r, _ := m.Take(context.Background(), Request{Key: "once" + strconv.Itoa(i), Limit: once(i), Cost: 1, Peek: true})
+		if forgotten := r.Allowed; forgotten != (i < 5) {
+			t.Fatalf("key spent once expiring in %dm: forgotten=%v", i+1, forgotten)
+		}
+	}
+	// A flood of new keys is served, and takes the keys spent once, its
+	// own included, never the users' nor the boxes.
+	for i := range 1000 {
+		clock.Advance(time.Millisecond)
+		if r, _ := spend(m, "flood"+strconv.Itoa(i), PerHour(1), 1); !r.Allowed {
+			t.Fatalf("flood key %d denied: %+v", i, r)
+		}
+	}
+	for i := range 10 {
+		if r, _ := spend(m, "user"+strconv.Itoa(i), PerHour(2), 1); r.Allowed {
+			t.Fatalf("user %d forgotten by the flood: %+v", i, r)
+		}
+	}
+	for i := range 4 {
+		if r, _ := spend(m, "boxed"+strconv.Itoa(i), boxed, 1); !r.Penalized {
+			t.Fatalf("boxed key %d forgotten by the flood: %+v", i, r)
+		}
+	}
+	// Only boxes left and no room: the boxes ending soonest go, and a new
+	// key is still served.
+	m2 := newStore(t, MemoryConfig{Now: clock.Now, SweepInterval: -1, MaxKeys: 64, Shards: 1})
+	for i := range 64 {
+		l := PerHour(1).WithPenalty(Penalty{After: 1, Within: time.Hour, For: time.Duration(i+1) * time.Hour})
+		spend(m2, "boxed"+strconv.Itoa(i), l, 1)
+		spend(m2, "boxed"+strconv.Itoa(i), l, 1)
+	}
+	if r, _ := spend(m2, "new", PerHour(1), 1); !r.Allowed {
+		t.Fatalf("new key denied by a shard of boxes: %+v", r)
+	}
+	l0 := PerHour(1).WithPenalty(Penalty{After: 1, Within: time.Hour, For: time.Hour})
+	if r, _ := spend(m2, "boxed0", l0, 1); r.Penalized {
+		t.Fatalf("the box ending soonest was kept: %+v", r)
+	}
+	l63 := PerHour(1).WithPenalty(Penalty{After: 1, Within: time.Hour, For: 64 * time.Hour})
+	if r, _ := spend(m2, "boxed63", l63, 1); !r.Penalized {
+		t.Fatalf("the box ending last was forgotten: %+v", r)
 	}
 }
 
@@ -745,5 +804,167 @@ func TestTakeAllParity(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestMemoryExactUnderChurn runs single and multi-key takes on a few hot
+// keys from many goroutines while other goroutines flood the store with
+// new keys (so its one shard keeps rebuilding to evict) and sweep it: no
+// spend may be lost or made twice, so each hot key admits exactly its
+// burst (the clock moves too little to refill any).
+func TestMemoryExactUnderChurn(t *testing.T) {
+	clock := testkit.NewClock()
+	m := newStore(t, MemoryConfig{Now: clock.Now, SweepInterval: -1, MaxKeys: 128, Shards: 1})
+	const hot, burst = 4, 4000
+	hotLimit := PerDay(burst)
+	ctx := context.Background()
+	var admitted [hot]atomic.Int64
+	// Spend each hot key twice first, so that it ranks above the flood.
+	for k := range hot {
+		for range 2 {
+			if r, _ := spend(m, "hot"+strconv.Itoa(k), hotLimit, 1); r.Allowed {
+				admitted[k].Add(1)
+			}
+		}
+	}
+	var wg sync.WaitGroup
+	stop := make(chan struct{})
+	var flooded atomic.Int64
+	for g := range 2 { // the flood, and the sweeper
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; ; i++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				if g == 0 {
+					clock.Advance(time.Microsecond)
+					spend(m, "flood"+strconv.Itoa(i), PerSecond(1000), 1)
+					flooded.Add(1)
+				} else {
+					m.Sweep()
+				}
+			}
+		}()
+	}
+	var takers sync.WaitGroup
+	for g := range 6 {
+		takers.Add(1)
+		go func() {
+			defer takers.Done()
+			rng := rand.New(rand.NewPCG(uint64(g), 7))
+			var buf [3]Result
+			for i := 0; i < 3000; i++ {
+				a, b := rng.IntN(hot), rng.IntN(hot)
+				switch rng.IntN(4) {
+				case 0:
+					if r, err := spend(m, "hot"+strconv.Itoa(a), hotLimit, 1); err != nil {
+						panic(err)
+					} else if r.Allowed {
+						admitted[a].Add(1)
+					}
+				case 1: // two hot keys and a new one, all or nothing
+					if a == b {
+						b = (a + 1) % hot
+					}
+					ok, _, err := m.TakeAll(ctx, []Request{
+						{Key: "hot" + strconv.Itoa(a), Limit: hotLimit},
+						{Key: "hot" + strconv.Itoa(b), Limit: hotLimit},
+						{Key: fmt.Sprintf("new%d-%d", g, i), Limit: PerSecond(1000)},
+					}, buf[:])
+					if err != nil {
+						panic(err)
+					}
+					if ok {
+						admitted[a].Add(1)
+						admitted[b].Add(1)
+					}
+				case 2: // a peek and a record ride along
+					ok, _, err := m.TakeAll(ctx, []Request{
+						{Key: "hot" + strconv.Itoa(a), Limit: hotLimit},
+						{Key: "count" + strconv.Itoa(g), Limit: PerMinute(10), Record: true},
+						{Key: "peek" + strconv.Itoa(g), Limit: PerMinute(10), Peek: true},
+					}, buf[:])
+					if err != nil {
+						panic(err)
+					}
+					if ok {
+						admitted[a].Add(1)
+					}
+				case 3: // a take of cost 2, given back at once
+					if r, _ := spend(m, "hot"+strconv.Itoa(a), hotLimit, 2); r.Allowed {
+						spend(m, "hot"+strconv.Itoa(a), hotLimit, -2)
+					}
+				}
+			}
+		}()
+	}
+	takers.Wait()
+	close(stop)
+	wg.Wait()
+	for k := range hot {
+		if got := admitted[k].Load(); got != burst {
+			t.Errorf("hot key %d admitted %d, want exactly its burst %d", k, got, burst)
+		}
+	}
+	t.Logf("flood keys: %d", flooded.Load())
+	if flooded.Load() < 1000 {
+		t.Logf("only %d flood keys: little churn", flooded.Load())
+	}
+}
+
+// TestMemoryTakesDoNotAllocate: on keys it holds, the memory store takes
+// without allocating, one key or several, plain or flagged, through the
+// store or a Limiter with a reused buffer.
+func TestMemoryTakesDoNotAllocate(t *testing.T) {
+	m := clockStore(t, testkit.NewClock())
+	l, err := New(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	lim := PerSecond(1_000_000).WithBurst(1 << 30)
+	reqs := []Request{
+		{Key: "ip:192.0.2.1", Limit: lim},
+		{Key: "phone:+37120012345", Limit: lim},
+		{Key: "prefix:+371200", Limit: lim},
+		{Key: "count:+371200", Limit: lim, Record: true},
+		{Key: "refused:192.0.2.1", Limit: lim, Peek: true},
+	}
+	buf := make([]Result, len(reqs))
+	keyBytes := []byte("ip:192.0.2.2")
+	tests := []struct {
+		name string
+		f    func()
+	}{
+		{"Take", func() { m.Take(ctx, reqs[0]) }},
+		// A key converted from bytes at the call stays on the stack:
+		// nothing in the store makes it escape.
+		{"Take of a key from bytes", func() { m.Take(ctx, Request{Key: string(keyBytes), Limit: lim}) }},
+		{"Take record", func() { m.Take(ctx, reqs[3]) }},
+		{"TakeAll", func() { m.TakeAll(ctx, reqs, buf) }},
+		{"Limiter.Allow", func() { l.Allow(ctx, "ip:192.0.2.1", lim) }},
+		{"Limiter.AllowAll", func() { l.AllowAll(ctx, reqs, buf) }},
+	}
+	for _, tt := range tests {
+		tt.f() // the keys exist from here on
+		if got := testing.AllocsPerRun(100, tt.f); got != 0 {
+			t.Errorf("%s: %v allocations, want 0", tt.name, got)
+		}
+	}
+	// A take with new keys allocates only when a table grows.
+	var kb []byte
+	i := 0
+	newKeys := func() {
+		kb = strconv.AppendInt(append(kb[:0], "phone:+3712"...), int64(i), 10)
+		reqs[1].Key = string(kb) // the only allocation: the key
+		i++
+		m.TakeAll(ctx, reqs, buf)
+	}
+	if got := testing.AllocsPerRun(1000, newKeys); got > 1.1 {
+		t.Errorf("TakeAll with a new key: %v allocations, want the key's and a table's now and then", got)
 	}
 }
