@@ -1,0 +1,189 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"net/netip"
+	"time"
+
+	"github.com/antifraud-go/antifraud/guard/pumping"
+	"github.com/antifraud-go/antifraud/numbers"
+	"github.com/antifraud-go/antifraud/ratelimit"
+	"github.com/antifraud-go/antifraud/verify"
+)
+
+// request is one "send me a code" of the simulation.
+type request struct {
+	num numbers.Number
+	ip  netip.Addr
+}
+
+// outcome is what a defense did with a request.
+type outcome struct {
+	sent   bool
+	reason string // why not: "policy", "prefix_blocked", "cooldown", "limit:<scope>", "monitor:<scope>"
+	// ranged is true when the refusal was about the number's range, which
+	// is what makes a range-hopping pumper move on.
+	ranged bool
+	// would is true when the monitor, in shadow mode, would have refused.
+	would bool
+}
+
+// defense is a way to guard the "send code" endpoint.
+type defense interface {
+	start(ctx context.Context, r request) outcome
+	// confirm checks the code a user received, and reports whether it
+	// was approved.
+	confirm(ctx context.Context, r request) (bool, string)
+	decisions() int
+}
+
+// simSender is a verify.Sender that sends nothing and approves the one
+// code every simulated user types.
+type simSender struct{}
+
+const simCode = "123456"
+
+func (simSender) SendCode(context.Context, verify.SendRequest) error { return nil }
+func (simSender) CheckCode(_ context.Context, _, code string) error {
+	if code != simCode {
+		return verify.ErrInvalidCode
+	}
+	return nil
+}
+
+// static is today's verify defaults: verify.Service with
+// numbers.ModeratePolicy() and verify.DefaultLimits().
+type static struct {
+	svc *verify.Service
+}
+
+func newStatic(now func() time.Time, policy *numbers.Policy) (*static, error) {
+	store, err := ratelimit.NewMemoryStore(ratelimit.MemoryConfig{Now: now})
+	if err != nil {
+		return nil, err
+	}
+	lim, err := ratelimit.New(store)
+	if err != nil {
+		return nil, err
+	}
+	svc, err := verify.New(verify.Config{Sender: simSender{}, Limiter: lim, Policy: policy, Now: now})
+	if err != nil {
+		return nil, err
+	}
+	return &static{svc: svc}, nil
+}
+
+func (s *static) start(ctx context.Context, r request) outcome {
+	_, err := s.svc.Start(ctx, verify.StartRequest{Phone: r.num.E164, ClientIP: r.ip})
+	if err == nil {
+		return outcome{sent: true}
+	}
+	return refusal(err)
+}
+
+// refusal classifies a verify error.
+func refusal(err error) outcome {
+	var be *verify.BlockedError
+	var rl *verify.RateLimitError
+	var ce *verify.CooldownError
+	switch {
+	case errors.As(err, &be):
+		if be.Reason == string(numbers.ReasonPrefixBlocked) {
+			return outcome{reason: "prefix_blocked", ranged: true}
+		}
+		return outcome{reason: "policy"}
+	case errors.As(err, &rl):
+		return outcome{reason: "limit:" + rl.Scope, ranged: rl.Scope == "prefix"}
+	case errors.As(err, &ce):
+		return outcome{reason: "cooldown"}
+	}
+	return outcome{reason: "error:" + err.Error()}
+}
+
+func (s *static) confirm(ctx context.Context, r request) (bool, string) {
+	_, err := s.svc.Check(ctx, verify.CheckRequest{Phone: r.num.E164, Code: simCode, ClientIP: r.ip})
+	if err != nil {
+		return false, "check:" + reasonOf(err)
+	}
+	return true, ""
+}
+
+func reasonOf(err error) string {
+	var ae *verify.AttemptsError
+	if errors.As(err, &ae) {
+		return ae.Scope
+	}
+	return err.Error()
+}
+
+func (s *static) decisions() int { return 0 }
+
+// adaptive is static with the pumping monitor: its range blocks in the
+// number policy, its other blocks checked before the send, and every send,
+// confirmation and refusal reported to it.
+type adaptive struct {
+	static *static
+	mon    *pumping.Monitor
+	shadow bool
+	nDec   int
+}
+
+func newAdaptive(now func() time.Time, shadow bool, floors pumping.Floors, onDec func(pumping.Decision)) (*adaptive, error) {
+	a := &adaptive{shadow: shadow}
+	mon, err := pumping.New(pumping.Config{Shadow: shadow, Now: now, Floors: floors, OnDecision: func(d pumping.Decision) {
+		a.nDec++
+		if onDec != nil {
+			onDec(d)
+		}
+	}})
+	if err != nil {
+		return nil, err
+	}
+	policy, err := numbers.ModeratePolicy().With(numbers.WithPrefixSet(mon.Blocklist()))
+	if err != nil {
+		return nil, err
+	}
+	st, err := newStatic(now, policy)
+	if err != nil {
+		return nil, err
+	}
+	a.static, a.mon = st, mon
+	return a, nil
+}
+
+func (a *adaptive) start(ctx context.Context, r request) outcome {
+	s := pumping.Send{Number: r.num, ClientIP: r.ip}
+	would := false
+	if a.shadow {
+		_, would = a.mon.Blocked(s)
+	}
+	if err := a.mon.Check(s); err != nil {
+		a.mon.Refused(s)
+		var be *pumping.BlockedError
+		errors.As(err, &be)
+		return outcome{reason: "monitor:" + be.Block.Scope.String()}
+	}
+	o := a.static.start(ctx, r)
+	o.would = would
+	if !o.sent {
+		a.mon.Refused(s)
+		return o
+	}
+	if err := a.mon.Sent(ctx, s); err != nil {
+		panic(err)
+	}
+	return o
+}
+
+func (a *adaptive) confirm(ctx context.Context, r request) (bool, string) {
+	ok, why := a.static.confirm(ctx, r)
+	if ok {
+		if err := a.mon.Confirmed(ctx, pumping.Send{Number: r.num, ClientIP: r.ip}); err != nil {
+			panic(err)
+		}
+	}
+	return ok, why
+}
+
+func (a *adaptive) decisions() int { return a.nDec }

@@ -1,0 +1,92 @@
+package main
+
+import (
+	"cmp"
+	"fmt"
+	"io"
+	"slices"
+	"time"
+)
+
+// Targets of the monitor, after a day of warm-up.
+const (
+	targetBlocked = 99.0 // % of attack sends blocked, at least
+	targetLegit   = 0.5  // % of legit users ever refused, at most
+	targetRange   = 30   // sends per attacked range before its first block, at most
+)
+
+// mix is a traffic mix of the sweep: a change to the default parameters.
+type mix struct {
+	name string
+	set  func(*params)
+}
+
+// mixes differ from the default in volume, countries, conversion, address
+// sharing, number density and attack rates.
+var mixes = []mix{
+	{"default", func(*params) {}},
+	{"big app, 5 countries, dense", func(p *params) { p.legit, p.nCountry, p.blocks = 30000, 5, 300 }},
+	{"small app, 30 countries", func(p *params) { p.legit, p.nCountry = 400, 30 }},
+	{"other 15 countries", func(p *params) { p.countries = "CA,NL,PL,AR,CO,TH,MY,BD,SA,AE,UA,RO,KR,CL,PE" }},
+	{"low conversion 55-70%", func(p *params) { p.convMin, p.convMax = 0.55, 0.70 }},
+	{"high conversion 93-98%", func(p *params) { p.convMin, p.convMax = 0.93, 0.98 }},
+	{"heavy NAT, many retries", func(p *params) { p.nat, p.twice = 0.6, 0.35 }},
+	{"dense numbers", func(p *params) { p.legit, p.blocks = 10000, 100 }},
+	{"attacks x5", func(p *params) { p.scale = 5 }},
+	{"attacks x0.2", func(p *params) { p.scale = 0.2 }},
+	{"drip over 400 ranges", func(p *params) { p.dripRanges, p.dripRate = 400, 1200 }},
+	{"3 target countries", func(p *params) { p.dripCountries = 3 }},
+	{"fast confirmer 15%", func(p *params) { p.confFrac, p.confRate = 0.15, 600 }},
+}
+
+// runSweep runs every mix with several seeds through the static and the
+// adaptive defense, prints one row per run, and reports whether every run
+// met the targets.
+func runSweep(out io.Writer, base params, seeds int) bool {
+	fmt.Fprintf(out, "targets: >= %.0f%% of attack sends blocked, <= %.1f%% legit users refused, <= %d sends per range before its first block\n\n",
+		targetBlocked, targetLegit, targetRange)
+	fmt.Fprintf(out, "| mix | seed | static: blocked, legit refused | monitor: blocked | legit refused | sends/range (median, p95, max) | leaked cost | met |\n")
+	fmt.Fprintf(out, "|---|---:|---|---:|---:|---|---:|---|\n")
+	all := true
+	start := time.Now()
+	for _, m := range mixes {
+		for seed := range seeds {
+			p := base
+			p.seed = base.seed + uint64(seed)
+			m.set(&p)
+			st, err := run(&p, "static")
+			if err != nil {
+				fmt.Fprintf(out, "| %s | %d | error: %v |\n", m.name, p.seed, err)
+				all = false
+				continue
+			}
+			ad, err := run(&p, "adaptive")
+			if err != nil {
+				fmt.Fprintf(out, "| %s | %d | error: %v |\n", m.name, p.seed, err)
+				all = false
+				continue
+			}
+			s, a := st.summary(), ad.summary()
+			ok := a.blockedPct >= targetBlocked && a.legitPct <= targetLegit && a.rangeMax <= targetRange
+			all = all && ok
+			mark := "yes"
+			if !ok {
+				mark = "**no**"
+			}
+			fmt.Fprintf(out, "| %s | %d | %.1f%%, %.2f%% | %.2f%% | %.2f%% (%d of %d) | %d, %d, %d | $%.0f | %s |\n",
+				m.name, p.seed, s.blockedPct, s.legitPct, a.blockedPct, a.legitPct, ad.legitRefused, ad.legitUsers,
+				a.rangeMedian, a.rangeP95, a.rangeMax, a.cost, mark)
+		}
+	}
+	fmt.Fprintf(out, "\n%d mixes x %d seeds in %v; all targets met: %v\n", len(mixes), seeds, time.Since(start).Round(time.Second), all)
+	return all
+}
+
+func sortedKeys[M ~map[K]V, K cmp.Ordered, V any](m M) []K {
+	keys := make([]K, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}

@@ -1,0 +1,171 @@
+package pumping
+
+import (
+	"math"
+	"sync"
+	"time"
+)
+
+// learnt is one of the signals whose threshold is learnt from the levels
+// that confirmed (so, legitimate) sends saw.
+type learnt uint8
+
+const (
+	learnRun learnt = iota
+	learnRange2
+	learnRange3
+	learnRange4
+	learnCountry
+	learnAddress
+	learnNetwork
+	learnSpread
+	numLearnt
+)
+
+// histBuckets is the number of level buckets of a histogram: levels 0 to
+// histBuckets-2 exactly, and one bucket for every higher level.
+const histBuckets = 64
+
+// hist is a histogram of small integer levels whose weights decay, so that
+// it describes the last days of traffic rather than all of it.
+type hist struct {
+	w [histBuckets]float32
+	n float32 // sum of w
+}
+
+func (h *hist) add(level int32) {
+	b := min(max(level, 0), histBuckets-1)
+	h.w[b]++
+	h.n++
+}
+
+func (h *hist) decay(f float32) {
+	for i := range h.w {
+		h.w[i] *= f
+	}
+	h.n *= f
+}
+
+// quantile returns the smallest level at or under which a fraction q of
+// the weight lies.
+func (h *hist) quantile(q float32) int32 {
+	target, sum := q*h.n, float32(0)
+	for i, w := range h.w {
+		sum += w
+		if sum >= target {
+			return int32(i)
+		}
+	}
+	return histBuckets - 1
+}
+
+// baseline is what the monitor learnt about one destination region (or, for
+// the address, network and spread signals, about all traffic): its
+// conversion, and how high legitimate traffic drives each counter.
+type baseline struct {
+	mu sync.Mutex
+	// sent and confirmed are decayed counts of the sends and
+	// confirmations this process saw, for the conversion rate.
+	sent, confirmed float64
+	hist            [numLearnt]hist
+	at              int64 // last decay, Unix ns
+	// learnt caches the thresholds the histograms give; -1 when stale.
+	learnt [numLearnt]int32
+	beta   float64 // cached give-back per confirmation, in sends beyond the 1 sent
+	nLearn int     // confirmations learnt from, to refresh the cache every 32
+
+	// The region's state for decisions.
+	alertUntil int64   // a range of the region was blocked: range floors are lowered until then
+	explained  float64 // sends of the region's blocked ranges, leaking like the country counter
+	explAt     int64
+	diffuse    float64 // sends to fresh ranges while over the country threshold, leaking
+	diffAt     int64
+	hops       float64 // ranges blocked for the first time, leaking 10 an hour
+	hopsAt     int64
+	floorAt    int64 // when bestDay and day24h were read
+	bestDay    int32 // most confirmations in one of the last 14 days
+	day24h     int32 // confirmations in the last 24 hours, estimated from two days
+}
+
+// halfLife is how fast a baseline forgets: traffic a week old weighs half.
+const halfLife = 7 * 24 * time.Hour
+
+// minSamples is how many confirmations (decayed) a histogram needs before
+// its quantile is trusted over the floors.
+const minSamples = 200
+
+// prior is the conversion the monitor assumes before it has seen traffic,
+// with the weight of priorWeight sends.
+const (
+	prior       = 0.8
+	priorWeight = 50
+)
+
+func newBaseline() *baseline {
+	b := &baseline{}
+	b.stale()
+	return b
+}
+
+func (b *baseline) stale() {
+	for i := range b.learnt {
+		b.learnt[i] = -1
+	}
+	b.beta = -1
+}
+
+// age decays the baseline to now. b.mu must be held.
+func (b *baseline) age(now int64) {
+	if b.at == 0 {
+		b.at = now
+		return
+	}
+	dt := now - b.at
+	if dt < int64(time.Minute) {
+		return
+	}
+	f := math.Exp2(-float64(dt) / float64(halfLife))
+	b.sent *= f
+	b.confirmed *= f
+	for i := range b.hist {
+		b.hist[i].decay(float32(f))
+	}
+	b.at = now
+}
+
+// conversion returns the learnt conversion rate, between 0.05 and 1.
+func (b *baseline) conversion() float64 {
+	p := (b.confirmed + prior*priorWeight) / (b.sent + priorWeight)
+	return min(max(p, 0.05), 1)
+}
+
+// giveBack returns β: how many sends beyond its own one a confirmation
+// takes off the counters. With conversion p, legitimate traffic adds 1 per
+// send and takes 1+β per confirmation, so it drifts down whenever
+// p(1+β) > 1; β = 5(1-p)/p keeps it drifting down at four times the pace
+// at which its unconfirmed sends push it up, while a range whose
+// conversion falls below 1/(1+β) (53% when p is 85%) climbs.
+func (b *baseline) giveBack() float64 {
+	if b.beta < 0 {
+		p := b.conversion()
+		b.beta = min(max(5*(1-p)/p, 0.5), 9)
+	}
+	return b.beta
+}
+
+// threshold returns the learnt threshold of signal s: zero until enough
+// confirmations have been seen, then a margin over the 99.5th percentile of
+// the levels that confirmed sends saw.
+func (b *baseline) threshold(s learnt) int32 {
+	if t := b.learnt[s]; t >= 0 {
+		return t
+	}
+	h := &b.hist[s]
+	t := int32(0)
+	if h.n >= minSamples {
+		q := h.quantile(0.995)
+		t = q + max(2, q/2) + 1
+	}
+	b.learnt[s] = t
+	return t
+}

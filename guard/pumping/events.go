@@ -1,0 +1,461 @@
+package pumping
+
+import (
+	"context"
+	"errors"
+	"math"
+	"sync"
+	"time"
+)
+
+var planPool = sync.Pool{New: func() any { return new(plan) }}
+
+var errNoNumber = errors.New("pumping: send without a number")
+
+// Sent records a code sent to s. It costs one operation on the store. A
+// signal that trips blocks what it names for later sends; the send itself
+// was made. (Apps whose limits and monitor share one take use the
+// in-take path instead, which refuses the send that trips.)
+func (m *Monitor) Sent(ctx context.Context, s Send) error {
+	if len(s.Number.E164) < 2 {
+		return errNoNumber
+	}
+	now := m.now().UnixNano()
+	region := regionOf(s.Number)
+	p := planPool.Get().(*plan)
+	defer planPool.Put(p)
+	bl := builder{p: p}
+	bl.build(&s, region, unit, kindCost{k: kindPair, cost: unit})
+	if err := m.store.apply(ctx, now, p.ops[:p.n], p.lv[:p.n]); err != nil {
+		return err
+	}
+	_, err := m.judge(ctx, now, &s, region, p)
+	return err
+}
+
+// Confirmed records a code to s confirmed. It costs one operation on the
+// store: the confirmation takes 1+β sends off every counter of the send
+// (β from the region's learnt conversion, see the package doc), and the
+// levels it finds there teach the monitor what legitimate traffic looks
+// like.
+func (m *Monitor) Confirmed(ctx context.Context, s Send) error {
+	if len(s.Number.E164) < 2 {
+		return errNoNumber
+	}
+	now := m.now().UnixNano()
+	region := regionOf(s.Number)
+	b := m.region(region)
+	b.mu.Lock()
+	b.age(now)
+	b.confirmed++
+	beta := b.giveBack()
+	b.mu.Unlock()
+	g := int(math.Round(unit * (1 + beta)))
+	p := planPool.Get().(*plan)
+	defer planPool.Put(p)
+	bl := builder{p: p}
+	day := now / int64(24*time.Hour)
+	bl.build(&s, region, -g, kindCost{k: kindSpread, cost: -unit}, kindCost{k: kindDay, cost: unit, day: day})
+	if err := m.store.apply(ctx, now, p.ops[:p.n], p.lv[:p.n]); err != nil {
+		return err
+	}
+	m.mu.Lock()
+	m.remember(s.Number.E164, now)
+	m.mu.Unlock()
+	m.learn(b, p, g, now)
+	return nil
+}
+
+// learn records the levels a confirmed send found before its give-back.
+func (m *Monitor) learn(b *baseline, p *plan, g int, now int64) {
+	before := func(k kind) (int32, bool) {
+		i := p.at[k]
+		if i < 0 {
+			return 0, false
+		}
+		lv := p.lv[i]
+		if lv > 0 {
+			lv += int32(g)
+		} else {
+			lv = unit // at least its own send, drained or given back
+		}
+		return (lv + unit - 1) / unit, true
+	}
+	rep := int32(0)
+	if n, ok := before(kindNumber); ok {
+		rep = max(n-1, 0)
+	}
+	var samples [numLearnt]int32
+	var have [numLearnt]bool
+	for _, r := range [...]struct {
+		k kind
+		l learnt
+	}{{kindRun, learnRun}, {kindRange2, learnRange2}, {kindRange3, learnRange3}, {kindRange4, learnRange4}} {
+		if v, ok := before(r.k); ok {
+			samples[r.l], have[r.l] = max(v-rep, 1), true
+		}
+	}
+	samples[learnCountry], have[learnCountry] = before(kindCountry)
+	samples[learnAddress], have[learnAddress] = before(kindAddress)
+	samples[learnNetwork], have[learnNetwork] = before(kindNetwork)
+	if i := p.at[kindSpread]; i >= 0 {
+		samples[learnSpread], have[learnSpread] = (p.lv[i]+unit-1)/unit, true
+	}
+	b.mu.Lock()
+	for l := learnRun; l <= learnCountry; l++ {
+		if have[l] {
+			b.hist[l].add(samples[l])
+		}
+	}
+	if b.nLearn++; b.nLearn%32 == 0 {
+		b.stale()
+	}
+	b.mu.Unlock()
+	gb := m.global
+	gb.mu.Lock()
+	gb.age(now)
+	for l := learnAddress; l < numLearnt; l++ {
+		if have[l] {
+			gb.hist[l].add(samples[l])
+		}
+	}
+	if gb.nLearn++; gb.nLearn%32 == 0 {
+		gb.stale()
+	}
+	gb.mu.Unlock()
+}
+
+// Refused tells the monitor that a send to s was refused before it was
+// made: by the number policy (a blocked range among others), by a limit,
+// or by Check. It costs no store operation. A block that keeps being hit
+// by distinct numbers while it holds is what a pumper looping over its
+// list does, so such a block is extended to its next step before it ends,
+// instead of letting the pumper back in for one more round.
+func (m *Monitor) Refused(s Send) {
+	if len(s.Number.E164) < 2 {
+		return
+	}
+	now := m.now().UnixNano()
+	h := m.conf.hash(s.Number.E164)
+	var keys [maxDrop]string
+	n := 0
+	for d := 2; d <= maxDrop; d++ {
+		if rg, ok := rangeOf(&s, d); ok {
+			keys[n] = blockKey(ScopeRange, rg)
+			n++
+		}
+	}
+	var ext []trip
+	m.mu.Lock()
+	for _, bk := range keys[:n] {
+		b, ok := m.blocks[bk]
+		if !ok || b.until <= now || b.lastRefused == h {
+			continue
+		}
+		b.refusals++
+		b.lastRefused = h
+		// Extend once the block is half over and has been hit by at
+		// least two distinct numbers.
+		if b.refusals >= 2 && now-b.start >= (b.until-b.start)/2 {
+			ext = append(ext, trip{scope: b.scope, key: b.key, signal: SignalRefused, level: int32(b.refusals), threshold: 2, region: b.region})
+			m.dropBlock(bk, b) // decide makes the next step
+		}
+	}
+	m.mu.Unlock()
+	for _, t := range ext {
+		m.decide(now, &s, t)
+	}
+}
+
+// thresholds of one send, worked out under the baseline's lock.
+type thresholds struct {
+	run, r2, r3, r4  int32
+	learntR          [4]int32 // learnt run, r2, r3, r4
+	floorR           [4]int32
+	country, learntC int32
+	address, network int32
+	learntA, learntN int32
+	countries        int32
+	alert            bool
+	conversion, beta float64
+	explained        int32
+}
+
+func (m *Monitor) thresholds(b *baseline, now int64) thresholds {
+	var t thresholds
+	f := m.floors
+	t.alert = b.alertUntil > now
+	t.floorR = [4]int32{int32(f.Run), int32(f.Range2), int32(f.Range3), int32(f.Range4)}
+	if t.alert {
+		t.floorR[1], t.floorR[2], t.floorR[3] = int32(f.Alert2), int32(f.Alert3), int32(f.Alert4)
+	}
+	for i, l := range [4]learnt{learnRun, learnRange2, learnRange3, learnRange4} {
+		t.learntR[i] = b.threshold(l)
+	}
+	t.run = max(t.floorR[0], t.learntR[0])
+	t.r2 = max(t.floorR[1], t.learntR[1])
+	t.r3 = max(t.floorR[2], t.learntR[2])
+	t.r4 = max(t.floorR[3], t.learntR[3])
+	t.learntC = b.threshold(learnCountry)
+	t.country = max(int32(f.Country), t.learntC)
+	t.conversion, t.beta = b.conversion(), b.giveBack()
+	if b.explained > 0 {
+		left := b.explained - float64(now-b.explAt)/float64(kinds[kindCountry].leak)
+		b.explained, b.explAt = max(left, 0), now
+	}
+	t.explained = int32(b.explained)
+	return t
+}
+
+// judge reads the levels of a send's counters and blocks what tripped. It
+// returns the block that covers the send, if one does now.
+func (m *Monitor) judge(ctx context.Context, now int64, s *Send, region string, p *plan) (*block, error) {
+	b := m.region(region)
+	b.mu.Lock()
+	b.age(now)
+	t := m.thresholds(b, now)
+	b.mu.Unlock()
+
+	rep := int32(0)
+	if n, ok := p.level(kindNumber); ok {
+		rep = max(n-1, 0)
+	}
+	var hit *block
+	note := func(bl *block, _ bool) {
+		if bl != nil && hit == nil {
+			hit = bl
+		}
+	}
+	base := Baseline{Conversion: t.conversion, GiveBack: t.beta, Alert: t.alert}
+
+	// Ranges: the widest that tripped, or the block of 1,000 around a run.
+	hot := false
+	var tr trip
+	for i, r := range [...]struct {
+		k  kind
+		th int32
+	}{{kindRange2, t.r2}, {kindRange3, t.r3}, {kindRange4, t.r4}} {
+		lv, ok := p.level(r.k)
+		if !ok {
+			continue
+		}
+		lv = max(lv-rep, 0)
+		if lv >= 2 && 2*lv >= r.th {
+			hot = true
+		}
+		if lv >= r.th {
+			tr = trip{scope: ScopeRange, key: p.key(r.k)[len(keyNS)+len(kinds[r.k].tag)+1:], signal: SignalUnconfirmed,
+				level: lv, threshold: r.th, leak: kinds[r.k].leak, region: region}
+			tr.base = base
+			tr.base.Floor, tr.base.Learnt = int(t.floorR[i+1]), int(t.learntR[i+1])
+		}
+	}
+	if tr.key == "" {
+		if lv, ok := p.level(kindRun); ok && lv-rep >= t.run {
+			k := kindRange3
+			if p.at[k] < 0 {
+				k = kindRange2
+			}
+			if p.at[k] >= 0 {
+				tr = trip{scope: ScopeRange, key: p.key(k)[len(keyNS)+len(kinds[k].tag)+1:], signal: SignalRun,
+					level: lv - rep, threshold: t.run, leak: kinds[kindRun].leak, region: region}
+				tr.base = base
+				tr.base.Floor, tr.base.Learnt = int(t.floorR[0]), int(t.learntR[0])
+			}
+		}
+	}
+	if tr.key != "" {
+		bl, made := m.decide(now, s, tr)
+		note(bl, made)
+		if made {
+			b.mu.Lock()
+			b.alertUntil = now + int64(m.alertFor)
+			b.explained += float64(tr.level)
+			b.explAt = now
+			b.stale()
+			b.mu.Unlock()
+		}
+	}
+	// In shadow mode the sends to ranges that would be blocked go on: they
+	// are accounted for by those blocks, not by the country.
+	covered := m.shadow && m.coveredRange(s, now)
+	if !hot || covered {
+		b.mu.Lock()
+		if !hot {
+			b.sent++
+		}
+		if covered {
+			b.explained++
+		}
+		b.mu.Unlock()
+	}
+
+	// The country brake, when the region's unconfirmed sends are not
+	// those of its blocked ranges and are spread over fresh ranges.
+	if lv, ok := p.level(kindCountry); ok && lv-t.explained >= t.country {
+		fresh := true
+		if r4, ok := p.level(kindRange4); ok && r4-rep > 1 {
+			fresh = false
+		}
+		if err := m.countryFloor(ctx, now, region, b); err != nil {
+			return hit, err
+		}
+		b.mu.Lock()
+		th := max(t.country, b.authgear())
+		diffuse := b.leakDiffuse(now)
+		if fresh && lv-t.explained >= th {
+			b.diffuse++
+			diffuse++
+		}
+		cb := base
+		cb.Floor, cb.Learnt, cb.Explained = m.floors.Country, int(t.learntC), int(t.explained)
+		cb.BestDay, cb.Confirmed24h = int(b.bestDay), int(b.day24h)
+		b.mu.Unlock()
+		if lv-t.explained >= th && 2*int32(diffuse) >= th {
+			note(m.decide(now, s, trip{scope: ScopeCountry, key: region, signal: SignalUnconfirmed,
+				level: lv - t.explained, threshold: th, leak: kinds[kindCountry].leak, base: cb, region: region}))
+		}
+	}
+
+	// The client address and the network.
+	g := m.global
+	g.mu.Lock()
+	g.age(now)
+	la, ln, lsp := g.threshold(learnAddress), g.threshold(learnNetwork), g.threshold(learnSpread)
+	g.mu.Unlock()
+	if lv, ok := p.level(kindAddress); ok {
+		lv = max(lv-rep, 1)
+		th := max(int32(m.floors.Address), la)
+		if lv >= th {
+			ab := base
+			ab.Floor, ab.Learnt = m.floors.Address, int(la)
+			note(m.decide(now, s, trip{scope: ScopeAddress, key: addrKey(s.ClientIP), signal: SignalUnconfirmed,
+				level: lv, threshold: th, leak: kinds[kindAddress].leak, base: ab, region: region}))
+		}
+		// A country new for an address that has other unconfirmed sends.
+		if i := p.at[kindPair]; i >= 0 && p.lv[i] <= unit && lv >= 2 {
+			if err := m.spread(ctx, now, s, region, max(int32(m.floors.Countries), lsp), base, note); err != nil {
+				return hit, err
+			}
+		}
+	}
+	if lv, ok := p.level(kindNetwork); ok {
+		th := max(int32(m.floors.Network), ln)
+		if lv >= th {
+			nb := base
+			nb.Floor, nb.Learnt = m.floors.Network, int(ln)
+			note(m.decide(now, s, trip{scope: ScopeNetwork, key: p.key(kindNetwork)[len(keyNS)+len(kinds[kindNetwork].tag)+1:],
+				signal: SignalUnconfirmed, level: lv, threshold: th, leak: kinds[kindNetwork].leak, base: nb, region: region}))
+		}
+	}
+	return hit, nil
+}
+
+// spread counts one more country for s's address, and blocks the address
+// when it asked for more than th countries beyond its first.
+func (m *Monitor) spread(ctx context.Context, now int64, s *Send, region string, th int32, base Baseline, note func(*block, bool)) error {
+	p := planPool.Get().(*plan)
+	defer planPool.Put(p)
+	p.reset()
+	p.n = 1
+	p.ops[0] = counterOp{key: keyNS + kinds[kindSpread].tag + ":" + addrKey(s.ClientIP), kind: kindSpread, cost: unit}
+	p.at[kindSpread] = 0
+	if err := m.store.apply(ctx, now, p.ops[:1], p.lv[:1]); err != nil {
+		return err
+	}
+	lv, _ := p.level(kindSpread)
+	if lv > th {
+		base.Floor, base.Learnt = m.floors.Countries, int(th)
+		note(m.decide(now, s, trip{scope: ScopeAddress, key: addrKey(s.ClientIP), signal: SignalCountries,
+			level: lv, threshold: th, leak: kinds[kindSpread].leak, base: base, region: region}))
+	}
+	return nil
+}
+
+// hopBrake is how many ranges of one region blocked for the first time
+// within about an hour brake the region: a pumper hopping from range to
+// range faster than blocks can follow.
+const hopBrake = 10
+
+// hops counts a new block of a range of t.region, and brakes the region
+// when its ranges fall one after the other.
+func (m *Monitor) hops(now int64, s *Send, t trip) {
+	b := m.region(t.region)
+	b.mu.Lock()
+	left := b.hops - float64(now-b.hopsAt)/float64(time.Hour/hopBrake)
+	b.hops, b.hopsAt = max(left, 0)+1, now
+	n := b.hops
+	b.mu.Unlock()
+	if n >= hopBrake {
+		m.decide(now, s, trip{scope: ScopeCountry, key: t.region, signal: SignalRanges, level: int32(n),
+			threshold: hopBrake, leak: time.Hour / hopBrake, base: t.base, region: t.region})
+	}
+}
+
+// leakDiffuse drains the region's count of sends to fresh ranges while it
+// was over its threshold, and returns it. b.mu must be held.
+func (b *baseline) leakDiffuse(now int64) float64 {
+	left := b.diffuse - float64(now-b.diffAt)/float64(kinds[kindCountry].leak)
+	b.diffuse, b.diffAt = max(left, 0), now
+	return b.diffuse
+}
+
+// floorEvery is how often the confirmations per day of a region are read
+// again from the store for authgear's floor.
+const floorEvery = 10 * time.Minute
+
+// countryFloor reads the region's confirmations of the last 15 days, when
+// the cached ones are older than floorEvery.
+func (m *Monitor) countryFloor(ctx context.Context, now int64, region string, b *baseline) error {
+	b.mu.Lock()
+	fresh := b.floorAt != 0 && now-b.floorAt < int64(floorEvery)
+	b.mu.Unlock()
+	if fresh {
+		return nil
+	}
+	const days = 15
+	var ops [days]counterOp
+	var lv [days]int32
+	today := now / int64(24*time.Hour)
+	for i := range ops {
+		ops[i] = counterOp{key: keyNS + kinds[kindDay].tag + ":" + region + ":" + itoa(today-int64(i)), kind: kindDay}
+	}
+	if err := m.store.apply(ctx, now, ops[:], lv[:]); err != nil {
+		return err
+	}
+	best := int32(0)
+	for i := range lv {
+		// A day's counter has drained a little since that day.
+		lv[i] = (lv[i] + unit - 1) / unit
+		if i < 14 {
+			best = max(best, lv[i])
+		}
+	}
+	frac := float64(now%int64(24*time.Hour)) / float64(24*time.Hour)
+	b.mu.Lock()
+	b.floorAt = now
+	b.bestDay = best
+	b.day24h = lv[0] + int32(float64(lv[1])*(1-frac))
+	b.mu.Unlock()
+	return nil
+}
+
+// authgear returns authgear's daily threshold for the region: max(20,
+// 0.2 × best day in 14, 0.2 × confirmed in 24 h). b.mu must be held.
+func (b *baseline) authgear() int32 {
+	return max(20, b.bestDay/5, b.day24h/5)
+}
+
+func itoa(n int64) string {
+	var b [20]byte
+	i := len(b)
+	for {
+		i--
+		b[i] = byte('0' + n%10)
+		n /= 10
+		if n == 0 {
+			break
+		}
+	}
+	return string(b[i:])
+}
