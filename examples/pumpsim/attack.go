@@ -95,6 +95,17 @@ func (s *sim) startAttacks() {
 			}
 		})
 	}
+	// A spray of random numbers over whole countries: no range stands out.
+	if p.sprayRate > 0 {
+		cs := s.targets(p.dripCountries)
+		s.every(perHour(p.sprayRate*p.scale), func() {
+			c := cs[s.rng.IntN(len(cs))]
+			r := attackRange{c: c, block: c.blocks[s.rng.IntN(len(c.blocks))]}
+			if n, ok := s.randomIn(r); ok {
+				s.attackSend("spray", r.block, request{num: n, ip: s.proxyIP()})
+			}
+		})
+	}
 	// Bursts over sequential numbers.
 	if p.burstEvery > 0 && p.burstLen > 0 {
 		s.every(time.Duration(float64(p.burstEvery)/p.scale), func() { s.burst() })

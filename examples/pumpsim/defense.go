@@ -3,7 +3,9 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/netip"
+	"os"
 	"time"
 
 	"github.com/antifraud-go/antifraud/guard/pumping"
@@ -11,6 +13,8 @@ import (
 	"github.com/antifraud-go/antifraud/ratelimit"
 	"github.com/antifraud-go/antifraud/verify"
 )
+
+var debugIP = os.Getenv("PUMPSIM_IP")
 
 // request is one "send me a code" of the simulation.
 type request struct {
@@ -58,7 +62,24 @@ type static struct {
 	svc *verify.Service
 }
 
-func newStatic(now func() time.Time, policy *numbers.Policy) (*static, error) {
+// limitsFor returns verify.DefaultLimits(), with the global and per-country
+// limits raised for an app of legit users a day whose biggest country
+// has share of them, as its operators would (the defaults are sized for
+// an app of a few thousand sign-ups a day): three times the mean hourly
+// volume.
+func limitsFor(legit int, share float64) verify.Limits {
+	l := verify.DefaultLimits()
+	perHour := float64(legit) / 24
+	if g := int(3 * perHour); g > l.Global.Rate {
+		l.Global = ratelimit.PerHour(g).WithBurst(max(l.Global.Burst, g/10))
+	}
+	if c := int(3 * perHour * share); c > l.Country.Rate {
+		l.Country = ratelimit.PerHour(c).WithBurst(max(l.Country.Burst, c/4))
+	}
+	return l
+}
+
+func newStatic(now func() time.Time, policy *numbers.Policy, limits verify.Limits) (*static, error) {
 	store, err := ratelimit.NewMemoryStore(ratelimit.MemoryConfig{Now: now})
 	if err != nil {
 		return nil, err
@@ -67,7 +88,7 @@ func newStatic(now func() time.Time, policy *numbers.Policy) (*static, error) {
 	if err != nil {
 		return nil, err
 	}
-	svc, err := verify.New(verify.Config{Sender: simSender{}, Limiter: lim, Policy: policy, Now: now})
+	svc, err := verify.New(verify.Config{Sender: simSender{}, Limiter: lim, Policy: policy, Limits: &limits, Now: now})
 	if err != nil {
 		return nil, err
 	}
@@ -125,11 +146,12 @@ func (s *static) decisions() int { return 0 }
 type adaptive struct {
 	static *static
 	mon    *pumping.Monitor
+	policy *numbers.Policy
 	shadow bool
 	nDec   int
 }
 
-func newAdaptive(now func() time.Time, shadow bool, floors pumping.Floors, onDec func(pumping.Decision)) (*adaptive, error) {
+func newAdaptive(now func() time.Time, limits verify.Limits, shadow bool, floors pumping.Floors, onDec func(pumping.Decision)) (*adaptive, error) {
 	a := &adaptive{shadow: shadow}
 	mon, err := pumping.New(pumping.Config{Shadow: shadow, Now: now, Floors: floors, OnDecision: func(d pumping.Decision) {
 		a.nDec++
@@ -144,11 +166,11 @@ func newAdaptive(now func() time.Time, shadow bool, floors pumping.Floors, onDec
 	if err != nil {
 		return nil, err
 	}
-	st, err := newStatic(now, policy)
+	st, err := newStatic(now, policy, limits)
 	if err != nil {
 		return nil, err
 	}
-	a.static, a.mon = st, mon
+	a.static, a.mon, a.policy = st, mon, policy
 	return a, nil
 }
 
@@ -158,26 +180,34 @@ func (a *adaptive) start(ctx context.Context, r request) outcome {
 	if a.shadow {
 		_, would = a.mon.Blocked(s)
 	}
-	if err := a.mon.Check(s); err != nil {
+	// The number policy first, as verify applies it: a number in a
+	// blocked range is refused before anything is counted.
+	if d := a.policy.Check(r.num, numbers.SMS); !d.Allowed {
+		a.mon.Refused(s)
+		return outcome{reason: string(d.Reason), ranged: d.Reason == numbers.ReasonPrefixBlocked, would: would}
+	}
+	if err := a.mon.Allow(ctx, s); err != nil {
 		a.mon.Refused(s)
 		var be *pumping.BlockedError
 		errors.As(err, &be)
-		return outcome{reason: "monitor:" + be.Block.Scope.String()}
+		return outcome{reason: "monitor:" + be.Block.Scope.String(), ranged: be.Block.Scope == pumping.ScopeRange}
 	}
 	o := a.static.start(ctx, r)
+	if debugIP != "" && r.ip.String() == debugIP {
+		fmt.Fprintf(os.Stderr, "START %s %+v\n", r.num.E164, o)
+	}
 	o.would = would
 	if !o.sent {
 		a.mon.Refused(s)
-		return o
-	}
-	if err := a.mon.Sent(ctx, s); err != nil {
-		panic(err)
 	}
 	return o
 }
 
 func (a *adaptive) confirm(ctx context.Context, r request) (bool, string) {
 	ok, why := a.static.confirm(ctx, r)
+	if debugIP != "" && r.ip.String() == debugIP {
+		fmt.Fprintf(os.Stderr, "CONFIRM %s %v %s\n", r.num.E164, ok, why)
+	}
 	if ok {
 		if err := a.mon.Confirmed(ctx, pumping.Send{Number: r.num, ClientIP: r.ip}); err != nil {
 			panic(err)

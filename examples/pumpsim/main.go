@@ -28,6 +28,7 @@ import (
 	"time"
 
 	"github.com/antifraud-go/antifraud/guard/pumping"
+	"github.com/antifraud-go/antifraud/verify"
 )
 
 // params is a traffic mix and what to run it through.
@@ -58,8 +59,10 @@ type params struct {
 	confFrac      float64
 	hopRate       float64
 	hopScope      string
+	sprayRate     float64
 
-	defenses string
+	defenses    string
+	scaleLimits bool
 	// onDecision, if set, sees every decision of the monitor.
 	onDecision func(pumping.Decision)
 }
@@ -83,7 +86,7 @@ func defaults() params {
 		scale: 1, dripRate: 600, dripRanges: 40, dripCountries: 10,
 		burstEvery: 4 * time.Hour, burstLen: 400, burstGap: 2 * time.Second,
 		v6Rate: 120, confRate: 180, confFrac: 0.04, hopRate: 360, hopScope: "carrier",
-		defenses: "static,adaptive,shadow",
+		defenses: "static,adaptive,shadow", scaleLimits: true,
 	}
 }
 
@@ -112,8 +115,10 @@ func (p *params) flags(fs *flag.FlagSet) {
 	fs.Float64Var(&p.confRate, "confirmer", p.confRate, "confirming pumper: requests an hour")
 	fs.Float64Var(&p.confFrac, "confirm-frac", p.confFrac, "confirming pumper: share of its codes it confirms")
 	fs.Float64Var(&p.hopRate, "hopper", p.hopRate, "range hopper: requests an hour")
+	fs.Float64Var(&p.sprayRate, "spray", p.sprayRate, "spray: random numbers anywhere in the target countries, requests an hour (0: none)")
 	fs.StringVar(&p.hopScope, "hop-scope", p.hopScope, "range hopper: where it hops, \"carrier\" (its block of 1,000,000) or \"country\"")
 	fs.StringVar(&p.defenses, "defenses", p.defenses, "defenses to run: static, adaptive, shadow")
+	fs.BoolVar(&p.scaleLimits, "scale-limits", p.scaleLimits, "raise the global and per-country limits of verify.DefaultLimits() for apps of more than about 8,000 users a day")
 }
 
 func main() {
@@ -168,14 +173,18 @@ func run(p *params, name string) (*result, error) {
 		return nil, err
 	}
 	c := &clock{ns: epoch.UnixNano()}
+	limits := verify.DefaultLimits()
+	if p.scaleLimits {
+		limits = limitsFor(p.legit, w.maxShare())
+	}
 	var def defense
 	switch name {
 	case "static":
-		def, err = newStatic(c.Now, nil)
+		def, err = newStatic(c.Now, nil, limits)
 	case "adaptive":
-		def, err = newAdaptive(c.Now, false, pumping.Floors{}, p.onDecision)
+		def, err = newAdaptive(c.Now, limits, false, pumping.Floors{}, p.onDecision)
 	case "shadow":
-		def, err = newAdaptive(c.Now, true, pumping.Floors{}, p.onDecision)
+		def, err = newAdaptive(c.Now, limits, true, pumping.Floors{}, p.onDecision)
 	default:
 		err = fmt.Errorf("unknown defense %q", name)
 	}

@@ -78,6 +78,15 @@ type world struct {
 	policy    *numbers.Policy
 }
 
+// maxShare returns the share of legit users of the biggest country.
+func (w *world) maxShare() float64 {
+	m := 0.0
+	for _, c := range w.countries {
+		m = max(m, c.share)
+	}
+	return m
+}
+
 // newWorld draws the legit number blocks of each country: blocks of 10,000
 // numbers (the number without its last 4 digits) that are valid mobile
 // ranges and allowed by the static policy.
@@ -129,7 +138,7 @@ func (c *country) fill(rng *rand.Rand, nBlocks int, policy *numbers.Policy) erro
 	for i := range 1000 {
 		l := fmt.Sprintf("%03d", i)
 		n, err := numbers.Parse(cc+l+nsn[lead:], "")
-		if err != nil || !policy.Check(n, numbers.SMS).Allowed {
+		if err != nil || n.Region != c.region || !policy.Check(n, numbers.SMS).Allowed {
 			continue
 		}
 		if t := n.Type(); t == numbers.Mobile || t == numbers.FixedLineOrMobile {
@@ -181,7 +190,7 @@ func (c *country) number(rng *rand.Rand, block string, policy *numbers.Policy) (
 		if err != nil {
 			continue
 		}
-		if t := n.Type(); t != numbers.Mobile && t != numbers.FixedLineOrMobile {
+		if t := n.Type(); (t != numbers.Mobile && t != numbers.FixedLineOrMobile) || n.Region != c.region {
 			continue
 		}
 		if !policy.Check(n, numbers.SMS).Allowed {

@@ -39,6 +39,9 @@ type strike struct {
 	// pardon, when set, is the end of a pardon given by Unblock: the key
 	// is not blocked again until then.
 	pardon int64
+	// hit is true when the last block was hit while it held: the pumper
+	// was still at it.
+	hit bool
 }
 
 // blockKey is the key of a block in m.blocks and m.strikes.
@@ -60,10 +63,11 @@ func (m *Monitor) step(bk string, now int64, scope Scope) (int, time.Duration) {
 	return n, ds[min(n, len(ds))-1]
 }
 
-// probation returns the level a key blocked before must exceed to be
-// blocked again: the level of its last block, drained since, plus two. It
-// returns 0 for a key without a recent block, and -1 for a pardoned key.
-// m.mu must be held.
+// probation returns the level a key blocked before must reach to be
+// blocked again: the level of its last block, drained since, plus one,
+// or any level when that block was hit while it held. It returns 0 for a
+// key without a recent block, and -1 for a pardoned key. m.mu must be
+// held.
 func (m *Monitor) probation(bk string, now int64) int32 {
 	st, ok := m.strikes[bk]
 	if !ok {
@@ -72,14 +76,14 @@ func (m *Monitor) probation(bk string, now int64) int32 {
 	if st.pardon > now {
 		return -1
 	}
-	if now-st.last >= int64(m.strikeMem) {
+	if now-st.last >= int64(m.strikeMem) || st.hit {
 		return 0
 	}
 	left := int64(st.level) - (now-st.last)/max(st.leak, 1)
 	if left <= 0 {
 		return 0
 	}
-	return int32(left) + 2
+	return int32(left) + 1
 }
 
 // trip is a signal that tripped.

@@ -121,7 +121,7 @@ var kinds = [numKinds]kindInfo{
 	kindCountry: {"c", time.Hour},
 	kindAddress: {"a", 6 * time.Hour},
 	kindNetwork: {"w", time.Hour},
-	kindPair:    {"ac", 24 * time.Hour},
+	kindPair:    {"ac", 6 * time.Hour},
 	kindSpread:  {"an", 24 * time.Hour},
 	// A day counter must barely drain in the 15 days it is read: it loses
 	// one confirmation every 3 days, which the floor of 20 hides.

@@ -12,13 +12,36 @@ var planPool = sync.Pool{New: func() any { return new(plan) }}
 
 var errNoNumber = errors.New("pumping: send without a number")
 
-// Sent records a code sent to s. It costs one operation on the store. A
+// Allow is for apps that send codes themselves: it refuses a send to s
+// that a block covers (as [Monitor.Check]), records the send about to be
+// made, and refuses it too when it trips a signal, with a *BlockedError.
+// It costs one operation on the store. Call it once the number policy and
+// the limits allowed the send, just before sending.
+func (m *Monitor) Allow(ctx context.Context, s Send) error {
+	if err := m.Check(s); err != nil {
+		return err
+	}
+	bl, err := m.sent(ctx, s)
+	if err != nil || bl == nil || m.shadow {
+		return err
+	}
+	return &BlockedError{Block: bl.public()}
+}
+
+// Sent records a code sent to s, for apps that learn of sends after the
+// fact (verify's Started hook). It costs one operation on the store. A
 // signal that trips blocks what it names for later sends; the send itself
-// was made. (Apps whose limits and monitor share one take use the
-// in-take path instead, which refuses the send that trips.)
+// was made.
 func (m *Monitor) Sent(ctx context.Context, s Send) error {
+	_, err := m.sent(ctx, s)
+	return err
+}
+
+// sent records a send and judges it; it returns the block that covers it,
+// if one does now.
+func (m *Monitor) sent(ctx context.Context, s Send) (*block, error) {
 	if len(s.Number.E164) < 2 {
-		return errNoNumber
+		return nil, errNoNumber
 	}
 	now := m.now().UnixNano()
 	region := regionOf(s.Number)
@@ -27,10 +50,9 @@ func (m *Monitor) Sent(ctx context.Context, s Send) error {
 	bl := builder{p: p}
 	bl.build(&s, region, unit, kindCost{k: kindPair, cost: unit})
 	if err := m.store.apply(ctx, now, p.ops[:p.n], p.lv[:p.n]); err != nil {
-		return err
+		return nil, err
 	}
-	_, err := m.judge(ctx, now, &s, region, p)
-	return err
+	return m.judge(ctx, now, &s, region, p)
 }
 
 // Confirmed records a code to s confirmed. It costs one operation on the
@@ -62,6 +84,15 @@ func (m *Monitor) Confirmed(ctx context.Context, s Send) error {
 	m.mu.Lock()
 	m.remember(s.Number.E164, now)
 	m.mu.Unlock()
+	if lv, ok := p.level(kindRange4); ok && lv == 0 {
+		// A confirmation in a fresh range: not diffuse damage.
+		b.mu.Lock()
+		if b.diffuse > 0 {
+			b.leakDiffuse(now)
+			b.diffuse = max(b.diffuse-(1+beta), 0)
+		}
+		b.mu.Unlock()
+	}
 	m.learn(b, p, g, now)
 	return nil
 }
@@ -154,6 +185,10 @@ func (m *Monitor) Refused(s Send) {
 		}
 		b.refusals++
 		b.lastRefused = h
+		if st, ok := m.strikes[bk]; ok && !st.hit {
+			st.hit = true
+			m.strikes[bk] = st
+		}
 		// Extend once the block is half over and has been hit by at
 		// least two distinct numbers.
 		if b.refusals >= 2 && now-b.start >= (b.until-b.start)/2 {
@@ -291,8 +326,11 @@ func (m *Monitor) judge(ctx context.Context, now int64, s *Send, region string, 
 	}
 
 	// The country brake, when the region's unconfirmed sends are not
-	// those of its blocked ranges and are spread over fresh ranges.
-	if lv, ok := p.level(kindCountry); ok && lv-t.explained >= t.country {
+	// those of its blocked ranges and are spread over fresh ranges: a
+	// pumper spraying numbers all over a country, which no range can
+	// catch. Sends to fresh ranges are counted once the region is halfway
+	// to its threshold, and confirmations take them off again.
+	if lv, ok := p.level(kindCountry); ok && 2*(lv-t.explained) >= t.country {
 		fresh := true
 		if r4, ok := p.level(kindRange4); ok && r4-rep > 1 {
 			fresh = false
@@ -303,7 +341,7 @@ func (m *Monitor) judge(ctx context.Context, now int64, s *Send, region string, 
 		b.mu.Lock()
 		th := max(t.country, b.authgear())
 		diffuse := b.leakDiffuse(now)
-		if fresh && lv-t.explained >= th {
+		if fresh && 2*(lv-t.explained) >= th {
 			b.diffuse++
 			diffuse++
 		}
@@ -311,7 +349,7 @@ func (m *Monitor) judge(ctx context.Context, now int64, s *Send, region string, 
 		cb.Floor, cb.Learnt, cb.Explained = m.floors.Country, int(t.learntC), int(t.explained)
 		cb.BestDay, cb.Confirmed24h = int(b.bestDay), int(b.day24h)
 		b.mu.Unlock()
-		if lv-t.explained >= th && 2*int32(diffuse) >= th {
+		if lv-t.explained >= th && int32(diffuse) >= th {
 			note(m.decide(now, s, trip{scope: ScopeCountry, key: region, signal: SignalUnconfirmed,
 				level: lv - t.explained, threshold: th, leak: kinds[kindCountry].leak, base: cb, region: region}))
 		}
@@ -325,7 +363,11 @@ func (m *Monitor) judge(ctx context.Context, now int64, s *Send, region string, 
 	g.mu.Unlock()
 	if lv, ok := p.level(kindAddress); ok {
 		lv = max(lv-rep, 1)
-		th := max(int32(m.floors.Address), la)
+		// An address busy with traffic that converts (carrier NAT, an
+		// office) may have more unconfirmed sends: up to half of those
+		// it sent to this region lately.
+		vol, _ := p.level(kindPair)
+		th := max(int32(m.floors.Address), la, vol/2)
 		if lv >= th {
 			ab := base
 			ab.Floor, ab.Learnt = m.floors.Address, int(la)
@@ -375,7 +417,7 @@ func (m *Monitor) spread(ctx context.Context, now int64, s *Send, region string,
 // hopBrake is how many ranges of one region blocked for the first time
 // within about an hour brake the region: a pumper hopping from range to
 // range faster than blocks can follow.
-const hopBrake = 10
+const hopBrake = 20
 
 // hops counts a new block of a range of t.region, and brakes the region
 // when its ranges fall one after the other.

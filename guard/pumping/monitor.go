@@ -136,8 +136,8 @@ type Floors struct {
 
 // DefaultFloors returns the default floors.
 func DefaultFloors() Floors {
-	return Floors{Run: 3, Range2: 4, Range3: 5, Range4: 6, Alert2: 2, Alert3: 3, Alert4: 3,
-		Country: 20, Address: 5, Network: 20, Countries: 3}
+	return Floors{Run: 3, Range2: 3, Range3: 4, Range4: 4, Alert2: 2, Alert3: 2, Alert4: 2,
+		Country: 50, Address: 5, Network: 20, Countries: 3}
 }
 
 // Monitor watches codes sent and confirmed, learns how the app's traffic
