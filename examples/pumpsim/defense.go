@@ -31,6 +31,8 @@ type outcome struct {
 	ranged bool
 	// would is true when the monitor, in shadow mode, would have refused.
 	would bool
+	// why names the monitor's block that refused, if one did.
+	why string
 }
 
 // defense is a way to guard the "send code" endpoint.
@@ -176,6 +178,9 @@ func newAdaptive(now func() time.Time, limits verify.Limits, shadow bool, floors
 
 func (a *adaptive) start(ctx context.Context, r request) outcome {
 	s := pumping.Send{Number: r.num, ClientIP: r.ip}
+	if debugIP != "" && r.ip.String() == debugIP {
+		fmt.Fprintf(os.Stderr, "ENTRY %s\n", r.num.E164)
+	}
 	would := false
 	if a.shadow {
 		_, would = a.mon.Blocked(s)
@@ -183,14 +188,25 @@ func (a *adaptive) start(ctx context.Context, r request) outcome {
 	// The number policy first, as verify applies it: a number in a
 	// blocked range is refused before anything is counted.
 	if d := a.policy.Check(r.num, numbers.SMS); !d.Allowed {
+		if debugIP != "" && r.ip.String() == debugIP {
+			fmt.Fprintf(os.Stderr, "POLICY %s %v\n", r.num.E164, d.Reason)
+		}
 		a.mon.Refused(s)
-		return outcome{reason: string(d.Reason), ranged: d.Reason == numbers.ReasonPrefixBlocked, would: would}
+		o := outcome{reason: string(d.Reason), ranged: d.Reason == numbers.ReasonPrefixBlocked, would: would}
+		if b, ok := a.mon.Blocked(s); ok {
+			o.why = b.Scope.String() + "/" + string(b.Signal)
+		}
+		return o
 	}
 	if err := a.mon.Allow(ctx, s); err != nil {
+		if debugIP != "" && r.ip.String() == debugIP {
+			fmt.Fprintf(os.Stderr, "%s ALLOW-REFUSED %s %v\n", time.Now().Format("15:04"), r.num.E164, err)
+		}
 		a.mon.Refused(s)
 		var be *pumping.BlockedError
 		errors.As(err, &be)
-		return outcome{reason: "monitor:" + be.Block.Scope.String(), ranged: be.Block.Scope == pumping.ScopeRange}
+		return outcome{reason: "monitor:" + be.Block.Scope.String(), ranged: be.Block.Scope == pumping.ScopeRange,
+			why: be.Block.Scope.String() + "/" + string(be.Block.Signal)}
 	}
 	o := a.static.start(ctx, r)
 	if debugIP != "" && r.ip.String() == debugIP {

@@ -65,6 +65,7 @@ type params struct {
 	scaleLimits bool
 	// onDecision, if set, sees every decision of the monitor.
 	onDecision func(pumping.Decision)
+	attacked   map[string]bool // the attacked blocks of the run, for onDecision
 }
 
 func (p *params) regions() []string {
@@ -82,7 +83,7 @@ func defaults() params {
 	return params{
 		seed: 1, warmup: 24 * time.Hour, duration: 48 * time.Hour,
 		legit: 3000, nCountry: 20, convMin: 0.80, convMax: 0.90,
-		twice: 0.12, nat: 0.20, v6: 0.15, returning: 0.25, blocks: 2000,
+		twice: 0.12, nat: 0.20, v6: 0.15, returning: 0.25, blocks: 5000,
 		scale: 1, dripRate: 600, dripRanges: 40, dripCountries: 10,
 		burstEvery: 4 * time.Hour, burstLen: 400, burstGap: 2 * time.Second,
 		v6Rate: 120, confRate: 180, confFrac: 0.04, hopRate: 360, hopScope: "carrier",
@@ -132,9 +133,19 @@ func main() {
 	_ = fs.Parse(os.Args[1:])
 	if *trace {
 		p.onDecision = func(d pumping.Decision) {
-			fmt.Fprintf(os.Stderr, "%s %-7s %-16s %-11s level %3d th %3d (floor %d learnt %d conv %.2f alert %v expl %d) strike %d for %v\n",
+			where := ""
+			if d.Scope == pumping.ScopeRange && p.attacked != nil {
+				where = "clean"
+				for k := range p.attacked {
+					if strings.HasPrefix(k, d.Key) || strings.HasPrefix(d.Key, k) {
+						where = "ATTACKED"
+						break
+					}
+				}
+			}
+			fmt.Fprintf(os.Stderr, "%s %-7s %-16s %-11s level %3d th %3d (floor %d learnt %d conv %.2f alert %v expl %d) strike %d for %v %s %s\n",
 				d.Time.Format("Jan 2 15:04:05"), d.Scope, d.Key, d.Signal, d.Level, d.Threshold, d.Baseline.Floor,
-				d.Baseline.Learnt, d.Baseline.Conversion, d.Baseline.Alert, d.Baseline.Explained, d.Strike, d.For)
+				d.Baseline.Learnt, d.Baseline.Conversion, d.Baseline.Alert, d.Baseline.Explained, d.Strike, d.For, d.Region, where)
 		}
 	}
 	if *sweep {
@@ -194,8 +205,10 @@ func run(p *params, name string) (*result, error) {
 	s := &sim{
 		p: p, rng: rng, clock: c, w: w, def: def, ctx: context.Background(),
 		start: c.ns + int64(p.warmup), end: c.ns + int64(p.warmup+p.duration),
-		res: &result{defense: name, attack: map[string]*attackStats{}, ranges: map[string]*rangeStats{}, reasons: map[string]int{}},
+		res:      &result{defense: name, attack: map[string]*attackStats{}, ranges: map[string]*rangeStats{}, reasons: map[string]int{}, why: map[string]int{}},
+		attacked: map[string]bool{},
 	}
+	p.attacked = s.attacked
 	heap.Init(&s.q)
 	s.at(c.ns, func() { s.legitHour(c.ns) })
 	s.startAttacks()
@@ -224,6 +237,15 @@ func printTable(out io.Writer, results []*result) {
 		if r.defense == "shadow" {
 			fmt.Fprintf(out, "\nshadow mode enforced nothing; it would have refused %.2f%% of attack sends and %d legit users (%.2f%%).\n",
 				sm.shadowAttPct, r.shadowLegit, sm.shadowLegitPc)
+		}
+	}
+	for _, r := range results {
+		if len(r.why) > 0 {
+			fmt.Fprintf(out, "\nlegit refusals by the monitor's blocks, %s:", defenseNames[r.defense])
+			for _, k := range sortedKeys(r.why) {
+				fmt.Fprintf(out, " %s %d;", k, r.why[k])
+			}
+			fmt.Fprintln(out)
 		}
 	}
 	for _, r := range results {

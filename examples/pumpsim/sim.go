@@ -52,17 +52,18 @@ func (q *queue) Pop() any {
 
 // sim is one run of one defense against one traffic mix.
 type sim struct {
-	p     *params
-	rng   *rand.Rand
-	clock *clock
-	q     queue
-	seq   uint64
-	w     *world
-	def   defense
-	ctx   context.Context
-	start int64 // end of the warm-up: what happens before is not scored
-	end   int64
-	res   *result
+	p        *params
+	rng      *rand.Rand
+	clock    *clock
+	q        queue
+	seq      uint64
+	w        *world
+	def      defense
+	ctx      context.Context
+	attacked map[string]bool // blocks of 10,000 numbers an attacker used
+	start    int64           // end of the warm-up: what happens before is not scored
+	end      int64
+	res      *result
 }
 
 // result is what a run measured, after the warm-up.
@@ -73,6 +74,7 @@ type result struct {
 	legitUsers   int
 	legitRefused int
 	reasons      map[string]int // of the legit refusals
+	why          map[string]int // which block refused legit users, and where
 	legitSends   int
 	legitCost    float64
 	shadowAttack int // attack sends the shadow monitor would have refused
@@ -183,6 +185,13 @@ func (s *sim) legitStart(c *country, r request, u *legitUser, try int) {
 		}
 		if !o.sent {
 			s.res.reasons[o.reason]++
+			if o.why != "" {
+				where := "clean range"
+				if s.attacked[r.num.E164[:len(r.num.E164)-4]] {
+					where = "attacked range"
+				}
+				s.res.why[o.why+" in "+where]++
+			}
 			if !u.refused {
 				u.refused = true
 				s.res.legitRefused++
@@ -259,6 +268,7 @@ func poisson(rng *rand.Rand, l float64) int {
 
 // attackSend runs one attack request, scores it, and returns its outcome.
 func (s *sim) attackSend(name, rangeKey string, r request) outcome {
+	s.attacked[r.num.E164[:len(r.num.E164)-4]] = true
 	o := s.def.start(s.ctx, r)
 	if !s.scored() {
 		return o

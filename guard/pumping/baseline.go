@@ -18,7 +18,6 @@ const (
 	learnCountry
 	learnAddress
 	learnNetwork
-	learnSpread
 	numLearnt
 )
 
@@ -154,18 +153,63 @@ func (b *baseline) giveBack() float64 {
 }
 
 // threshold returns the learnt threshold of signal s: zero until enough
-// confirmations have been seen, then a margin over the 99.5th percentile of
-// the levels that confirmed sends saw.
+// confirmations have been seen, then the larger of two estimates made from
+// the levels confirmed sends found, each of which counts the send itself
+// and the unconfirmed sends around it:
+//
+//   - a Poisson model of the background: with λ the mean number of
+//     unconfirmed sends a confirmed send found besides itself, the
+//     smallest level that legitimate traffic reaches with probability
+//     under 1 in 10,000 (λ is known after a few dozen confirmations);
+//   - for traffic that is not Poisson (a busy carrier NAT, a popular
+//     range), a margin over the 99.5th percentile of the levels, once
+//     there are enough confirmations to know it.
 func (b *baseline) threshold(s learnt) int32 {
 	if t := b.learnt[s]; t >= 0 {
 		return t
 	}
 	h := &b.hist[s]
 	t := int32(0)
+	if h.n >= minPoisson {
+		t = poissonLevel(h.mean()-1, 1e-4) + 1
+	}
 	if h.n >= minSamples {
 		q := h.quantile(0.995)
-		t = q + max(2, q/2) + 1
+		t = max(t, q+max(2, q/2)+1)
 	}
 	b.learnt[s] = t
 	return t
+}
+
+// minPoisson is how many confirmations (decayed) the Poisson estimate needs.
+const minPoisson = 30
+
+// mean returns the mean level.
+func (h *hist) mean() float64 {
+	if h.n == 0 {
+		return 0
+	}
+	sum := 0.0
+	for i, w := range h.w {
+		sum += float64(i) * float64(w)
+	}
+	return sum / float64(h.n)
+}
+
+// poissonLevel returns the smallest k such that a Poisson variable of mean
+// lambda reaches k with probability under eps.
+func poissonLevel(lambda, eps float64) int32 {
+	if lambda <= 0 {
+		return 1
+	}
+	p := math.Exp(-lambda) // P(X = 0)
+	tail := 1 - p          // P(X >= 1)
+	for k := int32(1); k < histBuckets; k++ {
+		if tail < eps {
+			return k
+		}
+		p *= lambda / float64(k) // P(X = k)
+		tail -= p                // P(X >= k+1)
+	}
+	return histBuckets
 }

@@ -119,7 +119,7 @@ var kinds = [numKinds]kindInfo{
 	kindRange3:  {"p3", 6 * time.Hour},
 	kindRange4:  {"p4", 6 * time.Hour},
 	kindCountry: {"c", time.Hour},
-	kindAddress: {"a", 6 * time.Hour},
+	kindAddress: {"a", time.Hour},
 	kindNetwork: {"w", time.Hour},
 	kindPair:    {"ac", 6 * time.Hour},
 	kindSpread:  {"an", 24 * time.Hour},

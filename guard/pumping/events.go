@@ -93,49 +93,21 @@ func (m *Monitor) Confirmed(ctx context.Context, s Send) error {
 		}
 		b.mu.Unlock()
 	}
-	m.learn(b, p, g, now)
+	m.learn(b, s.Number.E164, now)
 	return nil
 }
 
-// learn records the levels a confirmed send found before its give-back.
-func (m *Monitor) learn(b *baseline, p *plan, g int, now int64) {
-	before := func(k kind) (int32, bool) {
-		i := p.at[k]
-		if i < 0 {
-			return 0, false
-		}
-		lv := p.lv[i]
-		if lv > 0 {
-			lv += int32(g)
-		} else {
-			lv = unit // at least its own send, drained or given back
-		}
-		return (lv + unit - 1) / unit, true
-	}
-	rep := int32(0)
-	if n, ok := before(kindNumber); ok {
-		rep = max(n-1, 0)
-	}
-	var samples [numLearnt]int32
-	var have [numLearnt]bool
-	for _, r := range [...]struct {
-		k kind
-		l learnt
-	}{{kindRun, learnRun}, {kindRange2, learnRange2}, {kindRange3, learnRange3}, {kindRange4, learnRange4}} {
-		if v, ok := before(r.k); ok {
-			samples[r.l], have[r.l] = max(v-rep, 1), true
-		}
-	}
-	samples[learnCountry], have[learnCountry] = before(kindCountry)
-	samples[learnAddress], have[learnAddress] = before(kindAddress)
-	samples[learnNetwork], have[learnNetwork] = before(kindNetwork)
-	if i := p.at[kindSpread]; i >= 0 {
-		samples[learnSpread], have[learnSpread] = (p.lv[i]+unit-1)/unit, true
+// learn adds what the confirmed send to e164 found when it was sent to the
+// baselines, if this process saw it sent.
+func (m *Monitor) learn(b *baseline, e164 string, now int64) {
+	sm, ok := m.pend.take(m.conf.hash(e164), now)
+	if !ok {
+		return
 	}
 	b.mu.Lock()
 	for l := learnRun; l <= learnCountry; l++ {
-		if have[l] {
-			b.hist[l].add(samples[l])
+		if sm.lv[l] > 0 {
+			b.hist[l].add(int32(sm.lv[l]))
 		}
 	}
 	if b.nLearn++; b.nLearn%32 == 0 {
@@ -146,14 +118,58 @@ func (m *Monitor) learn(b *baseline, p *plan, g int, now int64) {
 	gb.mu.Lock()
 	gb.age(now)
 	for l := learnAddress; l < numLearnt; l++ {
-		if have[l] {
-			gb.hist[l].add(samples[l])
+		if sm.lv[l] > 0 {
+			gb.hist[l].add(int32(sm.lv[l]))
 		}
 	}
 	if gb.nLearn++; gb.nLearn%32 == 0 {
 		gb.stale()
 	}
 	gb.mu.Unlock()
+}
+
+// pendingTTL is how long the levels of a send are kept for its
+// confirmation: codes expire after 10 minutes.
+const pendingTTL = 15 * time.Minute
+
+// sample is what a send found: the levels its signals were compared with,
+// 0 when it had no such signal.
+type sample struct {
+	at int64
+	lv [numLearnt]int16
+}
+
+// pending keeps the samples of recent sends until they are confirmed. It is
+// bounded: when full, expired samples go first, then a sixteenth at random.
+type pending struct {
+	mu  sync.Mutex
+	m   map[uint64]sample
+	max int
+}
+
+func (p *pending) put(h uint64, sm sample) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if len(p.m) >= p.max {
+		n := max(p.max/16, 1)
+		for k, o := range p.m {
+			if sm.at-o.at >= int64(pendingTTL) || n > 0 {
+				delete(p.m, k)
+				n--
+			}
+		}
+	}
+	p.m[h] = sm
+}
+
+func (p *pending) take(h uint64, now int64) (sample, bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	sm, ok := p.m[h]
+	if ok {
+		delete(p.m, h)
+	}
+	return sm, ok && now-sm.at < int64(pendingTTL)
 }
 
 // Refused tells the monitor that a send to s was refused before it was
@@ -251,10 +267,13 @@ func (m *Monitor) judge(ctx context.Context, now int64, s *Send, region string, 
 	t := m.thresholds(b, now)
 	b.mu.Unlock()
 
+	// A number asked for again is not another number of its range: its
+	// own repeats are taken off the range and address levels.
 	rep := int32(0)
 	if n, ok := p.level(kindNumber); ok {
 		rep = max(n-1, 0)
 	}
+	sm := sample{at: now}
 	var hit *block
 	note := func(bl *block, _ bool) {
 		if bl != nil && hit == nil {
@@ -268,13 +287,15 @@ func (m *Monitor) judge(ctx context.Context, now int64, s *Send, region string, 
 	var tr trip
 	for i, r := range [...]struct {
 		k  kind
+		l  learnt
 		th int32
-	}{{kindRange2, t.r2}, {kindRange3, t.r3}, {kindRange4, t.r4}} {
+	}{{kindRange2, learnRange2, t.r2}, {kindRange3, learnRange3, t.r3}, {kindRange4, learnRange4, t.r4}} {
 		lv, ok := p.level(r.k)
 		if !ok {
 			continue
 		}
-		lv = max(lv-rep, 0)
+		lv = max(lv-rep, 1)
+		sm.lv[r.l] = int16(lv)
 		if lv >= 2 && 2*lv >= r.th {
 			hot = true
 		}
@@ -285,18 +306,18 @@ func (m *Monitor) judge(ctx context.Context, now int64, s *Send, region string, 
 			tr.base.Floor, tr.base.Learnt = int(t.floorR[i+1]), int(t.learntR[i+1])
 		}
 	}
-	if tr.key == "" {
-		if lv, ok := p.level(kindRun); ok && lv-rep >= t.run {
-			k := kindRange3
-			if p.at[k] < 0 {
-				k = kindRange2
-			}
-			if p.at[k] >= 0 {
-				tr = trip{scope: ScopeRange, key: p.key(k)[len(keyNS)+len(kinds[k].tag)+1:], signal: SignalRun,
-					level: lv - rep, threshold: t.run, leak: kinds[kindRun].leak, region: region}
-				tr.base = base
-				tr.base.Floor, tr.base.Learnt = int(t.floorR[0]), int(t.learntR[0])
-			}
+	if lv, ok := p.level(kindRun); ok {
+		lv = max(lv-rep, 1)
+		sm.lv[learnRun] = int16(lv)
+		k := kindRange3
+		if p.at[k] < 0 {
+			k = kindRange2
+		}
+		if tr.key == "" && lv >= t.run && p.at[k] >= 0 {
+			tr = trip{scope: ScopeRange, key: p.key(k)[len(keyNS)+len(kinds[k].tag)+1:], signal: SignalRun,
+				level: lv, threshold: t.run, leak: kinds[kindRun].leak, region: region}
+			tr.base = base
+			tr.base.Floor, tr.base.Learnt = int(t.floorR[0]), int(t.learntR[0])
 		}
 	}
 	if tr.key != "" {
@@ -330,28 +351,12 @@ func (m *Monitor) judge(ctx context.Context, now int64, s *Send, region string, 
 	// pumper spraying numbers all over a country, which no range can
 	// catch. Sends to fresh ranges are counted once the region is halfway
 	// to its threshold, and confirmations take them off again.
-	if lv, ok := p.level(kindCountry); ok && 2*(lv-t.explained) >= t.country {
-		fresh := true
-		if r4, ok := p.level(kindRange4); ok && r4-rep > 1 {
-			fresh = false
-		}
-		if err := m.countryFloor(ctx, now, region, b); err != nil {
-			return hit, err
-		}
-		b.mu.Lock()
-		th := max(t.country, b.authgear())
-		diffuse := b.leakDiffuse(now)
-		if fresh && 2*(lv-t.explained) >= th {
-			b.diffuse++
-			diffuse++
-		}
-		cb := base
-		cb.Floor, cb.Learnt, cb.Explained = m.floors.Country, int(t.learntC), int(t.explained)
-		cb.BestDay, cb.Confirmed24h = int(b.bestDay), int(b.day24h)
-		b.mu.Unlock()
-		if lv-t.explained >= th && int32(diffuse) >= th {
-			note(m.decide(now, s, trip{scope: ScopeCountry, key: region, signal: SignalUnconfirmed,
-				level: lv - t.explained, threshold: th, leak: kinds[kindCountry].leak, base: cb, region: region}))
+	if lv, ok := p.level(kindCountry); ok {
+		sm.lv[learnCountry] = int16(lv)
+		if 2*(lv-t.explained) >= t.country {
+			if err := m.brake(ctx, now, s, region, b, t, base, lv, sm.lv[learnRange4] <= 1, note); err != nil {
+				return hit, err
+			}
 		}
 	}
 
@@ -359,10 +364,11 @@ func (m *Monitor) judge(ctx context.Context, now int64, s *Send, region string, 
 	g := m.global
 	g.mu.Lock()
 	g.age(now)
-	la, ln, lsp := g.threshold(learnAddress), g.threshold(learnNetwork), g.threshold(learnSpread)
+	la, ln := g.threshold(learnAddress), g.threshold(learnNetwork)
 	g.mu.Unlock()
 	if lv, ok := p.level(kindAddress); ok {
 		lv = max(lv-rep, 1)
+		sm.lv[learnAddress] = int16(lv)
 		// An address busy with traffic that converts (carrier NAT, an
 		// office) may have more unconfirmed sends: up to half of those
 		// it sent to this region lately.
@@ -376,12 +382,13 @@ func (m *Monitor) judge(ctx context.Context, now int64, s *Send, region string, 
 		}
 		// A country new for an address that has other unconfirmed sends.
 		if i := p.at[kindPair]; i >= 0 && p.lv[i] <= unit && lv >= 2 {
-			if err := m.spread(ctx, now, s, region, max(int32(m.floors.Countries), lsp), base, note); err != nil {
+			if err := m.spread(ctx, now, s, region, int32(m.floors.Countries), base, note); err != nil {
 				return hit, err
 			}
 		}
 	}
 	if lv, ok := p.level(kindNetwork); ok {
+		sm.lv[learnNetwork] = int16(lv)
 		th := max(int32(m.floors.Network), ln)
 		if lv >= th {
 			nb := base
@@ -390,7 +397,34 @@ func (m *Monitor) judge(ctx context.Context, now int64, s *Send, region string, 
 				signal: SignalUnconfirmed, level: lv, threshold: th, leak: kinds[kindNetwork].leak, base: nb, region: region}))
 		}
 	}
+	m.pend.put(m.conf.hash(s.Number.E164), sm)
 	return hit, nil
+}
+
+// brake counts a send to a hot region, and brakes the region when its
+// unconfirmed sends beyond those of its blocked ranges and the sends to
+// fresh ranges both reach its threshold.
+func (m *Monitor) brake(ctx context.Context, now int64, s *Send, region string, b *baseline, t thresholds, base Baseline,
+	lv int32, fresh bool, note func(*block, bool)) error {
+	if err := m.countryFloor(ctx, now, region, b); err != nil {
+		return err
+	}
+	b.mu.Lock()
+	th := max(t.country, b.authgear())
+	diffuse := b.leakDiffuse(now)
+	if fresh && 2*(lv-t.explained) >= th {
+		b.diffuse++
+		diffuse++
+	}
+	cb := base
+	cb.Floor, cb.Learnt, cb.Explained = m.floors.Country, int(t.learntC), int(t.explained)
+	cb.BestDay, cb.Confirmed24h = int(b.bestDay), int(b.day24h)
+	b.mu.Unlock()
+	if lv-t.explained >= th && int32(diffuse) >= th {
+		note(m.decide(now, s, trip{scope: ScopeCountry, key: region, signal: SignalUnconfirmed,
+			level: lv - t.explained, threshold: th, leak: kinds[kindCountry].leak, base: cb, region: region}))
+	}
+	return nil
 }
 
 // spread counts one more country for s's address, and blocks the address

@@ -137,7 +137,7 @@ type Floors struct {
 // DefaultFloors returns the default floors.
 func DefaultFloors() Floors {
 	return Floors{Run: 3, Range2: 3, Range3: 4, Range4: 4, Alert2: 2, Alert3: 2, Alert4: 2,
-		Country: 50, Address: 5, Network: 20, Countries: 3}
+		Country: 50, Address: 8, Network: 20, Countries: 3}
 }
 
 // Monitor watches codes sent and confirmed, learns how the app's traffic
@@ -170,6 +170,7 @@ type Monitor struct {
 	nOther  atomic.Int32 // blocks that Check must look at: not ranges
 	ring    decisionRing
 	conf    confirmed
+	pend    pending
 }
 
 // New returns a Monitor, or an error wrapping [ErrInvalidConfig].
@@ -252,6 +253,7 @@ func newMonitor(store counterStore, cfg Config) (*Monitor, error) {
 		}
 	}
 	m.conf = confirmed{seed: maphash.MakeSeed(), at: make(map[uint64]int64), max: m.maxStrike}
+	m.pend = pending{m: make(map[uint64]sample), max: m.maxStrike}
 	m.ring.buf = make([]Decision, 0, cfg.MaxDecisions)
 	m.ring.max = cfg.MaxDecisions
 	if m.now == nil {
