@@ -19,6 +19,7 @@ type block struct {
 	start  int64
 	until  int64
 	region string // the region of a range or country block
+	shadow bool   // decided in shadow mode: recorded, not enforced
 	// refusals counts distinct numbers refused while the block held;
 	// lastRefused is the hash of the last one.
 	refusals    int
@@ -26,7 +27,7 @@ type block struct {
 }
 
 func (b *block) public() Block {
-	return Block{Scope: b.scope, Key: b.key, Signal: b.signal, Strike: b.strike, Until: time.Unix(0, b.until).UTC()}
+	return Block{Scope: b.scope, Key: b.key, Signal: b.signal, Strike: b.strike, Until: time.Unix(0, b.until).UTC(), Shadow: b.shadow}
 }
 
 // strike is what the monitor remembers of a key's last block, for
@@ -64,8 +65,10 @@ func (m *Monitor) step(bk string, now int64, scope Scope) (int, time.Duration) {
 }
 
 // probation returns the level a key blocked before must reach to be
-// blocked again: the level of its last block, drained since, plus one,
-// or any level when that block was hit while it held. It returns 0 for a
+// blocked again: the level of its last block, drained since, plus two (a
+// legitimate user of the range gets a code; a second unconfirmed send
+// blocks the range again), or any level when that block was hit while it
+// held. It returns 0 for a
 // key without a recent block, and -1 for a pardoned key. m.mu must be
 // held.
 func (m *Monitor) probation(bk string, now int64) int32 {
@@ -83,7 +86,7 @@ func (m *Monitor) probation(bk string, now int64) int32 {
 	if left <= 0 {
 		return 0
 	}
-	return int32(left) + 1
+	return int32(left) + 2
 }
 
 // trip is a signal that tripped.
@@ -112,18 +115,19 @@ func (m *Monitor) decide(now int64, s *Send, t trip) (*block, bool) {
 		return nil, false
 	}
 	n, d := m.step(bk, now, t.scope)
-	b := &block{scope: t.scope, key: t.key, signal: t.signal, strike: n, start: now, until: now + int64(d), region: t.region}
+	shadow := m.shadow.Load()
+	b := &block{scope: t.scope, key: t.key, signal: t.signal, strike: n, start: now, until: now + int64(d), region: t.region, shadow: shadow}
 	m.putBlock(bk, b, now)
 	m.strikes[bk] = strike{n: n, last: now, level: t.level, leak: int64(t.leak)}
 	m.boundStrikes(now)
 	m.mu.Unlock()
-	if t.scope == ScopeRange && !m.shadow {
+	if t.scope == ScopeRange && !shadow {
 		_ = m.set.Add(t.key, d, "pumping: "+string(t.signal))
 	}
 	m.record(Decision{
 		Time: time.Unix(0, now).UTC(), Scope: t.scope, Key: t.key, Signal: t.signal,
 		Level: int(t.level), Threshold: int(t.threshold), Baseline: t.base, Strike: n,
-		For: d, Until: time.Unix(0, now+int64(d)).UTC(), Shadow: m.shadow,
+		For: d, Until: time.Unix(0, now+int64(d)).UTC(), Shadow: shadow,
 		Region: t.region, Masked: s.Number.Masked(),
 	})
 	if t.scope == ScopeRange && n == 1 && t.signal != SignalRefused {
@@ -209,7 +213,7 @@ func (m *Monitor) putBlock(bk string, b *block, now int64) {
 		if len(m.blocks) >= m.maxBlocks && soonest != "" {
 			o := m.blocks[soonest]
 			m.dropBlock(soonest, o)
-			if o.scope == ScopeRange && !m.shadow {
+			if o.scope == ScopeRange && !o.shadow {
 				m.set.Remove(o.key)
 			}
 		}
@@ -252,22 +256,25 @@ func (m *Monitor) boundStrikes(now int64) {
 }
 
 // Check returns a *BlockedError when a send to s must be refused because
-// its client address, its network or its destination region is blocked.
-// (Range blocks are the number policy's, through the Blocklist.) It reads
-// only this process's memory and costs nothing when nothing but ranges is
-// blocked. In shadow mode it returns nil.
+// its client address, its network or its destination region is blocked;
+// numbers confirmed within StrikeMemory pass these blocks. (Range blocks
+// are the number policy's, through the Blocklist.) Check reads only this
+// process's memory and costs next to nothing while no such block is in
+// force. Blocks decided in shadow mode refuse nothing.
 func (m *Monitor) Check(s Send) error {
-	if m.shadow || m.nOther.Load() == 0 {
+	if m.nOther.Load() == 0 {
 		return nil
 	}
-	if b, ok := m.blockedOther(s, m.now().UnixNano()); ok {
+	if b, ok := m.blockedOther(s, m.now().UnixNano(), true); ok {
 		return &BlockedError{Block: b}
 	}
 	return nil
 }
 
-// blockedOther finds a block of s's address, network or region.
-func (m *Monitor) blockedOther(s Send, now int64) (Block, bool) {
+// blockedOther finds a block of s's address, network or region; with
+// enforced, only a block in force, which a number confirmed recently
+// passes.
+func (m *Monitor) blockedOther(s Send, now int64, enforced bool) (Block, bool) {
 	var keys [3]string
 	n := 0
 	if s.ClientIP.IsValid() {
@@ -283,19 +290,22 @@ func (m *Monitor) blockedOther(s Send, now int64) (Block, bool) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	for _, k := range keys[:n] {
-		if b, ok := m.blocks[k]; ok && b.until > now {
-			if b.scope == ScopeCountry && m.confirmedBefore(s.Number.E164) {
-				continue
-			}
-			return b.public(), true
+		b, ok := m.blocks[k]
+		if !ok || b.until <= now || (enforced && b.shadow) {
+			continue
 		}
+		if enforced && m.confirmedBefore(s.Number.E164, now) {
+			return Block{}, false
+		}
+		return b.public(), true
 	}
 	return Block{}, false
 }
 
 // Blocked returns the block, in force or (in shadow mode) recorded, that
 // covers a send to s: a block of one of its ranges, of its address, network
-// or region.
+// or region. It reports blocks that Check would let a confirmed number
+// through.
 func (m *Monitor) Blocked(s Send) (Block, bool) {
 	now := m.now().UnixNano()
 	m.mu.Lock()
@@ -306,15 +316,14 @@ func (m *Monitor) Blocked(s Send) (Block, bool) {
 		}
 		if b, ok := m.blocks[blockKey(ScopeRange, rg)]; ok && b.until > now {
 			m.mu.Unlock()
-			return m.shadowed(b.public()), true
+			return b.public(), true
 		}
 	}
 	m.mu.Unlock()
-	b, ok := m.blockedOther(s, now)
-	return m.shadowed(b), ok
+	return m.blockedOther(s, now, false)
 }
 
-// coveredRange reports whether a range block covers s.
+// coveredRange reports whether a range block, enforced or not, covers s.
 func (m *Monitor) coveredRange(s *Send, now int64) bool {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -328,11 +337,6 @@ func (m *Monitor) coveredRange(s *Send, now int64) bool {
 		}
 	}
 	return false
-}
-
-func (m *Monitor) shadowed(b Block) Block {
-	b.Shadow = m.shadow
-	return b
 }
 
 // Unblock lifts the block of key in scope, forgets its strikes, and
@@ -359,7 +363,7 @@ func (m *Monitor) Unblock(ctx context.Context, scope Scope, key string) (bool, e
 	m.strikes[bk] = strike{pardon: now + int64(m.strikeMem)}
 	m.boundStrikes(now)
 	m.mu.Unlock()
-	if scope == ScopeRange && !m.shadow {
+	if scope == ScopeRange {
 		m.set.Remove(k)
 	}
 	return lifted, m.reset(ctx, now, scope, k)
@@ -443,9 +447,9 @@ func normalizeKey(scope Scope, key string) (string, error) {
 
 func isLetter(c byte) bool { return c|0x20 >= 'a' && c|0x20 <= 'z' }
 
-// confirmed remembers numbers confirmed recently, as hashes, for the
-// exceptions of country brakes. It is bounded: when full, a random
-// sixteenth is forgotten.
+// confirmed remembers numbers confirmed recently, as hashes, so that they
+// pass address, network and country blocks. It is bounded: when full, a
+// random sixteenth is forgotten.
 type confirmed struct {
 	seed maphash.Seed
 	at   map[uint64]int64
@@ -456,9 +460,9 @@ func (c *confirmed) hash(e164 string) uint64 { return maphash.String(c.seed, e16
 
 // confirmedBefore reports whether e164 was confirmed within StrikeMemory.
 // m.mu must be held.
-func (m *Monitor) confirmedBefore(e164 string) bool {
+func (m *Monitor) confirmedBefore(e164 string, now int64) bool {
 	t, ok := m.conf.at[m.conf.hash(e164)]
-	return ok && m.now().UnixNano()-t < int64(m.strikeMem)
+	return ok && now-t < int64(m.strikeMem)
 }
 
 // remember records a confirmation of e164. m.mu must be held.

@@ -22,7 +22,7 @@ func (m *Monitor) Allow(ctx context.Context, s Send) error {
 		return err
 	}
 	bl, err := m.sent(ctx, s)
-	if err != nil || bl == nil || m.shadow {
+	if err != nil || bl == nil || bl.shadow {
 		return err
 	}
 	return &BlockedError{Block: bl.public()}
@@ -282,7 +282,8 @@ func (m *Monitor) judge(ctx context.Context, now int64, s *Send, region string, 
 	}
 	base := Baseline{Conversion: t.conversion, GiveBack: t.beta, Alert: t.alert}
 
-	// Ranges: the widest that tripped, or the block of 1,000 around a run.
+	// Ranges: the widest that tripped, counting a run as a trip of the
+	// block of 1,000 around it.
 	hot := false
 	var tr trip
 	for i, r := range [...]struct {
@@ -313,11 +314,14 @@ func (m *Monitor) judge(ctx context.Context, now int64, s *Send, region string, 
 		if p.at[k] < 0 {
 			k = kindRange2
 		}
-		if tr.key == "" && lv >= t.run && p.at[k] >= 0 {
-			tr = trip{scope: ScopeRange, key: p.key(k)[len(keyNS)+len(kinds[k].tag)+1:], signal: SignalRun,
-				level: lv, threshold: t.run, leak: kinds[kindRun].leak, region: region}
-			tr.base = base
-			tr.base.Floor, tr.base.Learnt = int(t.floorR[0]), int(t.learntR[0])
+		if key := p.key(k); lv >= t.run && key != "" {
+			key = key[len(keyNS)+len(kinds[k].tag)+1:]
+			if tr.key == "" || len(key) < len(tr.key) {
+				tr = trip{scope: ScopeRange, key: key, signal: SignalRun,
+					level: lv, threshold: t.run, leak: kinds[kindRun].leak, region: region}
+				tr.base = base
+				tr.base.Floor, tr.base.Learnt = int(t.floorR[0]), int(t.learntR[0])
+			}
 		}
 	}
 	if tr.key != "" {
@@ -334,7 +338,7 @@ func (m *Monitor) judge(ctx context.Context, now int64, s *Send, region string, 
 	}
 	// In shadow mode the sends to ranges that would be blocked go on: they
 	// are accounted for by those blocks, not by the country.
-	covered := m.shadow && m.coveredRange(s, now)
+	covered := m.shadow.Load() && m.coveredRange(s, now)
 	if !hot || covered {
 		b.mu.Lock()
 		if !hot {

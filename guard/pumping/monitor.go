@@ -11,6 +11,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/nyaruka/phonenumbers/v2"
+
 	"github.com/antifraud-go/antifraud/numbers"
 )
 
@@ -147,7 +149,7 @@ func DefaultFloors() Floors {
 type Monitor struct {
 	store     counterStore
 	set       *numbers.PrefixSet
-	shadow    bool
+	shadow    atomic.Bool
 	floors    Floors
 	durations []time.Duration
 	brakes    []time.Duration
@@ -196,7 +198,6 @@ func newMonitor(store counterStore, cfg Config) (*Monitor, error) {
 	m := &Monitor{
 		store:     store,
 		set:       cfg.Blocklist,
-		shadow:    cfg.Shadow,
 		floors:    f,
 		durations: cfg.Durations,
 		brakes:    cfg.Brakes,
@@ -252,6 +253,7 @@ func newMonitor(store counterStore, cfg Config) (*Monitor, error) {
 			return nil, fmt.Errorf("%w: negative bound %d", ErrInvalidConfig, *d.p)
 		}
 	}
+	m.shadow.Store(cfg.Shadow)
 	m.conf = confirmed{seed: maphash.MakeSeed(), at: make(map[uint64]int64), max: m.maxStrike}
 	m.pend = pending{m: make(map[uint64]sample), max: m.maxStrike}
 	m.ring.buf = make([]Decision, 0, cfg.MaxDecisions)
@@ -267,6 +269,12 @@ func newMonitor(store counterStore, cfg Config) (*Monitor, error) {
 	return m, nil
 }
 
+// SetShadow switches shadow mode on or off while the monitor serves, keeping
+// what it learnt: run a new monitor in shadow mode, read its decisions, then
+// switch enforcement on. Blocks decided in shadow mode stay unenforced
+// until they end.
+func (m *Monitor) SetShadow(on bool) { m.shadow.Store(on) }
+
 // Blocklist returns the prefix set that range blocks go to, for the number
 // policy: numbers.WithPrefixSet(m.Blocklist()).
 func (m *Monitor) Blocklist() *numbers.PrefixSet { return m.set }
@@ -278,10 +286,17 @@ const ratelimitMaxWindow = 10 * 365 * 24 * time.Hour
 const maxRegions = 512
 
 // regionOf returns the name of the region a number counts under: its ISO
-// code, or "+" and its calling code when the metadata cannot tell.
+// code; for a number outside the known ranges, the main region of its
+// calling code (GB for +44); for a non-geographic number, "+" and its
+// calling code.
 func regionOf(n numbers.Number) string {
 	if n.Region != "" && n.Region != "001" {
 		return n.Region
+	}
+	if n.Region == "" {
+		if r := phonenumbers.GetRegionCodeForCountryCode(n.CallingCode); r != "" && r != "ZZ" && r != "001" {
+			return r
+		}
 	}
 	return "+" + strconv.Itoa(n.CallingCode)
 }
