@@ -224,9 +224,6 @@ type thresholds struct {
 	learntR          [4]int32 // learnt run, r2, r3, r4
 	floorR           [4]int32
 	country, learntC int32
-	address, network int32
-	learntA, learntN int32
-	countries        int32
 	alert            bool
 	conversion, beta float64
 	explained        int32
