@@ -3,9 +3,7 @@ package main
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net/netip"
-	"os"
 	"time"
 
 	"github.com/antifraud-go/antifraud/guard/pumping"
@@ -13,8 +11,6 @@ import (
 	"github.com/antifraud-go/antifraud/ratelimit"
 	"github.com/antifraud-go/antifraud/verify"
 )
-
-var debugIP = os.Getenv("PUMPSIM_IP")
 
 // request is one "send me a code" of the simulation.
 type request struct {
@@ -178,9 +174,6 @@ func newAdaptive(now func() time.Time, limits verify.Limits, shadow bool, floors
 
 func (a *adaptive) start(ctx context.Context, r request) outcome {
 	s := pumping.Send{Number: r.num, ClientIP: r.ip}
-	if debugIP != "" && r.ip.String() == debugIP {
-		fmt.Fprintf(os.Stderr, "ENTRY %s\n", r.num.E164)
-	}
 	would := false
 	if a.shadow {
 		_, would = a.mon.Blocked(s)
@@ -188,9 +181,6 @@ func (a *adaptive) start(ctx context.Context, r request) outcome {
 	// The number policy first, as verify applies it: a number in a
 	// blocked range is refused before anything is counted.
 	if d := a.policy.Check(r.num, numbers.SMS); !d.Allowed {
-		if debugIP != "" && r.ip.String() == debugIP {
-			fmt.Fprintf(os.Stderr, "POLICY %s %v\n", r.num.E164, d.Reason)
-		}
 		a.mon.Refused(s)
 		o := outcome{reason: string(d.Reason), ranged: d.Reason == numbers.ReasonPrefixBlocked, would: would}
 		if b, ok := a.mon.Blocked(s); ok {
@@ -199,9 +189,6 @@ func (a *adaptive) start(ctx context.Context, r request) outcome {
 		return o
 	}
 	if err := a.mon.Allow(ctx, s); err != nil {
-		if debugIP != "" && r.ip.String() == debugIP {
-			fmt.Fprintf(os.Stderr, "%s ALLOW-REFUSED %s %v\n", time.Now().Format("15:04"), r.num.E164, err)
-		}
 		a.mon.Refused(s)
 		var be *pumping.BlockedError
 		errors.As(err, &be)
@@ -209,9 +196,6 @@ func (a *adaptive) start(ctx context.Context, r request) outcome {
 			why: be.Block.Scope.String() + "/" + string(be.Block.Signal)}
 	}
 	o := a.static.start(ctx, r)
-	if debugIP != "" && r.ip.String() == debugIP {
-		fmt.Fprintf(os.Stderr, "START %s %+v\n", r.num.E164, o)
-	}
 	o.would = would
 	if !o.sent {
 		a.mon.Refused(s)
@@ -221,9 +205,6 @@ func (a *adaptive) start(ctx context.Context, r request) outcome {
 
 func (a *adaptive) confirm(ctx context.Context, r request) (bool, string) {
 	ok, why := a.static.confirm(ctx, r)
-	if debugIP != "" && r.ip.String() == debugIP {
-		fmt.Fprintf(os.Stderr, "CONFIRM %s %v %s\n", r.num.E164, ok, why)
-	}
 	if ok {
 		if err := a.mon.Confirmed(ctx, pumping.Send{Number: r.num, ClientIP: r.ip}); err != nil {
 			panic(err)

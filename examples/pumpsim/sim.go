@@ -3,19 +3,15 @@ package main
 import (
 	"container/heap"
 	"context"
-	"fmt"
 	"math"
 	"math/rand/v2"
 	"net/netip"
-	"os"
 	"slices"
 	"sort"
 	"time"
 
 	"github.com/antifraud-go/antifraud/numbers"
 )
-
-var debugLeaks = os.Getenv("PUMPSIM_LEAKS") != ""
 
 // epoch is when every simulation starts: a Monday, 00:00 UTC.
 var epoch = time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC)
@@ -289,9 +285,6 @@ func (s *sim) attackSend(name, rangeKey string, r request) outcome {
 		s.res.ranges[rk] = rs
 	}
 	if o.sent {
-		if debugLeaks {
-			fmt.Fprintf(os.Stderr, "%s LEAK %s %s %s\n", s.clock.Now().Format("Jan 2 15:04:05"), name, rangeKey, r.num.E164)
-		}
 		a.sent++
 		a.cost += s.w.byRegion[r.num.Region].price
 		if !rs.blocked {
