@@ -114,8 +114,8 @@
 //
 // # Tuning
 //
-// The defaults block a pumped block of 10,000 numbers after 3 unconfirmed
-// sends (4 at the floor, the fourth refused), and after 1 once its region is
+// The defaults block a pumped block of 10,000 numbers after 2 unconfirmed
+// sends (3 at the floor, the third refused), and after 1 once its region is
 // on alert; a run after 2. Raise [Floors] when legitimate users are refused
 // and the decisions show their ranges at the floor (Baseline.Learnt 0):
 // typically an app whose first days are too few to learn from, or very

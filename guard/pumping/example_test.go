@@ -12,7 +12,7 @@ import (
 )
 
 // A pumper drips codes to random numbers of one block of 10,000, from a
-// new address each time, and confirms none. The monitor refuses the fourth,
+// new address each time, and confirms none. The monitor refuses the third,
 // blocks the block in the number policy, and says why.
 func Example() {
 	now := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
@@ -47,8 +47,7 @@ func Example() {
 	// Output:
 	// sent to +44******0316
 	// sent to +44******8907
-	// sent to +44******4455
 	// refused: range +44771112
-	// unconfirmed +44771112: 4 unconfirmed sends, threshold 4 (floor 4), blocked for 15m0s
+	// unconfirmed +44771112: 3 unconfirmed sends, threshold 3 (floor 3), blocked for 15m0s
 	// policy: prefix_blocked
 }

@@ -113,19 +113,19 @@ type Floors struct {
 	// sequential run. Default 3.
 	Run int
 	// Range2, Range3 and Range4 are the unconfirmed sends to one block of
-	// 100, 1,000 and 10,000 numbers that block it. Defaults 4, 5, 6.
+	// 100, 1,000 and 10,000 numbers that block it. Defaults 3, 3, 3.
 	Range2, Range3, Range4 int
 	// Alert2, Alert3 and Alert4 replace Range2 to Range4 in a region where
-	// a range was blocked within AlertFor. Defaults 2, 3, 3.
+	// a range was blocked within AlertFor. Defaults 2, 2, 2.
 	Alert2, Alert3, Alert4 int
 	// Country is the unconfirmed sends to one region, beyond those of
 	// its blocked ranges, that brake the whole region. It is raised to
 	// authgear's max(20, 0.2 × best day of confirmations in 14, 0.2 ×
 	// confirmations in 24 h) and to what the region's own traffic needs.
-	// Default 20.
+	// Default 50.
 	Country int
 	// Address is the unconfirmed sends from one client address that
-	// block it. Default 5.
+	// block it. Default 8.
 	Address int
 	// Network is the unconfirmed sends of one named network that block
 	// it. Default 20.
@@ -138,7 +138,7 @@ type Floors struct {
 
 // DefaultFloors returns the default floors.
 func DefaultFloors() Floors {
-	return Floors{Run: 3, Range2: 3, Range3: 4, Range4: 4, Alert2: 2, Alert3: 2, Alert4: 2,
+	return Floors{Run: 3, Range2: 3, Range3: 3, Range4: 3, Alert2: 2, Alert3: 2, Alert4: 2,
 		Country: 50, Address: 8, Network: 20, Countries: 3}
 }
 
