@@ -625,3 +625,59 @@ func TestNormalizeKey(t *testing.T) {
 		}
 	}
 }
+
+func TestNetworkBlock(t *testing.T) {
+	m, clock, decs := newTest(t, Config{})
+	// Sends to one carrier's numbers all over the country (no range
+	// trips), none confirmed: the network is blocked at its floor of 20.
+	var err error
+	i := 0
+	for ; i < 40 && err == nil; i++ {
+		clock.Advance(time.Minute)
+		n := num(t, fmt.Sprintf("+447%d%02d%06d", 4+i%6, i*13%97, (i*7919)%1000000))
+		err = m.Allow(ctx, Send{Number: n, ClientIP: v4(i), Network: "234-15"})
+	}
+	var be *BlockedError
+	if !errors.As(err, &be) || be.Block.Scope != ScopeNetwork || be.Block.Key != "234-15" || i != 20 {
+		t.Fatalf("after %d sends: %v; decisions %+v", i, err, *decs)
+	}
+	if err := m.Check(Send{Number: num(t, "+447911123456"), Network: "234-15"}); !errors.Is(err, ErrBlocked) {
+		t.Errorf("Check on the network: %v", err)
+	}
+	if err := m.Check(Send{Number: num(t, "+447911123456"), Network: "234-10"}); err != nil {
+		t.Errorf("Check on another network: %v", err)
+	}
+	// A long network name is hashed, the same way for Check and Unblock.
+	long := strings.Repeat("carrier ", 20)
+	if k, _ := normalizeKey(ScopeNetwork, long); !strings.HasPrefix(k, "sha256:") {
+		t.Errorf("long network key %q", k)
+	}
+}
+
+func TestHopBrake(t *testing.T) {
+	m, clock, decs := newTest(t, Config{})
+	// A pumper hopping to a new block of 10,000 anywhere in the country
+	// as soon as its block is refused: once 20 blocks of the region fell
+	// within the hour, the region is braked.
+	blocks := 0
+	var err error
+	for i := 0; i < 2000 && blocks < 40; i++ {
+		clock.Advance(5 * time.Second)
+		n := num(t, fmt.Sprintf("+447%d%02d%02d%04d", 4+blocks%6, blocks*37%100, blocks*11%100, i*7%10000))
+		err = m.Allow(ctx, Send{Number: n, ClientIP: v4(i)})
+		var be *BlockedError
+		if errors.As(err, &be) {
+			if be.Block.Scope == ScopeCountry {
+				break
+			}
+			blocks++
+		}
+	}
+	last := (*decs)[len(*decs)-1]
+	if last.Scope != ScopeCountry || last.Signal != SignalRanges || last.Key != "GB" {
+		t.Fatalf("after %d range blocks: last decision %+v (%v)", blocks, last, err)
+	}
+	if blocks < 19 || blocks > 25 { // the count drains 20 an hour
+		t.Errorf("braked after %d range blocks", blocks)
+	}
+}
