@@ -52,7 +52,8 @@ func (m *Monitor) sent(ctx context.Context, s Send) (*block, error) {
 	if err := m.store.apply(ctx, now, p.ops[:p.n], p.lv[:p.n]); err != nil {
 		return nil, err
 	}
-	return m.judge(ctx, now, &s, region, p)
+	lv := p.levels()
+	return m.judge(ctx, now, &s, region, &lv)
 }
 
 // Confirmed records a code to s confirmed. It costs one operation on the
@@ -84,7 +85,7 @@ func (m *Monitor) Confirmed(ctx context.Context, s Send) error {
 	m.mu.Lock()
 	m.remember(s.Number.E164, now)
 	m.mu.Unlock()
-	if lv, ok := p.level(kindRange4); ok && lv == 0 {
+	if i := p.at[kindRange4]; i >= 0 && p.lv[i] == 0 {
 		// A confirmation in a fresh range: not diffuse damage.
 		b.mu.Lock()
 		if b.diffuse > 0 {
@@ -257,7 +258,7 @@ func (m *Monitor) thresholds(b *baseline, now int64) thresholds {
 
 // judge reads the levels of a send's counters and blocks what tripped. It
 // returns the block that covers the send, if one does now.
-func (m *Monitor) judge(ctx context.Context, now int64, s *Send, region string, p *plan) (*block, error) {
+func (m *Monitor) judge(ctx context.Context, now int64, s *Send, region string, p *levels) (*block, error) {
 	b := m.region(region)
 	b.mu.Lock()
 	b.age(now)
@@ -298,7 +299,8 @@ func (m *Monitor) judge(ctx context.Context, now int64, s *Send, region string, 
 			hot = true
 		}
 		if lv >= r.th {
-			tr = trip{scope: ScopeRange, key: p.key(r.k)[len(keyNS)+len(kinds[r.k].tag)+1:], signal: SignalUnconfirmed,
+			key, _ := rangeOf(s, dropOf(r.k))
+			tr = trip{scope: ScopeRange, key: key, signal: SignalUnconfirmed,
 				level: lv, threshold: r.th, leak: kinds[r.k].leak, region: region}
 			tr.base = base
 			tr.base.Floor, tr.base.Learnt = int(t.floorR[i+1]), int(t.learntR[i+1])
@@ -307,12 +309,11 @@ func (m *Monitor) judge(ctx context.Context, now int64, s *Send, region string, 
 	if lv, ok := p.level(kindRun); ok {
 		lv = max(lv-rep, 1)
 		sm.lv[learnRun] = int16(lv)
-		k := kindRange3
-		if p.at[k] < 0 {
-			k = kindRange2
+		key, ok := rangeOf(s, 3)
+		if !ok {
+			key, ok = rangeOf(s, 2)
 		}
-		if key := p.key(k); lv >= t.run && key != "" {
-			key = key[len(keyNS)+len(kinds[k].tag)+1:]
+		if lv >= t.run && ok {
 			if tr.key == "" || len(key) < len(tr.key) {
 				tr = trip{scope: ScopeRange, key: key, signal: SignalRun,
 					level: lv, threshold: t.run, leak: kinds[kindRun].leak, region: region}
@@ -382,7 +383,7 @@ func (m *Monitor) judge(ctx context.Context, now int64, s *Send, region string, 
 				level: lv, threshold: th, leak: kinds[kindAddress].leak, base: ab, region: region}))
 		}
 		// A country new for an address that has other unconfirmed sends.
-		if i := p.at[kindPair]; i >= 0 && p.lv[i] <= unit && lv >= 2 {
+		if p.has[kindPair] && p.tok[kindPair] <= unit && lv >= 2 {
 			if err := m.spread(ctx, now, s, region, int32(m.floors.Countries), base, note); err != nil {
 				return hit, err
 			}
@@ -394,7 +395,7 @@ func (m *Monitor) judge(ctx context.Context, now int64, s *Send, region string, 
 		if lv >= th {
 			nb := base
 			nb.Floor, nb.Learnt = m.floors.Network, int(ln)
-			note(m.decide(now, s, trip{scope: ScopeNetwork, key: p.key(kindNetwork)[len(keyNS)+len(kinds[kindNetwork].tag)+1:],
+			note(m.decide(now, s, trip{scope: ScopeNetwork, key: string(appendNetwork(nil, s.Network)),
 				signal: SignalUnconfirmed, level: lv, threshold: th, leak: kinds[kindNetwork].leak, base: nb, region: region}))
 		}
 	}
@@ -440,7 +441,7 @@ func (m *Monitor) spread(ctx context.Context, now int64, s *Send, region string,
 	if err := m.store.apply(ctx, now, p.ops[:1], p.lv[:1]); err != nil {
 		return err
 	}
-	lv, _ := p.level(kindSpread)
+	lv := (p.lv[0] + unit - 1) / unit
 	if lv > th {
 		base.Floor, base.Learnt = m.floors.Countries, int(th)
 		note(m.decide(now, s, trip{scope: ScopeAddress, key: addrKey(s.ClientIP), signal: SignalCountries,

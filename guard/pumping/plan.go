@@ -30,22 +30,28 @@ func (p *plan) reset() {
 	}
 }
 
-// level returns the level of kind k after the operations, in sends rounded
-// up, and whether the plan had it.
-func (p *plan) level(k kind) (int32, bool) {
-	i := p.at[k]
-	if i < 0 {
-		return 0, false
+// levels returns the levels the operations left, by kind.
+func (p *plan) levels() levels {
+	var l levels
+	for k, i := range p.at {
+		l.has[k] = i >= 0
+		if i >= 0 {
+			l.tok[k] = p.lv[i]
+		}
 	}
-	return (p.lv[i] + unit - 1) / unit, true
+	return l
 }
 
-// key returns the key of kind k ("" when absent).
-func (p *plan) key(k kind) string {
-	if i := p.at[k]; i >= 0 {
-		return p.ops[i].key
-	}
-	return ""
+// levels are the levels of the counters of one event, by kind, in tokens.
+type levels struct {
+	tok [numKinds]int32
+	has [numKinds]bool
+}
+
+// level returns the level of kind k in sends, rounded up, and whether the
+// event had such a counter.
+func (l *levels) level(k kind) (int32, bool) {
+	return (l.tok[k] + unit - 1) / unit, l.has[k]
 }
 
 // builder appends keys to one buffer, then cuts them from one string.
@@ -80,6 +86,16 @@ func (bl *builder) finish() {
 	}
 }
 
+// dropOf returns the digits dropped by a range kind.
+func dropOf(k kind) int {
+	for _, r := range rangeKinds {
+		if r.k == k {
+			return r.drop
+		}
+	}
+	return 0
+}
+
 // rangeKinds are the number's blocks, by digits dropped.
 var rangeKinds = [...]struct {
 	k    kind
@@ -99,7 +115,7 @@ func ccLen(cc int) int {
 	return n
 }
 
-// appendRange appends the number without its last drop digits, or reports
+// rangeOf returns the number without its last drop digits, or reports
 // that the range would be too wide.
 func rangeOf(s *Send, drop int) (string, bool) {
 	e := s.Number.E164
