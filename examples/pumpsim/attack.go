@@ -12,10 +12,11 @@ import (
 
 // attackRange is a block of numbers a pumper works: one of the legit
 // number blocks of a country (pumpers use real mobile ranges, and real
-// users live in them too).
+// users live in them too), or a wider or narrower range around one.
 type attackRange struct {
 	c     *country
-	block string
+	block string // the numbers' common prefix
+	width int    // how many digits follow it; 0 means 4
 }
 
 // targets returns the n most expensive countries of the world: where a
@@ -47,7 +48,27 @@ func (s *sim) pickRanges(cs []*country, perCountry int) []attackRange {
 
 // randomIn returns a random valid number of r.
 func (s *sim) randomIn(r attackRange) (numbers.Number, bool) {
-	return r.c.number(s.rng, r.block, s.w.policy)
+	if r.width == 0 {
+		return r.c.number(s.rng, r.block, s.w.policy)
+	}
+	return r.c.numberIn(s.rng, r.block, r.width, s.w.policy)
+}
+
+// widen turns ranges of 10,000 numbers into ranges of 10^width numbers
+// around them.
+func (s *sim) widen(rs []attackRange, width int) {
+	for i := range rs {
+		r := &rs[i]
+		switch {
+		case width > 4:
+			r.block = r.block[:len(r.block)-(width-4)]
+		case width < 4:
+			for range 4 - width {
+				r.block += string(rune('0' + s.rng.IntN(10)))
+			}
+		}
+		r.width = width
+	}
 }
 
 // every schedules fn every interval (with ±50% jitter) from the end of the
@@ -88,6 +109,7 @@ func (s *sim) startAttacks() {
 	// every static limit.
 	if p.dripRate > 0 {
 		rs := s.pickRanges(s.targets(p.dripCountries), max(1, p.dripRanges/max(1, p.dripCountries)))
+		s.widen(rs, p.dripWidth)
 		s.every(perHour(p.dripRate*p.scale), func() {
 			r := rs[s.rng.IntN(len(rs))]
 			if n, ok := s.randomIn(r); ok {
@@ -181,7 +203,7 @@ func (s *sim) burst() {
 	key := fmt.Sprintf("%s@%d", r.block, s.now()/int64(time.Minute))
 	for i := range s.p.burstLen {
 		t := s.now() + int64(i)*int64(s.p.burstGap)
-		num := r.block + fmt.Sprintf("%04d", (first+i)%10000)
+		num := r.block + fmt.Sprintf("%04d", (first+i*s.p.burstStep)%10000)
 		s.at(t, func() {
 			n, err := numbers.Parse(num, "")
 			if err != nil || !n.Valid() {

@@ -51,6 +51,8 @@ type params struct {
 	dripRate      float64
 	dripRanges    int
 	dripCountries int
+	dripWidth     int
+	burstStep     int
 	burstEvery    time.Duration
 	burstLen      int
 	burstGap      time.Duration
@@ -84,7 +86,7 @@ func defaults() params {
 		seed: 1, warmup: 24 * time.Hour, duration: 48 * time.Hour,
 		legit: 3000, nCountry: 20, convMin: 0.80, convMax: 0.90,
 		twice: 0.12, nat: 0.20, v6: 0.15, returning: 0.25, blocks: 5000,
-		scale: 1, dripRate: 600, dripRanges: 40, dripCountries: 10,
+		scale: 1, dripRate: 600, dripRanges: 40, dripCountries: 10, dripWidth: 4, burstStep: 1,
 		burstEvery: 4 * time.Hour, burstLen: 400, burstGap: 2 * time.Second,
 		v6Rate: 120, confRate: 180, confFrac: 0.04, hopRate: 360, hopScope: "carrier",
 		defenses: "static,adaptive,shadow", scaleLimits: true,
@@ -109,6 +111,8 @@ func (p *params) flags(fs *flag.FlagSet) {
 	fs.Float64Var(&p.dripRate, "drip", p.dripRate, "slow drip: requests an hour")
 	fs.IntVar(&p.dripRanges, "drip-ranges", p.dripRanges, "slow drip: ranges")
 	fs.IntVar(&p.dripCountries, "drip-countries", p.dripCountries, "countries the pumpers target (the most expensive legit ones)")
+	fs.IntVar(&p.dripWidth, "drip-width", p.dripWidth, "slow drip: random digits at the end of its numbers (4: ranges of 10,000)")
+	fs.IntVar(&p.burstStep, "burst-step", p.burstStep, "sequential bursts: step between numbers")
 	fs.DurationVar(&p.burstEvery, "burst-every", p.burstEvery, "sequential bursts: one every (0: none)")
 	fs.IntVar(&p.burstLen, "burst-len", p.burstLen, "sequential bursts: requests per burst")
 	fs.DurationVar(&p.burstGap, "burst-gap", p.burstGap, "sequential bursts: time between requests")
@@ -143,9 +147,9 @@ func main() {
 					}
 				}
 			}
-			fmt.Fprintf(os.Stderr, "%s %-7s %-16s %-11s level %3d th %3d (floor %d learnt %d conv %.2f alert %v expl %d) strike %d for %v %s %s\n",
+			fmt.Fprintf(os.Stderr, "%s %-7s %-16s %-11s level %3d th %3d (floor %d learnt %d conv %.2f expl %d) strike %d for %v %s %s\n",
 				d.Time.Format("Jan 2 15:04:05"), d.Scope, d.Key, d.Signal, d.Level, d.Threshold, d.Baseline.Floor,
-				d.Baseline.Learnt, d.Baseline.Conversion, d.Baseline.Alert, d.Baseline.Explained, d.Strike, d.For, d.Region, where)
+				d.Baseline.Learnt, d.Baseline.Conversion, d.Baseline.Explained, d.Strike, d.For, d.Region, where)
 		}
 	}
 	if *sweep {

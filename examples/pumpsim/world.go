@@ -182,10 +182,20 @@ func (c *country) fill(rng *rand.Rand, nBlocks int, policy *numbers.Policy) erro
 	return nil
 }
 
-// number returns a random valid mobile number of block that policy allows.
+// number returns a random valid mobile number of block (the number without
+// its last 4 digits) that policy allows.
 func (c *country) number(rng *rand.Rand, block string, policy *numbers.Policy) (numbers.Number, bool) {
+	return c.numberIn(rng, block, 4, policy)
+}
+
+// numberIn returns a random valid mobile number of prefix, followed by
+// digits random digits, that policy allows.
+func (c *country) numberIn(rng *rand.Rand, prefix string, digits int, policy *numbers.Policy) (numbers.Number, bool) {
 	for range 8 {
-		s := block + fmt.Sprintf("%04d", rng.IntN(10000))
+		s := prefix
+		for range digits {
+			s += string(rune('0' + rng.IntN(10)))
+		}
 		n, err := numbers.Parse(s, "")
 		if err != nil {
 			continue

@@ -11,10 +11,12 @@ import (
 type learnt uint8
 
 const (
-	learnRun learnt = iota
-	learnRange2
+	learnRun    learnt = iota
+	learnRange2        // to learnRange6: the ranges, in order
 	learnRange3
 	learnRange4
+	learnRange5
+	learnRange6
 	learnCountry
 	learnAddress
 	learnNetwork
@@ -74,16 +76,15 @@ type baseline struct {
 	nLearn int     // confirmations learnt from, to refresh the cache every 32
 
 	// The region's state for decisions.
-	alertUntil int64   // a range of the region was blocked: range floors are lowered until then
-	explained  float64 // sends of the region's blocked ranges, leaking like the country counter
-	explAt     int64
-	diffuse    float64 // sends to fresh ranges while over the country threshold, leaking
-	diffAt     int64
-	hops       float64 // ranges blocked for the first time, leaking 10 an hour
-	hopsAt     int64
-	floorAt    int64 // when bestDay and day24h were read
-	bestDay    int32 // most confirmations in one of the last 14 days
-	day24h     int32 // confirmations in the last 24 hours, estimated from two days
+	explained float64 // sends of the region's blocked ranges, leaking like the country counter
+	explAt    int64
+	diffuse   float64 // sends to fresh ranges while over the country threshold, leaking
+	diffAt    int64
+	hops      float64 // ranges blocked for the first time, leaking 10 an hour
+	hopsAt    int64
+	floorAt   int64 // when bestDay and day24h were read
+	bestDay   int32 // most confirmations in one of the last 14 days
+	day24h    int32 // confirmations in the last 24 hours, estimated from two days
 }
 
 // halfLife is how fast a baseline forgets: traffic a week old weighs half.

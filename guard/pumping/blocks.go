@@ -82,11 +82,11 @@ func (m *Monitor) probation(bk string, now int64) int32 {
 	if now-st.last >= int64(m.strikeMem) || st.hit {
 		return 0
 	}
-	left := int64(st.level) - (now-st.last)/max(st.leak, 1)
+	left := m.left(bk, now)
 	if left <= 0 {
 		return 0
 	}
-	return int32(left) + 2
+	return left + 2
 }
 
 // trip is a signal that tripped.
@@ -115,6 +115,9 @@ func (m *Monitor) decide(now int64, s *Send, t trip) (*block, bool) {
 		return nil, false
 	}
 	n, d := m.step(bk, now, t.scope)
+	// The sends this block accounts for that the last one of the key did
+	// not, for the wider ranges.
+	newly := t.level - m.left(bk, now)
 	shadow := m.shadow.Load()
 	b := &block{scope: t.scope, key: t.key, signal: t.signal, strike: n, start: now, until: now + int64(d), region: t.region, shadow: shadow}
 	m.putBlock(bk, b, now)
@@ -130,26 +133,38 @@ func (m *Monitor) decide(now int64, s *Send, t trip) (*block, bool) {
 		For: d, Until: time.Unix(0, now+int64(d)).UTC(), Shadow: shadow,
 		Region: t.region, Masked: s.Number.Masked(),
 	})
-	if t.scope == ScopeRange && n == 1 && t.signal != SignalRefused {
-		m.widen(now, s, t)
+	if t.scope == ScopeRange && t.signal != SignalRefused {
+		m.widen(now, s, t, n == 1, newly)
 	}
 	return b, true
 }
 
+// left returns the level of a key's last block, drained since. m.mu must
+// be held.
+func (m *Monitor) left(bk string, now int64) int32 {
+	st, ok := m.strikes[bk]
+	if !ok || st.pardon > now {
+		return 0
+	}
+	return int32(max(int64(st.level)-(now-st.last)/max(st.leak, 1), 0))
+}
+
 // widenAfter is how many ranges blocked inside a wider range within
-// AlertFor block the wider range.
+// WidenWithin block the wider range.
 const widenAfter = 3
 
 // maxDrop is the widest range the monitor blocks: the number without its
 // last 6 digits (a million numbers, a carrier's allocation).
 const maxDrop = 6
 
-// widen counts a new block of range t.key (of the number of s) in each of
-// its wider ranges, up to maxDrop digits, and blocks the narrowest wider
-// range that holds widenAfter recently blocked ranges. It also counts the
-// block for the region, and brakes a region whose ranges are blocked one
-// after the other.
-func (m *Monitor) widen(now int64, s *Send, t trip) {
+// widen accounts for a block of range t.key (of the number of s) in each
+// of its wider ranges, up to maxDrop digits: the sends it explains are not
+// counted again against them, and, for a first block (first), it counts
+// one more blocked range in each and blocks the narrowest wider range that
+// holds widenAfter recently blocked ranges. It also counts a first block
+// for the region, which brakes a region whose ranges fall one after the
+// other.
+func (m *Monitor) widen(now int64, s *Send, t trip, first bool, explained int32) {
 	drop := len(s.Number.E164) - len(t.key)
 	var parent trip
 	m.mu.Lock()
@@ -160,28 +175,98 @@ func (m *Monitor) widen(now int64, s *Send, t trip) {
 		}
 		f := m.family[rg]
 		if f.until <= now {
-			f = family{}
+			f.n = 0
 		}
-		f.n++
-		f.until = now + int64(m.alertFor)
+		f.explained = f.explainedAt(now) + float64(max(explained, 0))
+		f.at = now
+		if first {
+			f.n++
+			f.until = now + int64(m.widenWithin)
+		}
+		f.until = max(f.until, now+int64(f.explained*float64(kinds[kindRange6].leak)))
 		m.family[rg] = f
-		if f.n >= widenAfter && parent.key == "" {
+		if f.n >= widenAfter && parent.key == "" && first {
 			parent = trip{scope: ScopeRange, key: rg, signal: SignalNeighbours, level: int32(f.n), threshold: widenAfter,
-				leak: kinds[kindRange4].leak, base: t.base, region: t.region}
+				leak: kinds[kindRange6].leak, base: t.base, region: t.region}
 		}
 	}
 	m.boundFamily(now)
+	m.nFamily.Store(int32(len(m.family)))
 	m.mu.Unlock()
 	if parent.key != "" {
 		m.decide(now, s, parent)
 	}
-	m.hops(now, s, t)
+	if first {
+		m.hops(now, s, t)
+	}
 }
 
-// family counts the ranges blocked inside a wider range.
+// family is what the monitor knows of the blocked ranges inside a wider
+// range: how many were blocked lately, and how many unconfirmed sends
+// they explain.
 type family struct {
-	n     int
-	until int64
+	n         int
+	until     int64 // when the entry may be forgotten
+	explained float64
+	at        int64 // when explained was last drained
+}
+
+// explainedAt returns f.explained drained to now, at a range's leak.
+func (f family) explainedAt(now int64) float64 {
+	return max(f.explained-float64(now-f.at)/float64(kinds[kindRange6].leak), 0)
+}
+
+// explainedIn returns the unconfirmed sends of range rg, now at level lv,
+// that its blocked narrower ranges explain: never more than lv, since
+// confirmations may have taken some of them off the counter since.
+func (m *Monitor) explainedIn(rg string, lv int32, now int64) int32 {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	f, ok := m.family[rg]
+	if !ok {
+		return 0
+	}
+	e := f.explainedAt(now)
+	if e > float64(lv) {
+		f.explained, f.at = float64(lv), now
+		m.family[rg] = f
+		e = float64(lv)
+	}
+	return int32(e)
+}
+
+// explainMore counts one more send explained in the wider ranges of s
+// around a block of drop digits: in shadow mode, a send to a range whose
+// block is not enforced.
+func (m *Monitor) explainMore(s *Send, drop int, now int64) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for d := drop + 1; d <= maxDrop; d++ {
+		rg, ok := rangeOf(s, d)
+		if !ok {
+			break
+		}
+		if f, ok := m.family[rg]; ok {
+			f.explained, f.at = f.explainedAt(now)+1, now
+			m.family[rg] = f
+		}
+	}
+}
+
+// pardoned reports whether a range of s is pardoned by Unblock.
+func (m *Monitor) pardoned(s *Send, now int64) bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for d := 1; d <= maxDrop; d++ {
+		rg, ok := rangeOf(s, d)
+		if !ok {
+			break
+		}
+		if st, ok := m.strikes[blockKey(ScopeRange, rg)]; ok && st.pardon > now {
+			return true
+		}
+	}
+	return false
 }
 
 // boundFamily keeps the family counts within MaxTracked. m.mu must be held.
@@ -323,8 +408,9 @@ func (m *Monitor) Blocked(s Send) (Block, bool) {
 	return m.blockedOther(s, now, false)
 }
 
-// coveredRange reports whether a range block, enforced or not, covers s.
-func (m *Monitor) coveredRange(s *Send, now int64) bool {
+// coveredRange returns the digits dropped by the narrowest range block,
+// enforced or not, that covers s, or 0.
+func (m *Monitor) coveredRange(s *Send, now int64) int {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	for d := 2; d <= maxDrop; d++ {
@@ -333,16 +419,15 @@ func (m *Monitor) coveredRange(s *Send, now int64) bool {
 			break
 		}
 		if b, ok := m.blocks[blockKey(ScopeRange, rg)]; ok && b.until > now {
-			return true
+			return d
 		}
 	}
-	return false
+	return 0
 }
 
 // Unblock lifts the block of key in scope, forgets its strikes, and
-// pardons it for Config.StrikeMemory: the signals that tripped it cannot
-// block it again until then (Unblock again to end a pardon early is not
-// possible; a pardoned range's narrower ranges can still be blocked). It
+// pardons it for Config.StrikeMemory: it cannot be blocked again until
+// then, and for a range, sends to it block no range around it either. It
 // also empties the key's counter in the store. key is written as in
 // Decision (a range "+44 7700 9001", an address "203.0.113.7" or any
 // address of an IPv6 /64, a network, a region "GB"); it reports whether a
@@ -362,6 +447,9 @@ func (m *Monitor) Unblock(ctx context.Context, scope Scope, key string) (bool, e
 	}
 	m.strikes[bk] = strike{pardon: now + int64(m.strikeMem)}
 	m.boundStrikes(now)
+	if scope == ScopeRange {
+		m.nPardon.Add(1)
+	}
 	m.mu.Unlock()
 	if scope == ScopeRange {
 		m.set.Remove(k)

@@ -53,7 +53,7 @@ const (
 	// the threshold without confirming any.
 	SignalCountries Signal = "countries"
 	// SignalNeighbours: several ranges inside a wider range were blocked
-	// within Config.AlertFor, as a pumper moving from range to range of
+	// within Config.WidenWithin, as a pumper moving from range to range of
 	// its carrier's allocation makes; the wider range is blocked.
 	SignalNeighbours Signal = "neighbours"
 	// SignalRanges: many ranges of one region were blocked within the
@@ -101,8 +101,7 @@ type Decision struct {
 
 // Baseline is what a decision's threshold was made of.
 type Baseline struct {
-	// Floor is the configured floor (see Floors), lowered while the
-	// region is on alert.
+	// Floor is the configured floor (see Floors).
 	Floor int
 	// Learnt is the threshold learnt from the levels confirmed sends saw
 	// (0 until there are enough of them).
@@ -112,8 +111,6 @@ type Baseline struct {
 	// package doc).
 	Conversion float64
 	GiveBack   float64
-	// Alert is true when the region had a range blocked recently.
-	Alert bool
 	// BestDay and Confirmed24h are, for a country brake, the most
 	// confirmations to the region in a day of the last 14 and those of
 	// the last 24 hours: authgear's threshold is max(20, 0.2 × BestDay,

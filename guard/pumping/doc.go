@@ -50,8 +50,9 @@
 //   - the number itself, whose repeats are taken off the others (a user
 //     asking three times is not three numbers);
 //   - its block of 10 (the number without its last digit), for runs;
-//   - its blocks of 100, 1,000 and 10,000 (without its last 2, 3, 4
-//     digits; never shorter than the calling code and 2 digits);
+//   - its blocks of 100, 1,000, 10,000, 100,000 and 1,000,000 numbers
+//     (without its last 2 to 6 digits; never shorter than the calling code
+//     and 2 digits);
 //   - its region;
 //   - the client address, an IPv4 address or an IPv6 /64;
 //   - the network the app names in Send.Network, if any (the destination's
@@ -60,15 +61,14 @@
 //
 // # Signals and decisions
 //
-//   - Unconfirmed range: a block of 100, 1,000 or 10,000 numbers at its
-//     threshold is blocked; when several trip, the widest.
+//   - Unconfirmed range: a block of numbers at its threshold is blocked;
+//     when several trip, the widest.
 //   - Run: 3 distinct numbers of one block of 10 within minutes (a script
 //     walking adjacent numbers) blocks the 1,000 numbers around them.
-//   - Neighbours: 3 ranges blocked within Config.AlertFor inside one wider
-//     range, up to a million numbers (a carrier's allocation), block it.
-//   - Alert: once a range of a region is blocked, the region's range
-//     thresholds drop to their Alert floors for AlertFor, since pumpers
-//     work many ranges of the same countries at once.
+//   - Neighbours: 3 ranges blocked within Config.WidenWithin inside one
+//     wider range, up to a million numbers (a carrier's allocation), block
+//     it. The unconfirmed sends of blocked ranges are not counted again
+//     against the ranges around them.
 //   - Unconfirmed address: an address at its threshold (raised to half the
 //     sends it made to the region lately, for busy addresses that convert,
 //     such as carrier NAT) is blocked.
@@ -115,13 +115,14 @@
 // # Tuning
 //
 // The defaults block a pumped block of 10,000 numbers after 2 unconfirmed
-// sends (3 at the floor, the third refused), and after 1 once its region is
-// on alert; a run after 2. Raise [Floors] when legitimate users are refused
+// sends (3 at the floor, the third refused); a run after 2; a pumper
+// spreading over a million numbers after about 10. Raise [Floors] when
+// legitimate users are refused
 // and the decisions show their ranges at the floor (Baseline.Learnt 0):
 // typically an app whose first days are too few to learn from, or very
 // low conversion in a region. Lower them only with shadow-mode evidence.
-// Config.Durations and Config.Brakes set how long blocks last;
-// Config.AlertFor how long a region stays on alert. The examples/pumpsim
+// Config.Durations and Config.Brakes set how long blocks last. The
+// examples/pumpsim
 // simulator replays legit traffic and five kinds of pumpers through the
 // monitor, and is the place to try a setting before production.
 //

@@ -85,7 +85,7 @@ func (m *Monitor) Confirmed(ctx context.Context, s Send) error {
 	m.mu.Lock()
 	m.remember(s.Number.E164, now)
 	m.mu.Unlock()
-	if i := p.at[kindRange4]; i >= 0 && p.lv[i] == 0 {
+	if fresh(p) {
 		// A confirmation in a fresh range: not diffuse damage.
 		b.mu.Lock()
 		if b.diffuse > 0 {
@@ -221,30 +221,25 @@ func (m *Monitor) Refused(s Send) {
 
 // thresholds of one send, worked out under the baseline's lock.
 type thresholds struct {
-	run, r2, r3, r4  int32
-	learntR          [4]int32 // learnt run, r2, r3, r4
-	floorR           [4]int32
+	run, learntRun   int32
+	rng              [numRanges]int32 // thresholds of ranges of 2 to 6 digits
+	floorRng         [numRanges]int32
+	learntRng        [numRanges]int32
 	country, learntC int32
-	alert            bool
 	conversion, beta float64
 	explained        int32
 }
 
 func (m *Monitor) thresholds(b *baseline, now int64) thresholds {
 	var t thresholds
-	f := m.floors
-	t.alert = b.alertUntil > now
-	t.floorR = [4]int32{int32(f.Run), int32(f.Range2), int32(f.Range3), int32(f.Range4)}
-	if t.alert {
-		t.floorR[1], t.floorR[2], t.floorR[3] = int32(f.Alert2), int32(f.Alert3), int32(f.Alert4)
+	f := &m.floors
+	t.learntRun = b.threshold(learnRun)
+	t.run = max(int32(f.Run), t.learntRun)
+	for i := range numRanges {
+		t.floorRng[i] = int32(f.Ranges[i])
+		t.learntRng[i] = b.threshold(learnRange2 + learnt(i))
+		t.rng[i] = max(t.floorRng[i], t.learntRng[i])
 	}
-	for i, l := range [4]learnt{learnRun, learnRange2, learnRange3, learnRange4} {
-		t.learntR[i] = b.threshold(l)
-	}
-	t.run = max(t.floorR[0], t.learntR[0])
-	t.r2 = max(t.floorR[1], t.learntR[1])
-	t.r3 = max(t.floorR[2], t.learntR[2])
-	t.r4 = max(t.floorR[3], t.learntR[3])
 	t.learntC = b.threshold(learnCountry)
 	t.country = max(int32(f.Country), t.learntC)
 	t.conversion, t.beta = b.conversion(), b.giveBack()
@@ -278,32 +273,36 @@ func (m *Monitor) judge(ctx context.Context, now int64, s *Send, region string, 
 			hit = bl
 		}
 	}
-	base := Baseline{Conversion: t.conversion, GiveBack: t.beta, Alert: t.alert}
+	base := Baseline{Conversion: t.conversion, GiveBack: t.beta}
 
 	// Ranges: the widest that tripped, counting a run as a trip of the
 	// block of 1,000 around it.
 	hot := false
 	var tr trip
-	for i, r := range [...]struct {
-		k  kind
-		l  learnt
-		th int32
-	}{{kindRange2, learnRange2, t.r2}, {kindRange3, learnRange3, t.r3}, {kindRange4, learnRange4, t.r4}} {
-		lv, ok := p.level(r.k)
+	for i := range numRanges {
+		k := kindRange2 + kind(i)
+		lv, ok := p.level(k)
 		if !ok {
 			continue
 		}
 		lv = max(lv-rep, 1)
-		sm.lv[r.l] = int16(lv)
-		if lv >= 2 && 2*lv >= r.th {
+		if i > 0 && m.nFamily.Load() > 0 {
+			// Sends that blocked narrower ranges explain are not
+			// counted again.
+			rg, _ := rangeOf(s, i+2)
+			lv = max(lv-m.explainedIn(rg, lv, now), 1)
+		}
+		sm.lv[learnRange2+learnt(i)] = int16(lv)
+		th := t.rng[i]
+		if lv >= 2 && 2*lv >= th {
 			hot = true
 		}
-		if lv >= r.th {
-			key, _ := rangeOf(s, dropOf(r.k))
+		if lv >= th {
+			key, _ := rangeOf(s, i+2)
 			tr = trip{scope: ScopeRange, key: key, signal: SignalUnconfirmed,
-				level: lv, threshold: r.th, leak: kinds[r.k].leak, region: region}
+				level: lv, threshold: th, leak: kinds[k].leak, region: region}
 			tr.base = base
-			tr.base.Floor, tr.base.Learnt = int(t.floorR[i+1]), int(t.learntR[i+1])
+			tr.base.Floor, tr.base.Learnt = int(t.floorRng[i]), int(t.learntRng[i])
 		}
 	}
 	if lv, ok := p.level(kindRun); ok {
@@ -318,16 +317,18 @@ func (m *Monitor) judge(ctx context.Context, now int64, s *Send, region string, 
 				tr = trip{scope: ScopeRange, key: key, signal: SignalRun,
 					level: lv, threshold: t.run, leak: kinds[kindRun].leak, region: region}
 				tr.base = base
-				tr.base.Floor, tr.base.Learnt = int(t.floorR[0]), int(t.learntR[0])
+				tr.base.Floor, tr.base.Learnt = m.floors.Run, int(t.learntRun)
 			}
 		}
+	}
+	if tr.key != "" && m.nPardon.Load() > 0 && m.pardoned(s, now) {
+		tr = trip{}
 	}
 	if tr.key != "" {
 		bl, made := m.decide(now, s, tr)
 		note(bl, made)
 		if made {
 			b.mu.Lock()
-			b.alertUntil = now + int64(m.alertFor)
 			b.explained += float64(tr.level)
 			b.explAt = now
 			b.stale()
@@ -336,13 +337,18 @@ func (m *Monitor) judge(ctx context.Context, now int64, s *Send, region string, 
 	}
 	// In shadow mode the sends to ranges that would be blocked go on: they
 	// are accounted for by those blocks, not by the country.
-	covered := m.shadow.Load() && m.coveredRange(s, now)
-	if !hot || covered {
+	covered := 0
+	if m.shadow.Load() {
+		if covered = m.coveredRange(s, now); covered > 0 {
+			m.explainMore(s, covered, now)
+		}
+	}
+	if !hot || covered > 0 {
 		b.mu.Lock()
 		if !hot {
 			b.sent++
 		}
-		if covered {
+		if covered > 0 {
 			b.explained++
 		}
 		b.mu.Unlock()
@@ -356,7 +362,7 @@ func (m *Monitor) judge(ctx context.Context, now int64, s *Send, region string, 
 	if lv, ok := p.level(kindCountry); ok {
 		sm.lv[learnCountry] = int16(lv)
 		if 2*(lv-t.explained) >= t.country {
-			if err := m.brake(ctx, now, s, region, b, t, base, lv, sm.lv[learnRange4] <= 1, note); err != nil {
+			if err := m.brake(ctx, now, s, region, b, t, base, lv, widest(&sm) <= 1, note); err != nil {
 				return hit, err
 			}
 		}
@@ -401,6 +407,27 @@ func (m *Monitor) judge(ctx context.Context, now int64, s *Send, region string, 
 	}
 	m.pend.put(m.conf.hash(s.Number.E164), sm)
 	return hit, nil
+}
+
+// widest returns the level of the widest range of a sample.
+func widest(sm *sample) int16 {
+	for l := learnRange6; l >= learnRange2; l-- {
+		if sm.lv[l] > 0 {
+			return sm.lv[l]
+		}
+	}
+	return 0
+}
+
+// fresh reports whether the widest range of a confirmation's plan is
+// empty after it.
+func fresh(p *plan) bool {
+	for k := kindRange6; k >= kindRange2; k-- {
+		if i := p.at[k]; i >= 0 {
+			return p.lv[i] == 0
+		}
+	}
+	return false
 }
 
 // brake counts a send to a hot region, and brakes the region when its

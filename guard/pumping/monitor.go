@@ -80,10 +80,11 @@ type Config struct {
 	// StrikeMemory is how long a block is remembered for escalation. Zero
 	// means 7 days.
 	StrikeMemory time.Duration
-	// AlertFor is how long a region whose range was blocked keeps its
-	// range thresholds at Floors' Alert values: pumpers work many ranges
-	// of the same countries at once. Zero means 24 hours.
-	AlertFor time.Duration
+	// WidenWithin is how long a blocked range counts toward blocking the
+	// wider range around it: 3 ranges blocked within it inside one block
+	// of up to a million numbers block that block (SignalNeighbours).
+	// Zero means 24 hours.
+	WidenWithin time.Duration
 	// MaxBlocks bounds the blocks held (of all scopes). When it is
 	// reached, the block that ends soonest is lifted early. Zero means
 	// 4096; a numbers.PrefixSet costs time proportional to its size on
@@ -112,12 +113,10 @@ type Floors struct {
 	// number without its last digit) asked within minutes that makes a
 	// sequential run. Default 3.
 	Run int
-	// Range2, Range3 and Range4 are the unconfirmed sends to one block of
-	// 100, 1,000 and 10,000 numbers that block it. Defaults 3, 3, 3.
-	Range2, Range3, Range4 int
-	// Alert2, Alert3 and Alert4 replace Range2 to Range4 in a region where
-	// a range was blocked within AlertFor. Defaults 2, 2, 2.
-	Alert2, Alert3, Alert4 int
+	// Ranges are the unconfirmed sends to one block of 100, 1,000,
+	// 10,000, 100,000 and 1,000,000 numbers (the number without its last
+	// 2 to 6 digits) that block it. Defaults 3, 3, 3, 6, 10.
+	Ranges [numRanges]int
 	// Country is the unconfirmed sends to one region, beyond those of
 	// its blocked ranges, that brake the whole region. It is raised to
 	// authgear's max(20, 0.2 × best day of confirmations in 14, 0.2 ×
@@ -138,7 +137,7 @@ type Floors struct {
 
 // DefaultFloors returns the default floors.
 func DefaultFloors() Floors {
-	return Floors{Run: 3, Range2: 3, Range3: 3, Range4: 3, Alert2: 2, Alert3: 2, Alert4: 2,
+	return Floors{Run: 3, Ranges: [numRanges]int{3, 3, 3, 6, 10},
 		Country: 50, Address: 8, Network: 20, Countries: 3}
 }
 
@@ -147,19 +146,19 @@ func DefaultFloors() Floors {
 // resort, countries whose codes are sent but not confirmed. It is safe for
 // concurrent use.
 type Monitor struct {
-	store     counterStore
-	set       *numbers.PrefixSet
-	shadow    atomic.Bool
-	floors    Floors
-	durations []time.Duration
-	brakes    []time.Duration
-	strikeMem time.Duration
-	alertFor  time.Duration
-	maxBlocks int
-	maxStrike int
-	onDec     func(Decision)
-	logger    *slog.Logger
-	now       func() time.Time
+	store       counterStore
+	set         *numbers.PrefixSet
+	shadow      atomic.Bool
+	floors      Floors
+	durations   []time.Duration
+	brakes      []time.Duration
+	strikeMem   time.Duration
+	widenWithin time.Duration
+	maxBlocks   int
+	maxStrike   int
+	onDec       func(Decision)
+	logger      *slog.Logger
+	now         func() time.Time
 
 	regionsMu sync.Mutex
 	regions   atomic.Pointer[map[string]*baseline]
@@ -170,6 +169,8 @@ type Monitor struct {
 	strikes map[string]strike
 	family  map[string]family
 	nOther  atomic.Int32 // blocks that Check must look at: not ranges
+	nFamily atomic.Int32 // len(family), read without the lock
+	nPardon atomic.Int32 // ranges ever pardoned: Unblock was called
 	ring    decisionRing
 	conf    confirmed
 	pend    pending
@@ -188,30 +189,30 @@ func newMonitor(store counterStore, cfg Config) (*Monitor, error) {
 	for _, v := range []struct {
 		name string
 		v    int
-	}{{"Run", f.Run}, {"Range2", f.Range2}, {"Range3", f.Range3}, {"Range4", f.Range4},
-		{"Alert2", f.Alert2}, {"Alert3", f.Alert3}, {"Alert4", f.Alert4}, {"Country", f.Country},
+	}{{"Run", f.Run}, {"Ranges[0]", f.Ranges[0]}, {"Ranges[1]", f.Ranges[1]}, {"Ranges[2]", f.Ranges[2]},
+		{"Ranges[3]", f.Ranges[3]}, {"Ranges[4]", f.Ranges[4]}, {"Country", f.Country},
 		{"Address", f.Address}, {"Network", f.Network}, {"Countries", f.Countries}} {
 		if v.v < 1 || v.v > maxLevel/2 {
 			return nil, fmt.Errorf("%w: Floors.%s %d not in 1..%d", ErrInvalidConfig, v.name, v.v, maxLevel/2)
 		}
 	}
 	m := &Monitor{
-		store:     store,
-		set:       cfg.Blocklist,
-		floors:    f,
-		durations: cfg.Durations,
-		brakes:    cfg.Brakes,
-		strikeMem: cfg.StrikeMemory,
-		alertFor:  cfg.AlertFor,
-		maxBlocks: cfg.MaxBlocks,
-		maxStrike: cfg.MaxTracked,
-		onDec:     cfg.OnDecision,
-		logger:    cfg.Logger,
-		now:       cfg.Now,
-		global:    newBaseline(),
-		blocks:    make(map[string]*block),
-		strikes:   make(map[string]strike),
-		family:    make(map[string]family),
+		store:       store,
+		set:         cfg.Blocklist,
+		floors:      f,
+		durations:   cfg.Durations,
+		brakes:      cfg.Brakes,
+		strikeMem:   cfg.StrikeMemory,
+		widenWithin: cfg.WidenWithin,
+		maxBlocks:   cfg.MaxBlocks,
+		maxStrike:   cfg.MaxTracked,
+		onDec:       cfg.OnDecision,
+		logger:      cfg.Logger,
+		now:         cfg.Now,
+		global:      newBaseline(),
+		blocks:      make(map[string]*block),
+		strikes:     make(map[string]strike),
+		family:      make(map[string]family),
 	}
 	if m.durations == nil {
 		m.durations = []time.Duration{15 * time.Minute, time.Hour, 12 * time.Hour, 24 * time.Hour}
@@ -232,7 +233,7 @@ func newMonitor(store counterStore, cfg Config) (*Monitor, error) {
 	defaults := []struct {
 		p   *time.Duration
 		def time.Duration
-	}{{&m.strikeMem, 7 * 24 * time.Hour}, {&m.alertFor, 24 * time.Hour}}
+	}{{&m.strikeMem, 7 * 24 * time.Hour}, {&m.widenWithin, 24 * time.Hour}}
 	for _, d := range defaults {
 		if *d.p == 0 {
 			*d.p = d.def

@@ -148,7 +148,7 @@ func TestSequentialRun(t *testing.T) {
 	// Range floors high enough (as the thresholds learnt for a dense app
 	// are) that only the run signal trips.
 	f := DefaultFloors()
-	f.Range2, f.Range3, f.Range4 = 10, 10, 10
+	f.Ranges = [numRanges]int{10, 10, 10, 10, 10}
 	m, clock, decs := newTest(t, Config{Floors: f})
 	// A script walking adjacent numbers: the third number of one block of
 	// ten trips a run, which blocks the 1,000 numbers around it.
@@ -458,18 +458,20 @@ func TestLearntThresholds(t *testing.T) {
 	b.mu.Lock()
 	learnt := b.threshold(learnRange4)
 	b.mu.Unlock()
-	if learnt <= int32(DefaultFloors().Range4) {
+	if learnt <= int32(DefaultFloors().Ranges[2]) {
 		t.Fatalf("learnt Range4 threshold %d, not above the floor", learnt)
 	}
 	m.SetShadow(false)
-	clock.Advance(24 * time.Hour) // shadow blocks and strikes gone
+	clock.Advance(24 * time.Hour) // shadow blocks gone
 	*decs = nil
 	for i := 2000; i < 4000; i++ {
 		if err := send(i); err != nil {
 			t.Fatalf("send %d refused: %v (learnt %d)", i, err, learnt)
 		}
 	}
-	// The same block pumped: blocked within the learnt threshold.
+	// The same block pumped, once what legit users left in it drained:
+	// blocked within the learnt threshold.
+	clock.Advance(3 * 24 * time.Hour)
 	n, err := pump(t, m, clock, "12", 10*time.Second, 100)
 	if err == nil || n > int(learnt) {
 		t.Errorf("pumping a dense block: %d sends before the block (learnt %d), %v", n, learnt, err)
@@ -500,8 +502,8 @@ func TestUnblockRange(t *testing.T) {
 
 func TestConfig(t *testing.T) {
 	bad := []Config{
-		{Floors: Floors{Run: 0, Range2: 1}},
-		{Floors: func() Floors { f := DefaultFloors(); f.Range4 = 10000; return f }()},
+		{Floors: Floors{Run: 0, Ranges: [numRanges]int{1}}},
+		{Floors: func() Floors { f := DefaultFloors(); f.Ranges[2] = 10000; return f }()},
 		{Durations: []time.Duration{time.Minute, -time.Second}},
 		{Durations: []time.Duration{}},
 		{Brakes: []time.Duration{0}},
@@ -679,5 +681,43 @@ func TestHopBrake(t *testing.T) {
 	}
 	if blocks < 19 || blocks > 25 { // the count drains 20 an hour
 		t.Errorf("braked after %d range blocks", blocks)
+	}
+}
+
+func TestInstancesShareCounters(t *testing.T) {
+	// Two instances of an app behind a load balancer, one store: a
+	// pumper's sends alternate between them. The counters are shared, so
+	// the range is blocked after as many sends as with one instance, and
+	// the other instance blocks it at the first send it sees after that.
+	store := newMemCounters(1 << 16)
+	clock := testkit.NewClock()
+	a, err := newMonitor(store, Config{Now: clock.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := newMonitor(store, Config{Now: clock.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mons := []*Monitor{a, b}
+	sent := 0
+	var err2 error
+	for i := range 10 {
+		clock.Advance(time.Minute)
+		if err2 = mons[i%2].Allow(ctx, Send{Number: gb(t, "12", i*1013), ClientIP: v4(i)}); err2 != nil {
+			break
+		}
+		sent++
+	}
+	if sent != 2 || !errors.Is(err2, ErrBlocked) {
+		t.Fatalf("sent %d across two instances, then %v", sent, err2)
+	}
+	// a refused the third; b has not blocked anything yet, and refuses
+	// its next send to the range.
+	if len(b.Blocks()) != 0 || len(a.Blocks()) != 1 {
+		t.Fatalf("blocks: a %v, b %v", a.Blocks(), b.Blocks())
+	}
+	if err := b.Allow(ctx, Send{Number: gb(t, "12", 7777), ClientIP: v4(99)}); !errors.Is(err, ErrBlocked) {
+		t.Errorf("b's first send after a's block: %v", err)
 	}
 }

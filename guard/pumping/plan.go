@@ -11,7 +11,7 @@ import (
 const keyNS = "pump:"
 
 // maxOps is the most counter operations one event makes.
-const maxOps = 11
+const maxOps = 13
 
 // plan is the counter operations of one event, with their keys in one
 // string.
@@ -20,7 +20,7 @@ type plan struct {
 	lv  [maxOps]int32
 	n   int
 	at  [numKinds]int8 // index in ops of each kind, or -1
-	buf [320]byte
+	buf [512]byte
 }
 
 func (p *plan) reset() {
@@ -86,21 +86,14 @@ func (bl *builder) finish() {
 	}
 }
 
-// dropOf returns the digits dropped by a range kind.
-func dropOf(k kind) int {
-	for _, r := range rangeKinds {
-		if r.k == k {
-			return r.drop
-		}
-	}
-	return 0
-}
-
 // rangeKinds are the number's blocks, by digits dropped.
 var rangeKinds = [...]struct {
 	k    kind
 	drop int
-}{{kindRun, 1}, {kindRange2, 2}, {kindRange3, 3}, {kindRange4, 4}}
+}{{kindRun, 1}, {kindRange2, 2}, {kindRange3, 3}, {kindRange4, 4}, {kindRange5, 5}, {kindRange6, 6}}
+
+// numRanges is the number of range widths with a threshold: 2 to 6 digits.
+const numRanges = 5
 
 // minRangeDigits is how many national digits a range must keep: a block
 // of a whole country is the country signal's business.
