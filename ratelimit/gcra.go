@@ -1,101 +1,100 @@
 package ratelimit
 
-import "time"
+import (
+	"time"
 
-// State is what a store keeps for one key: the GCRA theoretical arrival
-// time and the penalty box. All times are Unix nanoseconds. The zero State is
-// a key never seen, and a State whose Expire is not after now is identical
-// to it: a store may forget such a key without changing any answer.
-//
-// State and Step are exported for implementers of Store; users of the
-// package do not need them.
-type State struct {
-	// TAT is the theoretical arrival time: the bucket is full when TAT <= now,
-	// and holds (Burst×Interval − (TAT − now)) / Interval tokens otherwise.
-	TAT int64
-	// PTAT is the TAT of the penalty's denial counter.
-	PTAT int64
-	// BoxUntil is the end of the current or last penalty box.
-	BoxUntil int64
-	// Level is the escalation level of the last box (1 after the first).
-	Level int64
-	// Expire is when the state becomes identical to the zero State.
-	Expire int64
+	"github.com/antifraud-go/antifraud/ratelimit/internal/core"
+)
+
+// This file is the definition of what every store answers: step runs one
+// take on the keys' states. Package ratelimit/gcra publishes it, with the
+// State type, for store implementers (see gcra.Step for the contract).
+
+// state is one key's state; see gcra.State.
+type state = core.State
+
+func init() {
+	core.Step = func(now int64, reqs []Request, states []state, results []Result) (bool, int) {
+		return step(now, reqs, nil, states, results)
+	}
+	core.Validate = validate
 }
 
-// Step runs one multi-limit take at now (Unix nanoseconds) on states, which
-// hold the current state of reqs' keys in the same order. It writes one
-// result per request into results, updates states in place when anything
-// changed, and reports whether the take was allowed. It returns the index of
-// the binding result (see Decision). The caller must ensure that reqs are
-// valid (see Validate) and that each key appears once.
-//
-// When every request is allowed, every TAT moves forward by its cost. When
-// any is denied, no TAT moves; denied requests whose limit has a penalty
-// count a denial, and may enter the box.
-func Step(now int64, reqs []Request, states []State, results []Result) (allowed bool, binding int) {
-	return step(now, reqs, nil, states, results)
-}
-
-// step is Step, given the requests' Intervals in ivs when the caller has
-// computed them already (nil otherwise).
-func step(now int64, reqs []Request, ivs []int64, states []State, results []Result) (allowed bool, binding int) {
-	if len(reqs) == 1 {
+// step runs one take at now (Unix nanoseconds) on states, which hold the
+// current state of reqs' keys in the same order. It writes one result per
+// request into results, updates states in place, and reports whether the
+// take was allowed and the index of the binding result. ivs holds the
+// requests' Intervals when the caller has computed them (nil otherwise).
+// The caller has validated reqs.
+func step(now int64, reqs []Request, ivs []int64, states []state, results []Result) (allowed bool, binding int) {
+	if len(reqs) == 1 && reqs[0].plain() {
 		r := &reqs[0]
-		return stepOne(now, &r.Limit, interval(reqs, ivs, 0), r.cost(), r.Peek, &states[0], &results[0]), 0
+		return stepOne(now, &r.Limit, interval(reqs, ivs, 0), r.cost(), &states[0], &results[0]), 0
 	}
 	allowed = true
 	for i := range reqs {
 		r := &reqs[i]
+		if r.Cost < 0 {
+			continue // a refund never denies: its result comes after
+		}
 		check(now, &r.Limit, interval(reqs, ivs, i), r.cost(), r.Peek, &states[i], &results[i])
-		if !results[i].Allowed {
+		if !results[i].Allowed && !r.Record {
 			allowed = false
 		}
 	}
+	binding = -1
 	if allowed {
 		for i := range reqs {
-			if reqs[i].Peek {
+			r := &reqs[i]
+			switch {
+			case r.Cost < 0:
+				refund(now, &r.Limit, interval(reqs, ivs, i), -r.Cost, true, &states[i], &results[i])
+				continue
+			case r.Record && !results[i].Allowed:
+				saturate(now, &r.Limit, interval(reqs, ivs, i), r.cost(), &states[i], &results[i])
+				continue
+			case !r.Peek:
+				commit(now, &states[i], &results[i])
+			}
+			if r.Record {
 				continue
 			}
-			commit(now, &states[i], &results[i])
+			if binding < 0 || results[i].Remaining < results[binding].Remaining {
+				binding = i
+			}
 		}
-		return true, tightest(results)
+		if binding < 0 {
+			binding = tightest(results)
+		}
+		return true, binding
 	}
-	binding = -1
 	for i := range reqs {
+		r := &reqs[i]
+		if r.Cost < 0 {
+			refund(now, &r.Limit, interval(reqs, ivs, i), -r.Cost, false, &states[i], &results[i])
+			continue
+		}
 		if results[i].Allowed {
 			// Allowed on its own, but nothing was spent: report what the
 			// key holds now.
-			if !reqs[i].Peek {
-				c := int64(reqs[i].cost())
+			if !r.Peek {
+				c := int64(r.cost())
 				results[i].Remaining += int(c)
-				results[i].ResetAfter -= time.Duration(c * int64(reqs[i].Limit.Interval()))
+				results[i].ResetAfter -= time.Duration(c * interval(reqs, ivs, i))
 			}
 			continue
 		}
-		if !results[i].Penalized && reqs[i].Limit.Penalty.enabled() && !reqs[i].Peek {
-			penalize(now, &reqs[i].Limit.Penalty, &states[i], &results[i])
+		if r.Record {
+			continue // over its limit, but a record never denies
+		}
+		if !results[i].Penalized && r.Limit.Penalty.enabled() && !r.Peek {
+			penalize(now, &r.Limit.Penalty, &states[i], &results[i])
 		}
 		if binding < 0 || results[i].RetryAfter > results[binding].RetryAfter {
 			binding = i
 		}
 	}
 	return false, binding
-}
-
-// Validate checks reqs for Step: valid limits, costs and keys, no key twice.
-func Validate(reqs []Request) error {
-	for i := range reqs {
-		if err := validateRequest(&reqs[i]); err != nil {
-			return err
-		}
-		for j := 0; j < i; j++ {
-			if reqs[j].Key == reqs[i].Key {
-				return errorf(ErrInvalidKey, "key %q appears twice in one take", truncKey(reqs[i].Key))
-			}
-		}
-	}
-	return nil
 }
 
 func interval(reqs []Request, ivs []int64, i int) int64 {
@@ -105,27 +104,39 @@ func interval(reqs []Request, ivs []int64, i int) int64 {
 	return int64(reqs[i].Limit.Interval())
 }
 
-// MaxKeyLen bounds a key's length. Longer keys are rejected: keys built from
-// outside input must be bounded, and the helpers always are.
-const MaxKeyLen = 512
-
-func validateRequest(r *Request) error {
-	_, err := validateTake(r.Key, &r.Limit, r.Cost)
-	return err
+// validate checks reqs for step: at least one, valid limits, costs, flags
+// and keys, no key twice.
+func validate(reqs []Request) error {
+	if len(reqs) == 0 {
+		return invalidRequest("a take of no requests")
+	}
+	for i := range reqs {
+		if _, err := validateRequest(&reqs[i]); err != nil {
+			return err
+		}
+		for j := 0; j < i; j++ {
+			if reqs[j].Key == reqs[i].Key {
+				return invalidRequest("key %q appears twice in one take", truncKey(reqs[i].Key))
+			}
+		}
+	}
+	return nil
 }
 
-// validateTake validates the parts of a Request and returns the limit's
-// Interval.
-func validateTake(key string, l *Limit, cost int) (time.Duration, error) {
-	if len(key) == 0 || len(key) > MaxKeyLen {
-		return 0, errorf(ErrInvalidKey, "key length %d not in 1..%d", len(key), MaxKeyLen)
+// validateRequest validates r and returns its limit's Interval.
+func validateRequest(r *Request) (time.Duration, error) {
+	if len(r.Key) == 0 || len(r.Key) > core.MaxKeyLen {
+		return 0, invalidRequest("key length %d not in 1..%d", len(r.Key), core.MaxKeyLen)
 	}
-	iv, err := l.validate()
+	iv, err := r.Limit.validate()
 	if err != nil {
 		return 0, err
 	}
-	if cost < 0 || cost > l.Burst {
-		return 0, errorf(ErrInvalidCost, "cost %d not in 0..%d (the burst of %v)", cost, l.Burst, *l)
+	if r.Cost < -r.Limit.Burst || r.Cost > r.Limit.Burst {
+		return 0, invalidRequest("cost %d not in -%d..%d (the burst of %v)", r.Cost, r.Limit.Burst, r.Limit.Burst, r.Limit)
+	}
+	if r.Peek && (r.Record || r.Cost < 0) {
+		return 0, invalidRequest("a peek that records or gives back")
 	}
 	return iv, nil
 }
@@ -137,18 +148,16 @@ func truncKey(k string) string {
 	return k
 }
 
-// stepOne is Step for a single request of cost (at least 1) on l, whose
-// Interval is iv, for stores that take one key at a time without building
-// slices.
-func stepOne(now int64, l *Limit, iv int64, cost int, peek bool, s *State, res *Result) bool {
-	check(now, l, iv, cost, peek, s, res)
+// stepOne is step for a single plain request of cost (at least 1) on l,
+// whose Interval is iv, for stores that take one key at a time without
+// building slices.
+func stepOne(now int64, l *Limit, iv int64, cost int, s *state, res *Result) bool {
+	check(now, l, iv, cost, false, s, res)
 	if res.Allowed {
-		if !peek {
-			commit(now, s, res)
-		}
+		commit(now, s, res)
 		return true
 	}
-	if !res.Penalized && l.Penalty.enabled() && !peek {
+	if !res.Penalized && l.Penalty.enabled() {
 		penalize(now, &l.Penalty, s, res)
 	}
 	return false
@@ -157,11 +166,10 @@ func stepOne(now int64, l *Limit, iv int64, cost int, peek bool, s *State, res *
 // check computes the result of a request of cost (at least 1) on l, whose
 // Interval is iv, against s into res without changing s. It works through
 // pointers: it is on every take's path.
-func check(now int64, l *Limit, iv int64, cost int, peek bool, s *State, res *Result) {
+func check(now int64, l *Limit, iv int64, cost int, peek bool, s *state, res *Result) {
 	capacity := iv * int64(l.Burst)
 	tat := max(s.TAT, now)
 	*res = Result{}
-	setLimit(&res.Limit, l)
 	if s.BoxUntil > now {
 		res.Penalized = true
 		res.RetryAfter = time.Duration(s.BoxUntil - now)
@@ -183,25 +191,60 @@ func check(now int64, l *Limit, iv int64, cost int, peek bool, s *State, res *Re
 	res.ResetAfter = time.Duration(newTAT - now)
 }
 
-// setLimit copies src to dst field by field: a Limit just spilled to the
-// stack with 8-byte stores and copied with 16-byte loads stalls on store
-// forwarding, which costs more on the hot path than the rest of check.
-func setLimit(dst, src *Limit) {
-	dst.Rate, dst.Period, dst.Burst = src.Rate, src.Period, src.Burst
-	dst.Penalty.After, dst.Penalty.Within, dst.Penalty.For = src.Penalty.After, src.Penalty.Within, src.Penalty.For
-	dst.Penalty.Max, dst.Penalty.Reset = src.Penalty.Max, src.Penalty.Reset
-}
-
 // commit spends an allowed request: check has computed its new TAT,
 // max(TAT, now) + Interval × cost, as now + ResetAfter.
-func commit(now int64, s *State, res *Result) {
+func commit(now int64, s *state, res *Result) {
 	s.TAT = now + int64(res.ResetAfter)
 	s.Expire = max(s.Expire, s.TAT)
 }
 
+// saturate spends a record of cost on l (Interval iv) that found fewer than
+// cost tokens, in an allowed take: the bucket ends empty (or as it was, if
+// a smaller limit left it beyond empty), and res says so.
+func saturate(now int64, l *Limit, iv int64, cost int, s *state, res *Result) {
+	capacity := iv * int64(l.Burst)
+	tat := max(s.TAT, now)
+	s.TAT = max(tat, min(tat+iv*int64(cost), now+capacity))
+	s.Expire = max(s.Expire, s.TAT)
+	if s.BoxUntil > now {
+		// The result is the box's, as check wrote it, but for the reset.
+		res.ResetAfter = time.Duration(max(s.BoxUntil, s.TAT) - now)
+		return
+	}
+	res.Remaining = int((capacity - (s.TAT - now)) / iv)
+	res.RetryAfter = time.Duration(s.TAT + iv*int64(cost) - capacity - now)
+	res.ResetAfter = time.Duration(s.TAT - now)
+}
+
+// refund gives back cost tokens of l (Interval iv) to s, when apply is set
+// (the take is allowed), and writes the result: the key's tokens after the
+// refund, or now when it does not apply. A bucket given back up to full
+// leaves a plain state as good as new, so it becomes the zero state.
+func refund(now int64, l *Limit, iv int64, cost int, apply bool, s *state, res *Result) {
+	tat := max(s.TAT, now)
+	if apply && s.TAT > now {
+		tat = max(now, s.TAT-iv*int64(cost))
+		s.TAT = tat
+		if s.PTAT == 0 && s.BoxUntil == 0 && s.Level == 0 {
+			s.Expire = tat
+			if tat == now {
+				*s = state{}
+			}
+		}
+	}
+	*res = Result{Allowed: true}
+	if s.BoxUntil > now {
+		res.Penalized = true
+		res.ResetAfter = time.Duration(max(s.BoxUntil, tat) - now)
+		return
+	}
+	res.Remaining = int((iv*int64(l.Burst) - (tat - now)) / iv)
+	res.ResetAfter = time.Duration(tat - now)
+}
+
 // penalize counts one denial for r's key and boxes it when the count runs out.
-func penalize(now int64, p *Penalty, s *State, res *Result) {
-	iv := int64(p.interval())
+func penalize(now int64, p *Penalty, s *state, res *Result) {
+	iv := int64(core.PenaltyInterval(p.After, p.Within))
 	ptat := max(s.PTAT, now) + iv
 	if ptat-now < iv*int64(p.After) {
 		s.PTAT = ptat
@@ -209,15 +252,16 @@ func penalize(now int64, p *Penalty, s *State, res *Result) {
 		return
 	}
 	// The After-th denial within Within: into the box.
+	reset := int64(core.PenaltyReset(p.Reset))
 	level := s.Level
-	if s.BoxUntil > 0 && now-s.BoxUntil >= int64(p.reset()) {
+	if s.BoxUntil > 0 && now-s.BoxUntil >= reset {
 		level = 0
 	}
-	d := int64(p.boxFor(int(level)))
+	d := int64(p.boxFor(level))
 	s.BoxUntil = now + d
 	s.Level = min(level+1, 62)
 	s.PTAT = now
-	s.Expire = max(s.Expire, s.BoxUntil+int64(p.reset()))
+	s.Expire = max(s.Expire, s.BoxUntil+reset)
 	res.Penalized = true
 	res.Remaining = 0
 	res.RetryAfter = time.Duration(d)

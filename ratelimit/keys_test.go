@@ -4,9 +4,12 @@ import (
 	"net/netip"
 	"strings"
 	"testing"
+
+	"github.com/antifraud-go/antifraud/internal/keys"
+	"github.com/antifraud-go/antifraud/ratelimit/internal/core"
 )
 
-var long = strings.Repeat("9", maxPart+1)
+var long = strings.Repeat("9", keys.MaxPart+1)
 
 // keyCases pin the keys the helpers build: a changed key is a reset limit
 // for every user of a shared store after an upgrade.
@@ -16,25 +19,27 @@ var keyCases = []struct {
 	append func([]byte) []byte
 	want   string
 }{
-	{"IPv4", KeyIP(netip.MustParseAddr("192.0.2.1")), func(b []byte) []byte { return AppendKeyIP(b, netip.MustParseAddr("192.0.2.1")) }, "ip:192.0.2.1"},
-	{"IPv4-mapped", KeyIP(netip.MustParseAddr("::ffff:192.0.2.1")), func(b []byte) []byte { return AppendKeyIP(b, netip.MustParseAddr("::ffff:192.0.2.1")) }, "ip:192.0.2.1"},
-	{"IPv6 by /64", KeyIP(netip.MustParseAddr("2001:db8:1:2:3:4:5:6%eth0")), func(b []byte) []byte { return AppendKeyIP(b, netip.MustParseAddr("2001:db8:1:2:3:4:5:6%eth0")) }, "ip:2001:db8:1:2::/64"},
-	{"no address", KeyIP(netip.Addr{}), func(b []byte) []byte { return AppendKeyIP(b, netip.Addr{}) }, "ip:invalid IP"},
-	{"phone", KeyPhone("+37120012345"), func(b []byte) []byte { return AppendKeyPhone(b, "+37120012345") }, "phone:+37120012345"},
-	{"long phone hashed", KeyPhone(long), func(b []byte) []byte { return AppendKeyPhone(b, long) }, "phone:sha256:" + hashPart(long)},
-	{"prefix", KeyPrefix("+37120012345", 6), func(b []byte) []byte { return AppendKeyPrefix(b, "+37120012345", 6) }, "prefix:+371200"},
-	{"prefix longer than number", KeyPrefix("+3712", 6), func(b []byte) []byte { return AppendKeyPrefix(b, "+3712", 6) }, "prefix:+3712"},
-	{"prefix negative digits", KeyPrefix("+3712", -1), func(b []byte) []byte { return AppendKeyPrefix(b, "+3712", -1) }, "prefix:+3712"},
-	{"country", KeyCountry("lv"), func(b []byte) []byte { return AppendKeyCountry(b, "lv") }, "country:LV"},
-	{"country upper", KeyCountry("LV"), func(b []byte) []byte { return AppendKeyCountry(b, "LV") }, "country:LV"},
-	{"country unicode", KeyCountry("ǆ"), func(b []byte) []byte { return AppendKeyCountry(b, "ǆ") }, "country:Ǆ"},
-	{"calling code", KeyCallingCode(371), func(b []byte) []byte { return AppendKeyCallingCode(b, 371) }, "cc:371"},
-	{"route", KeyRoute("POST", "/verify/start"), nil, "route:POST /verify/start"},
-	{"global", KeyGlobal("verify"), nil, "global:verify"},
-	{"IP prefix", KeyIPPrefix(netip.MustParseAddr("192.0.2.77"), 24), nil, "net:192.0.2.0/24"},
+	{"IPv4", KeyIP(netip.MustParseAddr("192.0.2.1")), func(b []byte) []byte { return keys.AppendIP(b, netip.MustParseAddr("192.0.2.1")) }, "ip:192.0.2.1"},
+	{"IPv4-mapped", KeyIP(netip.MustParseAddr("::ffff:192.0.2.1")), func(b []byte) []byte { return keys.AppendIP(b, netip.MustParseAddr("::ffff:192.0.2.1")) }, "ip:192.0.2.1"},
+	{"IPv6 by /64", KeyIP(netip.MustParseAddr("2001:db8:1:2:3:4:5:6%eth0")), func(b []byte) []byte { return keys.AppendIP(b, netip.MustParseAddr("2001:db8:1:2:3:4:5:6%eth0")) }, "ip:2001:db8:1:2::/64"},
+	{"no address", KeyIP(netip.Addr{}), func(b []byte) []byte { return keys.AppendIP(b, netip.Addr{}) }, "ip:invalid IP"},
+	{"phone", KeyPhone("+37120012345"), func(b []byte) []byte { return keys.AppendPhone(b, "+37120012345") }, "phone:+37120012345"},
+	{"long phone hashed", KeyPhone(long), func(b []byte) []byte { return keys.AppendPhone(b, long) }, "phone:sha256:" + hashPart(long)},
+	{"prefix", KeyPrefix("+37120012345", 6), func(b []byte) []byte { return keys.AppendPrefix(b, "+37120012345", 6) }, "prefix:+371200"},
+	{"prefix longer than number", KeyPrefix("+3712", 6), func(b []byte) []byte { return keys.AppendPrefix(b, "+3712", 6) }, "prefix:+3712"},
+	{"prefix negative digits", KeyPrefix("+3712", -1), func(b []byte) []byte { return keys.AppendPrefix(b, "+3712", -1) }, "prefix:+3712"},
+	{"country", KeyCountry("lv"), func(b []byte) []byte { return keys.AppendCountry(b, "lv") }, "country:LV"},
+	{"country upper", KeyCountry("LV"), func(b []byte) []byte { return keys.AppendCountry(b, "LV") }, "country:LV"},
+	{"country unicode", KeyCountry("ǆ"), func(b []byte) []byte { return keys.AppendCountry(b, "ǆ") }, "country:Ǆ"},
+	{"calling code", KeyCallingCode(371), func(b []byte) []byte { return keys.AppendCallingCode(b, 371) }, "cc:371"},
+	{"route", KeyRoute("POST", "/verify/start"), func(b []byte) []byte { return keys.AppendRoute(b, "POST", "/verify/start") }, "route:POST /verify/start"},
+	{"long route hashed", KeyRoute("GET", long), nil, "route:sha256:" + hashPart("GET "+long)},
+	{"global", KeyGlobal("verify"), func(b []byte) []byte { return keys.AppendGlobal(b, "verify") }, "global:verify"},
+	{"IP prefix", KeyIPPrefix(netip.MustParseAddr("192.0.2.77"), 24), func(b []byte) []byte { return keys.AppendIPPrefix(b, netip.MustParseAddr("192.0.2.77"), 24) }, "net:192.0.2.0/24"},
+	{"IP prefix out of range", KeyIPPrefix(netip.MustParseAddr("192.0.2.77"), 33), nil, "ip:192.0.2.77"},
 }
 
-func hashPart(s string) string { return strings.TrimPrefix(string(appendPart(nil, s)), "sha256:") }
+func hashPart(s string) string { return strings.TrimPrefix(string(keys.AppendPart(nil, s)), "sha256:") }
 
 func TestKeys(t *testing.T) {
 	for _, tt := range keyCases {
@@ -70,9 +75,9 @@ func TestKeysAllocateOnce(t *testing.T) {
 		{"KeyIP", func() { keySink = KeyIP(ip) }, 1},
 		{"KeyPhone", func() { keySink = KeyPhone("+37120012345") }, 1},
 		{"KeyCountry", func() { keySink = KeyCountry("LV") }, 1},
-		{"AppendKeyIP", func() { buf = AppendKeyIP(buf[:0], ip) }, 0},
-		{"AppendKeyPrefix", func() { buf = AppendKeyPrefix(buf[:0], "+37120012345", 6) }, 0},
-		{"AppendKeyCallingCode", func() { buf = AppendKeyCallingCode(buf[:0], 371) }, 0},
+		{"keys.AppendIP", func() { buf = keys.AppendIP(buf[:0], ip) }, 0},
+		{"keys.AppendPrefix", func() { buf = keys.AppendPrefix(buf[:0], "+37120012345", 6) }, 0},
+		{"keys.AppendCallingCode", func() { buf = keys.AppendCallingCode(buf[:0], 371) }, 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -85,7 +90,7 @@ func TestKeysAllocateOnce(t *testing.T) {
 
 // FuzzKeys builds keys from arbitrary input: never a panic; the append
 // forms agree with the string forms; keys of bounded parts stay within
-// MaxKeyLen.
+// core.MaxKeyLen.
 func FuzzKeys(f *testing.F) {
 	f.Add([]byte{192, 0, 2, 1}, "+37120012345", 6, "lv", 371)
 	f.Add([]byte("0123456789abcdef"), long, -1, "ǆ\xff", -5)
@@ -102,16 +107,16 @@ func FuzzKeys(f *testing.F) {
 			key    string
 			append []byte
 		}{
-			{KeyIP(addr), AppendKeyIP([]byte("x"), addr)},
-			{KeyPhone(s), AppendKeyPhone([]byte("x"), s)},
-			{KeyPrefix(s, digits), AppendKeyPrefix([]byte("x"), s, digits)},
-			{KeyCountry(region), AppendKeyCountry([]byte("x"), region)},
-			{KeyCallingCode(cc), AppendKeyCallingCode([]byte("x"), cc)},
+			{KeyIP(addr), keys.AppendIP([]byte("x"), addr)},
+			{KeyPhone(s), keys.AppendPhone([]byte("x"), s)},
+			{KeyPrefix(s, digits), keys.AppendPrefix([]byte("x"), s, digits)},
+			{KeyCountry(region), keys.AppendCountry([]byte("x"), region)},
+			{KeyCallingCode(cc), keys.AppendCallingCode([]byte("x"), cc)},
 		} {
 			if "x"+k.key != string(k.append) {
 				t.Fatalf("append form %q, key %q", k.append, k.key)
 			}
-			if len(k.key) == 0 || len(k.key) > MaxKeyLen {
+			if len(k.key) == 0 || len(k.key) > core.MaxKeyLen {
 				t.Fatalf("key %q of length %d", k.key, len(k.key))
 			}
 		}

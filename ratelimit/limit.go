@@ -4,19 +4,9 @@ import (
 	"fmt"
 	"math/bits"
 	"time"
+
+	"github.com/antifraud-go/antifraud/ratelimit/internal/core"
 )
-
-// Resolution is the granularity of a limit's emission interval (which is
-// truncated to it) and of a penalty's For, Max and Reset (which must be
-// multiples of it). Every store works in whole microseconds so that the
-// memory store and the Redis store (whose Lua numbers are doubles, exact to
-// 2^53 µs) give identical answers.
-const Resolution = time.Microsecond
-
-// MaxWindow bounds Burst × Interval (the time a full bucket takes to refill)
-// and a penalty's durations, so that arithmetic on Unix nanoseconds can never
-// overflow. Ten years is more than any real limit needs.
-const MaxWindow = 10 * 365 * 24 * time.Hour
 
 // Limit is a token bucket checked with GCRA (the generic cell rate
 // algorithm): a key may spend at most Burst tokens at once, and tokens come
@@ -33,13 +23,18 @@ const MaxWindow = 10 * 365 * 24 * time.Hour
 // allows 3 at once, then one every 20 minutes. Use [Limit.WithBurst] to
 // smooth traffic: PerMinute(60).WithBurst(1) allows one a second.
 //
+// Every store counts time in whole microseconds, so that the memory store
+// and the Redis store give identical answers: Interval is truncated to a
+// microsecond, and Burst × Interval, like every duration of a Penalty, is
+// at most ten years.
+//
 // A Limit may carry a [Penalty]: a penalty box for keys that keep hitting it.
 // Limit is a comparable value; the zero Limit is invalid.
 type Limit struct {
 	// Rate is how many tokens come back every Period. It must be at least 1.
 	Rate int
 	// Period is the time over which Rate tokens come back. It must be
-	// positive, and Period/Rate must be at least one Resolution.
+	// positive, and Period/Rate must be at least a microsecond.
 	Period time.Duration
 	// Burst is the bucket's size: how many tokens can be spent at once.
 	// It must be at least 1.
@@ -58,10 +53,10 @@ type Limit struct {
 // This is what slows a pumping script: it keeps hammering after the first
 // 429, and each box it earns is twice as long as the last.
 //
-// For, Max and Reset must be whole microseconds (multiples of Resolution),
-// like every time a store keeps: a store that counts in microseconds could
-// not otherwise give the answers the memory store gives. Within need not
-// be; the denial counter's interval is truncated like a Limit's.
+// For, Max and Reset must be whole microseconds, like every time a store
+// keeps: a store that counts in microseconds could not otherwise give the
+// answers the memory store gives. Within need not be; the denial counter's
+// interval is truncated like a Limit's.
 //
 // The zero Penalty disables the penalty box.
 type Penalty struct {
@@ -80,12 +75,6 @@ type Penalty struct {
 	// starts again at For. Zero means 24 hours.
 	Reset time.Duration
 }
-
-// Default values of Penalty fields left zero.
-const (
-	DefaultPenaltyMax   = 24 * time.Hour
-	DefaultPenaltyReset = 24 * time.Hour
-)
 
 // PerSecond returns a limit of n tokens a second, with a burst of n.
 func PerSecond(n int) Limit { return Limit{Rate: n, Period: time.Second, Burst: n} }
@@ -112,13 +101,8 @@ func (l Limit) WithPenalty(p Penalty) Limit {
 }
 
 // Interval is the time between two tokens: Period / Rate, truncated to a
-// whole Resolution. It is zero for an invalid limit.
-func (l Limit) Interval() time.Duration {
-	if l.Rate <= 0 || l.Period <= 0 {
-		return 0
-	}
-	return (l.Period / time.Duration(l.Rate)).Truncate(Resolution)
-}
+// whole microsecond. It is zero for an invalid limit.
+func (l Limit) Interval() time.Duration { return core.Interval(l.Rate, l.Period) }
 
 // String describes the limit, for example "10/1m0s burst 10".
 func (l Limit) String() string {
@@ -130,7 +114,7 @@ func (l Limit) String() string {
 }
 
 // Validate reports whether l is usable: the rules are on the fields of
-// Limit and Penalty. The error wraps [ErrInvalidLimit]. Every store
+// Limit and Penalty. The error wraps [ErrInvalidConfig]. Every store
 // validates every request the same way.
 func (l Limit) Validate() error {
 	_, err := l.validate()
@@ -142,80 +126,55 @@ func (l Limit) Validate() error {
 func (l *Limit) validate() (time.Duration, error) {
 	switch {
 	case l.Rate < 1:
-		return 0, invalidLimit(*l, "rate must be at least 1")
+		return 0, invalidLimit(l, "rate must be at least 1")
 	case l.Period <= 0:
-		return 0, invalidLimit(*l, "period must be positive")
-	case l.Period > MaxWindow:
-		return 0, invalidLimit(*l, "period longer than MaxWindow")
+		return 0, invalidLimit(l, "period must be positive")
+	case l.Period > core.MaxWindow:
+		return 0, invalidLimit(l, "period longer than ten years")
 	case l.Burst < 1:
-		return 0, invalidLimit(*l, "burst must be at least 1")
+		return 0, invalidLimit(l, "burst must be at least 1")
 	}
 	// Validate is on every take's path: one division, no more.
-	iv := l.Interval()
-	if iv < Resolution {
-		return 0, invalidLimit(*l, "rate too high: period/rate is under one microsecond")
+	iv := (l.Period / time.Duration(l.Rate)).Truncate(core.Resolution)
+	if iv < core.Resolution {
+		return 0, invalidLimit(l, "rate too high: period/rate is under one microsecond")
 	}
-	if hi, lo := bits.Mul64(uint64(l.Burst), uint64(iv)); hi != 0 || lo > uint64(MaxWindow) {
-		return 0, invalidLimit(*l, "burst × interval longer than MaxWindow")
+	if hi, lo := bits.Mul64(uint64(l.Burst), uint64(iv)); hi != 0 || lo > uint64(core.MaxWindow) {
+		return 0, invalidLimit(l, "burst × interval longer than ten years")
 	}
 	if p := &l.Penalty; p.After|int(p.Within|p.For|p.Max|p.Reset) == 0 {
 		return iv, nil // the zero Penalty, without a 40-byte compare
 	}
-	return iv, l.Penalty.validate(*l)
+	return iv, l.Penalty.validate(l)
 }
 
-func (p Penalty) validate(l Limit) error {
+func (p *Penalty) validate(l *Limit) error {
 	switch {
-	case p == Penalty{}:
-		return nil
 	case p.After < 1:
 		return invalidLimit(l, "penalty: after must be at least 1")
-	case p.Within <= 0 || p.Within > MaxWindow:
-		return invalidLimit(l, "penalty: within must be positive and at most MaxWindow")
-	case p.Within/time.Duration(p.After) < Resolution:
+	case p.Within <= 0 || p.Within > core.MaxWindow:
+		return invalidLimit(l, "penalty: within must be positive and at most ten years")
+	case p.Within/time.Duration(p.After) < core.Resolution:
 		return invalidLimit(l, "penalty: within/after is under one microsecond")
-	case p.For <= 0 || p.For > MaxWindow:
-		return invalidLimit(l, "penalty: for must be positive and at most MaxWindow")
-	case p.Max < 0 || p.Max > MaxWindow:
-		return invalidLimit(l, "penalty: max must be at most MaxWindow")
-	case p.Reset < 0 || p.Reset > MaxWindow:
-		return invalidLimit(l, "penalty: reset must be at most MaxWindow")
-	case p.For%Resolution != 0 || p.Max%Resolution != 0 || p.Reset%Resolution != 0:
+	case p.For <= 0 || p.For > core.MaxWindow:
+		return invalidLimit(l, "penalty: for must be positive and at most ten years")
+	case p.Max < 0 || p.Max > core.MaxWindow:
+		return invalidLimit(l, "penalty: max must be at most ten years")
+	case p.Reset < 0 || p.Reset > core.MaxWindow:
+		return invalidLimit(l, "penalty: reset must be at most ten years")
+	case p.For%core.Resolution != 0 || p.Max%core.Resolution != 0 || p.Reset%core.Resolution != 0:
 		return invalidLimit(l, "penalty: for, max and reset must be whole microseconds")
 	}
 	return nil
 }
 
 // enabled reports whether the penalty box is on.
-func (p Penalty) enabled() bool { return p.After > 0 }
-
-// interval is the GCRA interval of the denial counter.
-func (p Penalty) interval() time.Duration {
-	return (p.Within / time.Duration(p.After)).Truncate(Resolution)
-}
-
-func (p Penalty) max() time.Duration {
-	m := p.Max
-	if m == 0 {
-		m = DefaultPenaltyMax
-	}
-	if m < p.For {
-		m = p.For
-	}
-	return m
-}
-
-func (p Penalty) reset() time.Duration {
-	if p.Reset == 0 {
-		return DefaultPenaltyReset
-	}
-	return p.Reset
-}
+func (p *Penalty) enabled() bool { return p.After > 0 }
 
 // boxFor is how long the box lasts at escalation level (0 for the first).
-func (p Penalty) boxFor(level int) time.Duration {
-	d, m := p.For, p.max()
-	for i := 0; i < level && d < m; i++ {
+func (p *Penalty) boxFor(level int64) time.Duration {
+	d, m := p.For, core.PenaltyMax(p.Max, p.For)
+	for i := int64(0); i < level && d < m; i++ {
 		d *= 2
 	}
 	return min(d, m)

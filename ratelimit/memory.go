@@ -2,7 +2,6 @@ package ratelimit
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"hash/maphash"
 	"log/slog"
@@ -13,81 +12,41 @@ import (
 	"time"
 )
 
-// ErrInvalidConfig is wrapped by errors about a store configuration that
-// cannot be used, such as a negative MaxKeys.
-var ErrInvalidConfig = errors.New("ratelimit: invalid configuration")
-
 // Defaults of MemoryConfig fields left zero.
 const (
-	DefaultMaxKeys       = 1 << 20
-	DefaultSweepInterval = time.Minute
-	DefaultShards        = 64
+	defaultMaxKeys       = 1 << 20
+	defaultSweepInterval = time.Minute
+	defaultShards        = 64
 )
-
-// FullPolicy says what a MemoryStore does with a new key when the key's
-// shard already holds its share of MaxKeys and none of them has expired.
-type FullPolicy int
-
-const (
-	// FullDenyNew denies requests for new keys until a held key expires:
-	// the store fails closed. It is the default. A flood of new keys can
-	// then deny other new keys for a while (never longer than the time
-	// until the soonest held key expires, which the denial's RetryAfter
-	// says), but it can never reset a key the store holds.
-	FullDenyNew FullPolicy = iota
-	// FullEvictSoonest evicts the held key whose state expires soonest
-	// (among the keys of the shard at its last scan) to make room. A key
-	// that is evicted gets back at most what it would have got anyway by
-	// its expiry, and it is the key with the least to get back, so a
-	// flood can only evict keys that are nearly as good as new; a key
-	// that has just spent its burst, or sits in a penalty box, has a far
-	// expiry and is evicted last. Choose it when refusing new keys is
-	// worse for you than letting the soonest-expiring ones go early.
-	FullEvictSoonest
-)
-
-// String returns "deny-new" or "evict-soonest".
-func (p FullPolicy) String() string {
-	switch p {
-	case FullDenyNew:
-		return "deny-new"
-	case FullEvictSoonest:
-		return "evict-soonest"
-	}
-	return "FullPolicy(" + fmt.Sprint(int(p)) + ")"
-}
 
 // MemoryConfig configures a MemoryStore. The zero MemoryConfig is a good
 // default.
 type MemoryConfig struct {
 	// Shards is the number of independently locked parts of the store,
-	// rounded up to a power of two. Zero means DefaultShards (64), or one
+	// rounded up to a power of two, at most 65536. Zero means 64, or one
 	// shard per 16384 keys of MaxKeys when that is more, up to 4096. It is
 	// reduced when MaxKeys is small so that each shard holds at least 64
 	// keys (or MaxKeys, when smaller).
 	Shards int
 	// MaxKeys is a hard bound on the number of keys held. Zero means
-	// DefaultMaxKeys (1,048,576). Each shard holds its share of it
-	// (MaxKeys/Shards), so a store may start applying WhenFull a little
-	// before it holds MaxKeys keys in all. Keys whose state has expired
-	// are reclaimed first; what happens when a shard is full of live keys
-	// is set by WhenFull.
+	// 1,048,576. Each shard holds its share of it (MaxKeys/Shards), so a
+	// store may be full a little before it holds MaxKeys keys in all. Keys
+	// whose state has expired are reclaimed first; when a shard is full of
+	// live keys, the key that expires soonest is forgotten to make room
+	// (see MemoryStore).
 	MaxKeys int
-	// WhenFull says what happens to a new key when its shard is full of
-	// live keys. The zero value is FullDenyNew.
-	WhenFull FullPolicy
 	// SweepInterval is how often background housekeeping reclaims keys
 	// whose state has expired and shrinks the storage they used. Zero means
-	// DefaultSweepInterval (one minute); a negative value disables the
-	// background goroutine (call Sweep yourself). Expired keys are also
-	// reclaimed whenever a shard runs out of room.
+	// one minute; a negative value disables the background goroutine (call
+	// Sweep yourself). Expired keys are also reclaimed whenever a shard
+	// runs out of room.
 	SweepInterval time.Duration
 	// Now returns the current time. Nil means time.Now. Tests inject a
 	// fake clock here so that they never sleep.
 	Now func() time.Time
 	// Logger receives a warning (at most once a second, with a count of
-	// those not logged) when new keys are denied or live keys evicted for
-	// lack of room. Keys are never logged. Nil means silent.
+	// those not logged) when live keys are forgotten, or a new key denied,
+	// for lack of room. Keys are never logged. Nil means silent.
 	Logger *slog.Logger
 	// Hooks are optional functions called on store events, for metrics.
 	Hooks MemoryHooks
@@ -97,11 +56,10 @@ type MemoryConfig struct {
 // metrics. They may be called with a shard locked: they must be fast and
 // must not call the store. Nil functions are skipped.
 type MemoryHooks struct {
-	// Full is called when a request for a new key is denied because its
-	// shard is full of live keys (WhenFull is FullDenyNew).
+	// Full is called when a take is denied because a new key found no room
+	// and nothing could be forgotten to make some.
 	Full func()
-	// Evicted is called when a live key is evicted to make room (WhenFull
-	// is FullEvictSoonest).
+	// Evicted is called when a live key is forgotten to make room.
 	Evicted func()
 	// Swept is called after each housekeeping pass over the whole store
 	// with the number of expired keys reclaimed and of keys left.
@@ -117,13 +75,25 @@ type MemoryHooks struct {
 // The store holds at most MaxKeys keys. A key whose state has expired (its
 // bucket is full again and it has no penalty to remember) is identical to a
 // key never seen, so housekeeping forgets it, and the storage shrinks when
-// keys go: a million idle keys leave well under a megabyte behind. A key
-// costs 21 to 32 bytes while the store grows (a 16-byte entry of a 64-bit
-// hash and one timestamp in an open-addressing table grown by half when 3/4
-// full, rebuilt half full when under 1/5 full); keys with penalty-box
-// state, which are rare, keep the rest of their state in a side map (about
-// 60 more bytes each). So the store never takes more than about
-// MaxKeys × 32 bytes, plus the side map.
+// keys go: a million idle keys leave well under a megabyte behind. A live
+// key costs 21 to 32 bytes: a 16-byte entry (a 64-bit hash and one
+// timestamp) in an open-addressing table that grows by half when 3/4 full
+// and is rebuilt half full when under 1/5 full; 24 bytes a key were
+// measured with a million keys. Keys with penalty-box state, which are
+// rare, keep the rest of their state in a side map (about 60 more bytes
+// each). So the store never takes much more than MaxKeys × 32 bytes, plus
+// the side map.
+//
+// # When full
+//
+// When a new key finds its shard full of live keys, the store forgets the
+// key whose state expires soonest (among the shard's keys at its last
+// scan) to make room. A forgotten key gets back at most what it would have
+// got anyway by its expiry, and it is the key with the least to get back,
+// so a flood of new keys can only push out keys that are nearly as good as
+// new; a key that has just spent its burst, or sits in a penalty box, has
+// a far expiry and goes last. Only a take whose own keys fill a shard is
+// denied for lack of room.
 //
 // # Keys are hashed
 //
@@ -135,11 +105,11 @@ type MemoryHooks struct {
 // million keys at once. Keys that collide share one state, which only
 // makes their limits stricter, never looser.
 //
-// # Atomic multi-limit takes
+// # Atomic takes
 //
 // TakeAll locks the shards of all its keys in ascending order (so that
 // concurrent takes cannot deadlock) and holds them while it checks and
-// spends, so a multi-limit take is all-or-nothing even under concurrency.
+// spends, so a take is all-or-nothing even under concurrency.
 type MemoryStore struct {
 	seed      maphash.Seed
 	shards    []shard
@@ -147,7 +117,6 @@ type MemoryStore struct {
 	now       func() time.Time
 	epoch     time.Time // with a monotonic reading
 	epochNano int64
-	whenFull  FullPolicy
 	logger    *slog.Logger
 	hooks     MemoryHooks
 
@@ -159,25 +128,25 @@ type MemoryStore struct {
 	dropped atomic.Int64
 }
 
+var _ Store = (*MemoryStore)(nil)
+
 // NewMemoryStore returns a MemoryStore configured by cfg. It returns an
-// error wrapping ErrInvalidConfig for a negative Shards or MaxKeys, more
-// than 65536 shards, or an unknown WhenFull.
+// error wrapping ErrInvalidConfig for a negative Shards or MaxKeys, or more
+// than 65536 shards.
 func NewMemoryStore(cfg MemoryConfig) (*MemoryStore, error) {
 	switch {
 	case cfg.Shards < 0 || cfg.Shards > 1<<16:
-		return nil, errorf(ErrInvalidConfig, "Shards %d not in 0..65536", cfg.Shards)
+		return nil, fmt.Errorf("ratelimit: MemoryConfig.Shards %d not in 0..65536: %w", cfg.Shards, ErrInvalidConfig)
 	case cfg.MaxKeys < 0:
-		return nil, errorf(ErrInvalidConfig, "MaxKeys %d is negative", cfg.MaxKeys)
-	case cfg.WhenFull != FullDenyNew && cfg.WhenFull != FullEvictSoonest:
-		return nil, errorf(ErrInvalidConfig, "unknown WhenFull %v", cfg.WhenFull)
+		return nil, fmt.Errorf("ratelimit: MemoryConfig.MaxKeys %d is negative: %w", cfg.MaxKeys, ErrInvalidConfig)
 	}
 	maxKeys := cfg.MaxKeys
 	if maxKeys == 0 {
-		maxKeys = DefaultMaxKeys
+		maxKeys = defaultMaxKeys
 	}
 	n := cfg.Shards
 	if n == 0 {
-		n = max(DefaultShards, min(maxKeys/16384, 4096))
+		n = max(defaultShards, min(maxKeys/16384, 4096))
 	}
 	shards := 1
 	for shards < n {
@@ -187,14 +156,13 @@ func NewMemoryStore(cfg MemoryConfig) (*MemoryStore, error) {
 		shards /= 2
 	}
 	m := &MemoryStore{
-		seed:     maphash.MakeSeed(),
-		shards:   make([]shard, shards),
-		mask:     uint64(shards - 1),
-		now:      cfg.Now,
-		epoch:    time.Now(),
-		whenFull: cfg.WhenFull,
-		logger:   cfg.Logger,
-		hooks:    cfg.Hooks,
+		seed:   maphash.MakeSeed(),
+		shards: make([]shard, shards),
+		mask:   uint64(shards - 1),
+		now:    cfg.Now,
+		epoch:  time.Now(),
+		logger: cfg.Logger,
+		hooks:  cfg.Hooks,
 	}
 	m.epochNano = m.epoch.UnixNano()
 	per, rem := maxKeys/shards, maxKeys%shards
@@ -208,7 +176,7 @@ func NewMemoryStore(cfg MemoryConfig) (*MemoryStore, error) {
 	}
 	interval := cfg.SweepInterval
 	if interval == 0 {
-		interval = DefaultSweepInterval
+		interval = defaultSweepInterval
 	}
 	if interval > 0 {
 		m.stop = make(chan struct{})
@@ -216,16 +184,6 @@ func NewMemoryStore(cfg MemoryConfig) (*MemoryStore, error) {
 		go m.housekeep(interval)
 	}
 	return m, nil
-}
-
-// MustNewMemoryStore is like NewMemoryStore but panics on a bad
-// configuration.
-func MustNewMemoryStore(cfg MemoryConfig) *MemoryStore {
-	m, err := NewMemoryStore(cfg)
-	if err != nil {
-		panic(err)
-	}
-	return m
 }
 
 // nowNano reads the clock. The default clock is the wall time at creation
@@ -251,25 +209,28 @@ func (m *MemoryStore) tag(key string) uint64 {
 
 func (m *MemoryStore) shardOf(tag uint64) *shard { return &m.shards[(tag>>1)&m.mask] }
 
-// Take spends n tokens of l for key (n == 0 means 1). The context is not
+// Take takes one request: it is TakeAll of r alone. The context is not
 // used: the memory store never blocks on I/O.
-func (m *MemoryStore) Take(_ context.Context, key string, l Limit, n int) (Result, error) {
-	iv, err := validateTake(key, &l, n)
+func (m *MemoryStore) Take(_ context.Context, r Request) (Result, error) {
+	if !r.plain() {
+		var res [1]Result
+		_, _, err := m.takeAll([]Request{r}, res[:])
+		return res[0], err
+	}
+	iv, err := validateRequest(&r)
 	if err != nil {
-		return Result{Limit: l}, err
+		return Result{}, err
 	}
-	if n == 0 {
-		n = 1
-	}
-	t := m.tag(key)
+	n := r.cost()
+	t := m.tag(r.Key)
 	sh := m.shardOf(t)
 	now := m.nowNano()
-	var st State
+	var st state
 	var res Result
 	sh.mu.Lock()
 	if sh.closed {
 		sh.mu.Unlock()
-		return Result{Limit: l}, ErrClosed
+		return Result{}, errClosed
 	}
 	i := sh.find(t)
 	if i >= 0 {
@@ -278,11 +239,11 @@ func (m *MemoryStore) Take(_ context.Context, key string, l Limit, n int) (Resul
 		wait := sh.fullWait(now)
 		sh.mu.Unlock()
 		m.reportFull()
-		return fullResult(l, wait), nil
+		return fullResult(wait), nil
 	}
-	stepOne(now, &l, int64(iv), n, false, &st, &res)
+	stepOne(now, &r.Limit, int64(iv), n, &st, &res)
 	switch {
-	case i >= 0 && sh.slots[i].tag == t && plain(&st) && st.TAT != 0:
+	case i >= 0 && sh.slots[i].tag == t && plainState(&st) && st.TAT != 0:
 		sh.slots[i].exp = st.TAT // the common case, inline
 	case i >= 0:
 		sh.put(i, t, &st)
@@ -294,9 +255,9 @@ func (m *MemoryStore) Take(_ context.Context, key string, l Limit, n int) (Resul
 }
 
 // takeAllStack is how many requests TakeAll handles without allocating
-// scratch space: the five of package verify (per number, IP, block,
-// country and overall). Each more costs every take the zeroing of its
-// stack space.
+// scratch space: the five limits of package verify (per number, IP, block,
+// country and overall) and a few more. Each more costs every take the
+// zeroing of its stack space.
 const takeAllStack = 5
 
 // takeScratch is TakeAll's working state, one entry per request.
@@ -305,69 +266,53 @@ type takeScratch struct {
 	ivs    []int64  // the limits' Intervals
 	shard  []uint32 // index of the key's shard
 	idx    []int    // slot of the key in its shard, or -1
-	states []State
+	states []state
 	order  []uint32 // the shards involved, ascending: the locking order
 }
 
-// TakeAll takes every request atomically: all are spent, or none is. Keys
-// must be distinct. The context is not used. The Decision's Results are
-// the caller's to keep; to reuse a buffer instead, use TakeAllInto.
-func (m *MemoryStore) TakeAll(_ context.Context, reqs []Request) (Decision, error) {
-	var d Decision
-	err := m.takeAll(reqs, nil, &d)
-	return d, err
-}
-
-// TakeAllInto is TakeAll writing the results into results, which it uses
-// as the Decision's Results (results[:len(reqs)]), so that a caller that
-// reuses a buffer takes without allocating. When results is shorter than
-// reqs, a new slice is allocated instead. The store keeps neither reqs nor
-// results after it returns. The context is not used.
-func (m *MemoryStore) TakeAllInto(_ context.Context, reqs []Request, results []Result) (Decision, error) {
+// TakeAll takes every request atomically, writing their results into
+// results[:len(reqs)] (see Store). The context is not used.
+func (m *MemoryStore) TakeAll(_ context.Context, reqs []Request, results []Result) (allowed bool, binding int, err error) {
 	if len(results) < len(reqs) {
-		results = make([]Result, len(reqs))
+		return false, 0, invalidRequest("%d results for %d requests", len(results), len(reqs))
 	}
-	var d Decision
-	err := m.takeAll(reqs, results[:len(reqs)], &d)
-	return d, err
+	return m.takeAll(reqs, results[:len(reqs)])
 }
 
-// takeAll is TakeAll into results, or into a slab when results is nil. It
-// sets *d only when it returns nil. The Decision goes through a pointer
-// because it is large: copying it on every return costs more than a step.
-func (m *MemoryStore) takeAll(reqs []Request, results []Result, d *Decision) error {
+// takeAll is TakeAll into results, which has one entry per request.
+func (m *MemoryStore) takeAll(reqs []Request, results []Result) (allowed bool, binding int, err error) {
 	n := len(reqs)
 	if n == 0 {
-		return errorf(ErrInvalidKey, "TakeAll with no requests")
+		return false, 0, invalidRequest("a take of no requests")
 	}
 	var (
 		tagsA   [takeAllStack]uint64
 		ivsA    [takeAllStack]int64
 		shardA  [takeAllStack]uint32
 		idxA    [takeAllStack]int
-		statesA [takeAllStack]State
+		statesA [takeAllStack]state
 		orderA  [takeAllStack]uint32
 	)
 	// Field by field: a composite literal is built aside and copied with
-	// wide loads of narrow stores, which stalls (see setLimit).
+	// wide loads of narrow stores, which stalls on store forwarding.
 	var sc takeScratch
 	if n <= takeAllStack {
 		sc.tags, sc.ivs, sc.shard, sc.idx = tagsA[:n], ivsA[:n], shardA[:n], idxA[:n]
 		sc.states, sc.order = statesA[:n], orderA[:n]
 	} else {
 		sc.tags, sc.ivs, sc.shard, sc.idx = make([]uint64, n), make([]int64, n), make([]uint32, n), make([]int, n)
-		sc.states, sc.order = make([]State, n), make([]uint32, n)
+		sc.states, sc.order = make([]state, n), make([]uint32, n)
 	}
 	shards := 0
 	for i := range reqs {
 		r := &reqs[i]
-		iv, err := validateTake(r.Key, &r.Limit, r.Cost)
+		iv, err := validateRequest(r)
 		if err != nil {
-			return err
+			return false, 0, err
 		}
 		for j := range i {
 			if reqs[j].Key == r.Key {
-				return errorf(ErrInvalidKey, "key %q appears twice in one take", truncKey(r.Key))
+				return false, 0, invalidRequest("key %q appears twice in one take", truncKey(r.Key))
 			}
 		}
 		t := m.tag(r.Key)
@@ -392,51 +337,40 @@ func (m *MemoryStore) takeAll(reqs []Request, results []Result, d *Decision) err
 	for _, s := range sc.order {
 		m.shards[s].mu.Lock()
 	}
-	err := m.takeAllLocked(now, reqs, &sc, results, d)
+	allowed, binding, err = m.takeAllLocked(now, reqs, &sc, results)
 	for k := len(sc.order) - 1; k >= 0; k-- {
 		m.shards[sc.order[k]].mu.Unlock()
 	}
-	return err
+	return allowed, binding, err
 }
 
-// takeAllLocked is TakeAll once the shards in sc.order are locked. It
-// writes into results, or into the first shard's slab when results is nil.
-func (m *MemoryStore) takeAllLocked(now int64, reqs []Request, sc *takeScratch, results []Result, d *Decision) error {
-	first := &m.shards[sc.order[0]]
-	if first.closed {
-		return ErrClosed
-	}
-	if results == nil {
-		results = first.results(len(reqs))
+// storesNew reports whether r creates its key's state when the key is new:
+// it spends (a peek spends nothing, a refund has nothing to give back to).
+func storesNew(r *Request) bool { return !r.Peek && r.Cost >= 0 }
+
+// takeAllLocked is TakeAll once the shards in sc.order are locked.
+func (m *MemoryStore) takeAllLocked(now int64, reqs []Request, sc *takeScratch, results []Result) (bool, int, error) {
+	if m.shards[sc.order[0]].closed {
+		return false, 0, errClosed
 	}
 	newKeys := false
 	for i, t := range sc.tags {
 		sh := &m.shards[sc.shard[i]]
 		if sc.idx[i] = sh.find(t); sc.idx[i] >= 0 {
 			sh.load(sc.idx[i], now, &sc.states[i])
-		} else if !reqs[i].Peek {
+		} else if storesNew(&reqs[i]) {
 			newKeys = true
 		}
 	}
 	if newKeys {
 		if full := m.makeRoom(now, reqs, sc); full != nil {
-			m.denyFull(now, reqs, sc, results, full, d)
-			return nil
+			b := m.denyFull(now, reqs, sc, results, full)
+			return false, b, nil
 		}
 	}
 	allowed, b := step(now, reqs, sc.ivs, sc.states, results)
 	m.writeBack(sc, allowed)
-	setDecision(d, results, b)
-	return nil
-}
-
-// setDecision sets d to the decision bound by results[b], copying the
-// Result field by field (see setLimit): results[b] has just been written.
-func setDecision(d *Decision, results []Result, b int) {
-	r, src := &d.Result, &results[b]
-	r.Allowed, r.Remaining, r.RetryAfter, r.ResetAfter, r.Penalized = src.Allowed, src.Remaining, src.RetryAfter, src.ResetAfter, src.Penalized
-	setLimit(&r.Limit, &src.Limit)
-	d.Index, d.Results = b, results
+	return allowed, b, nil
 }
 
 // makeRoom reserves room for the take's new keys before anything is spent,
@@ -447,7 +381,7 @@ func (m *MemoryStore) makeRoom(now int64, reqs []Request, sc *takeScratch) (full
 	for _, s := range sc.order {
 		need := 0
 		for i := range reqs {
-			if sc.shard[i] == s && sc.idx[i] < 0 && !reqs[i].Peek {
+			if sc.shard[i] == s && sc.idx[i] < 0 && storesNew(&reqs[i]) {
 				need++
 			}
 		}
@@ -461,7 +395,7 @@ func (m *MemoryStore) makeRoom(now int64, reqs []Request, sc *takeScratch) (full
 	return full
 }
 
-// writeBack stores states after Step; sc.idx holds the keys' slots, or -1.
+// writeBack stores states after step; sc.idx holds the keys' slots, or -1.
 func (m *MemoryStore) writeBack(sc *takeScratch, inserted bool) {
 	stale := false
 	for i, t := range sc.tags {
@@ -471,7 +405,7 @@ func (m *MemoryStore) writeBack(sc *takeScratch, inserted bool) {
 		if stale {
 			j = sh.find(t)
 		}
-		if j >= 0 && sh.slots[j].tag == t && plain(st) && st.TAT != 0 {
+		if j >= 0 && sh.slots[j].tag == t && plainState(st) && st.TAT != 0 {
 			sh.slots[j].exp = st.TAT // the common case, inline
 			continue
 		}
@@ -492,47 +426,38 @@ func (m *MemoryStore) writeBack(sc *takeScratch, inserted bool) {
 }
 
 // denyFull answers a take that needs room for a new key in a full shard:
-// the keys that could not be stored are denied, and nothing is spent. When
-// a limit denies the take on its own as well, that denial is counted for
-// the penalty box exactly as Step would.
-func (m *MemoryStore) denyFull(now int64, reqs []Request, sc *takeScratch, results []Result, full []uint32, d *Decision) {
-	peek := make([]Request, len(reqs))
-	copy(peek, reqs)
-	for i := range peek {
-		peek[i].Peek = true
-	}
-	pstates := append([]State(nil), sc.states...)
-	Step(now, peek, pstates, results)
-	for i := range results {
-		if !results[i].Allowed {
-			// A limit denies too: run the real step, which spends nothing
-			// but counts denials for penalty boxes.
-			Step(now, reqs, sc.states, results)
-			m.writeBack(sc, false)
-			break
+// the keys that could not be stored deny the take, as if in a box until
+// the shard's soonest expiry, and nothing is spent. When a limit denies the
+// take on its own as well, that denial is counted for the penalty box
+// exactly as step would. It returns the binding index.
+func (m *MemoryStore) denyFull(now int64, reqs []Request, sc *takeScratch, results []Result, full []uint32) int {
+	rq := slices.Clone(reqs)
+	var homeless []int
+	for i := range rq {
+		if sc.idx[i] < 0 && storesNew(&rq[i]) && slices.Contains(full, sc.shard[i]) {
+			homeless = append(homeless, i)
+			rq[i].Record = false // it denies, like any key without room
+			sc.states[i] = state{BoxUntil: now + int64(m.shards[sc.shard[i]].fullWait(now))}
 		}
 	}
-	b := -1
-	for i := range reqs {
-		if sc.idx[i] < 0 && !reqs[i].Peek && slices.Contains(full, sc.shard[i]) {
-			results[i] = fullResult(reqs[i].Limit, m.shards[sc.shard[i]].fullWait(now))
-		}
-		if !results[i].Allowed && (b < 0 || results[i].RetryAfter > results[b].RetryAfter) {
-			b = i
-		}
+	_, b := step(now, rq, sc.ivs, sc.states, results)
+	for _, i := range homeless {
+		sc.states[i] = state{}
+		results[i] = fullResult(m.shards[sc.shard[i]].fullWait(now))
 	}
+	m.writeBack(sc, false)
 	m.reportFull()
-	setDecision(d, results, b)
+	return b
 }
 
 // fullResult is the denial of a new key that found no room.
-func fullResult(l Limit, wait time.Duration) Result {
-	return Result{Limit: l, RetryAfter: wait, ResetAfter: wait}
+func fullResult(wait time.Duration) Result {
+	return Result{RetryAfter: wait, ResetAfter: wait}
 }
 
-// Len returns the number of keys held, including expired keys not yet
+// keyCount returns the number of keys held, including expired keys not yet
 // reclaimed.
-func (m *MemoryStore) Len() int {
+func (m *MemoryStore) keyCount() int {
 	total := 0
 	for i := range m.shards {
 		sh := &m.shards[i]
@@ -590,8 +515,9 @@ func (m *MemoryStore) housekeep(interval time.Duration) {
 }
 
 // Close stops the housekeeping goroutine, waiting for it to return or for
-// ctx to be done, and releases the store's memory. Takes after Close return
-// ErrClosed. Close may be called more than once.
+// ctx to be done, and releases the store's memory. Takes after Close fail
+// with an error wrapping ErrUnavailable. Close may be called more than
+// once.
 func (m *MemoryStore) Close(ctx context.Context) error {
 	m.closeOnce.Do(func() {
 		if m.stop != nil {
@@ -633,5 +559,5 @@ func (m *MemoryStore) log(msg string) {
 		m.dropped.Add(1)
 		return
 	}
-	m.logger.Warn(msg, "when_full", m.whenFull.String(), "not_logged", m.dropped.Swap(0))
+	m.logger.Warn(msg, "not_logged", m.dropped.Swap(0))
 }

@@ -56,7 +56,19 @@ func BenchmarkHotKey(b *testing.B) {
 		m := newBenchStore(b, MemoryConfig{})
 		b.ReportAllocs()
 		for b.Loop() {
-			if _, err := m.Take(ctx, "ip:192.0.2.1", benchLimit, 1); err != nil {
+			if _, err := m.Take(ctx, Request{Key: "ip:192.0.2.1", Limit: benchLimit, Cost: 1}); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("impl=limiter", func(b *testing.B) {
+		lim, err := New(newBenchStore(b, MemoryConfig{}))
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := lim.Allow(ctx, "ip:192.0.2.1", benchLimit); err != nil {
 				b.Fatal(err)
 			}
 		}
@@ -101,7 +113,7 @@ func BenchmarkParallel10kKeys(b *testing.B) {
 	b.Run("impl=memory", func(b *testing.B) {
 		m := newBenchStore(b, MemoryConfig{})
 		run(b, func(k string) {
-			if _, err := m.Take(ctx, k, benchLimit, 1); err != nil {
+			if _, err := m.Take(ctx, Request{Key: k, Limit: benchLimit, Cost: 1}); err != nil {
 				panic(err)
 			}
 		})
@@ -113,10 +125,12 @@ func BenchmarkParallel10kKeys(b *testing.B) {
 }
 
 // BenchmarkTakeAll3 checks three limits at once against one Take. Target:
-// limits=3-into ≤ 3× limits=1 (a Take). limits=3 is TakeAll, which
-// allocates the Decision's Results; limits=3-into is TakeAllInto with a
-// reused buffer; limits=3-limiter-into is Limiter.AllowAllInto over the
-// store (what an application calls); limits=1-takeall is TakeAll with one
+// limits=3-into ≤ 3× limits=1 (a Take). limits=3-into is the store's
+// TakeAll into a reused buffer; limits=3-limiter-into is Limiter.AllowAll
+// over the store into a reused buffer (what an application calls);
+// limits=3 is Limiter.AllowAll allocating the Decision's Results;
+// limits=5-limiter-into adds two records (the counters of an adaptive
+// monitor) to the three limits; limits=1-takeall is TakeAll with one
 // request, for reference.
 func BenchmarkTakeAll3(b *testing.B) {
 	ctx := context.Background()
@@ -124,7 +138,7 @@ func BenchmarkTakeAll3(b *testing.B) {
 		m := newBenchStore(b, MemoryConfig{})
 		b.ReportAllocs()
 		for b.Loop() {
-			if _, err := m.Take(ctx, "ip:192.0.2.1", benchLimit, 1); err != nil {
+			if _, err := m.Take(ctx, Request{Key: "ip:192.0.2.1", Limit: benchLimit, Cost: 1}); err != nil {
 				b.Fatal(err)
 			}
 		}
@@ -132,19 +146,23 @@ func BenchmarkTakeAll3(b *testing.B) {
 	b.Run("limits=1-takeall", func(b *testing.B) {
 		m := newBenchStore(b, MemoryConfig{})
 		reqs := []Request{{Key: "ip:192.0.2.1", Limit: benchLimit}}
+		var buf [1]Result
 		b.ReportAllocs()
 		for b.Loop() {
-			if _, err := m.TakeAll(ctx, reqs); err != nil {
+			if _, _, err := m.TakeAll(ctx, reqs, buf[:]); err != nil {
 				b.Fatal(err)
 			}
 		}
 	})
 	b.Run("limits=3", func(b *testing.B) {
-		m := newBenchStore(b, MemoryConfig{})
+		lim, err := New(newBenchStore(b, MemoryConfig{}))
+		if err != nil {
+			b.Fatal(err)
+		}
 		reqs := benchReqs3()
 		b.ReportAllocs()
 		for b.Loop() {
-			if _, err := m.TakeAll(ctx, reqs); err != nil {
+			if _, err := lim.AllowAll(ctx, reqs, nil); err != nil {
 				b.Fatal(err)
 			}
 		}
@@ -155,7 +173,7 @@ func BenchmarkTakeAll3(b *testing.B) {
 		var buf [3]Result
 		b.ReportAllocs()
 		for b.Loop() {
-			if _, err := m.TakeAllInto(ctx, reqs, buf[:]); err != nil {
+			if _, _, err := m.TakeAll(ctx, reqs, buf[:]); err != nil {
 				b.Fatal(err)
 			}
 		}
@@ -169,7 +187,23 @@ func BenchmarkTakeAll3(b *testing.B) {
 		var buf [3]Result
 		b.ReportAllocs()
 		for b.Loop() {
-			if _, err := lim.AllowAllInto(ctx, reqs, buf[:]); err != nil {
+			if _, err := lim.AllowAll(ctx, reqs, buf[:]); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("limits=5-limiter-into", func(b *testing.B) {
+		lim, err := New(newBenchStore(b, MemoryConfig{}))
+		if err != nil {
+			b.Fatal(err)
+		}
+		reqs := append(benchReqs3(),
+			Request{Key: "unconfirmed:+371200", Limit: benchLimit, Record: true},
+			Request{Key: "unconfirmed:country:LV", Limit: benchLimit, Record: true})
+		var buf [5]Result
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := lim.AllowAll(ctx, reqs, buf[:]); err != nil {
 				b.Fatal(err)
 			}
 		}
@@ -215,7 +249,7 @@ func BenchmarkMillionKeys(b *testing.B) {
 			buf := []byte("phone:+1555")
 			for i := range n {
 				key := strconv.AppendInt(buf, int64(i), 10)
-				if r, err := m.Take(ctx, string(key), l, 1); err != nil || !r.Allowed {
+				if r, err := m.Take(ctx, Request{Key: string(key), Limit: l, Cost: 1}); err != nil || !r.Allowed {
 					b.Fatalf("take %d: %+v %v", i, r, err)
 				}
 			}

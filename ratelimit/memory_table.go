@@ -29,9 +29,9 @@ const extFlag = 1
 
 const (
 	minSlots = 8
-	// candidates is how many soonest-expiring keys a full scan remembers
-	// for FullEvictSoonest, so that evictions cost a scan every
-	// candidates evictions rather than every one.
+	// candidates is how many soonest-expiring keys a full scan remembers,
+	// so that evictions cost a scan every candidates evictions rather than
+	// every one.
 	candidates = 32
 )
 
@@ -41,10 +41,9 @@ type shardState struct {
 	count  int
 	max    int // keys this shard may hold
 	minExp int64
-	ext    map[uint64]State
+	ext    map[uint64]state
 	extMax int // largest len(ext) since ext was last rebuilt
 	cands  []entry
-	slab   []Result // results not yet handed out, see results
 	closed bool
 }
 
@@ -82,9 +81,10 @@ func (sh *shard) find(tag uint64) int {
 	}
 }
 
-// load sets s to the state of slot i at now. It writes s field by field
-// (see setLimit): it is on every take's path.
-func (sh *shard) load(i int, now int64, s *State) {
+// load sets s to the state of slot i at now. It writes s field by field (a
+// composite literal would be built aside and copied with wide loads of
+// narrow stores, which stalls): it is on every take's path.
+func (sh *shard) load(i int, now int64, s *state) {
 	e := &sh.slots[i]
 	switch {
 	case e.exp <= now:
@@ -97,22 +97,22 @@ func (sh *shard) load(i int, now int64, s *State) {
 }
 
 // zero reports whether s is the zero State, without a 40-byte compare.
-func zero(s *State) bool { return s.TAT|s.PTAT|s.BoxUntil|s.Level|s.Expire == 0 }
+func zero(s *state) bool { return s.TAT|s.PTAT|s.BoxUntil|s.Level|s.Expire == 0 }
 
 // plain reports whether s is a bare GCRA state that an entry holds alone.
-func plain(s *State) bool {
+func plainState(s *state) bool {
 	return s.PTAT == 0 && s.BoxUntil == 0 && s.Level == 0 && s.Expire == s.TAT
 }
 
 // put stores s in slot i, which holds tag. It deletes the slot when s is
 // the zero State and reports whether it did (which moves other entries).
-func (sh *shard) put(i int, tag uint64, s *State) (deleted bool) {
+func (sh *shard) put(i int, tag uint64, s *state) (deleted bool) {
 	wasExt := sh.slots[i].tag&extFlag != 0
 	if zero(s) {
 		sh.deleteAt(i)
 		return true
 	}
-	if plain(s) {
+	if plainState(s) {
 		sh.slots[i] = entry{tag: tag, exp: s.TAT}
 		if wasExt {
 			delete(sh.ext, tag)
@@ -124,9 +124,9 @@ func (sh *shard) put(i int, tag uint64, s *State) (deleted bool) {
 	return false
 }
 
-func (sh *shard) setExt(tag uint64, s *State) {
+func (sh *shard) setExt(tag uint64, s *state) {
 	if sh.ext == nil {
-		sh.ext = make(map[uint64]State)
+		sh.ext = make(map[uint64]state)
 	}
 	sh.ext[tag] = *s
 	sh.extMax = max(sh.extMax, len(sh.ext))
@@ -134,7 +134,7 @@ func (sh *shard) setExt(tag uint64, s *State) {
 
 // insert adds tag, absent from the table, with state s, unless s is zero.
 // The caller has made room with reserve.
-func (sh *shard) insert(tag uint64, s *State) {
+func (sh *shard) insert(tag uint64, s *state) {
 	if zero(s) {
 		return
 	}
@@ -147,7 +147,7 @@ func (sh *shard) insert(tag uint64, s *State) {
 		}
 	}
 	e := entry{tag: tag, exp: s.TAT}
-	if !plain(s) {
+	if !plainState(s) {
 		e = entry{tag: tag | extFlag, exp: s.Expire}
 		sh.setExt(tag, s)
 	}
@@ -200,7 +200,7 @@ func (sh *shard) reserve(m *MemoryStore, now int64, need int, keep []uint64) boo
 			sh.reclaim(now, keep)
 		}
 		for sh.count+need > sh.max {
-			if m.whenFull != FullEvictSoonest || !sh.evictSoonest(now, keep) {
+			if !sh.evictSoonest(now, keep) {
 				return false
 			}
 			if m.hooks.Evicted != nil {
@@ -276,7 +276,7 @@ func (sh *shard) reclaim(now int64, keep []uint64) int {
 // a quarter of its peak.
 func (sh *shard) shrink() {
 	if sh.count == 0 {
-		sh.slots, sh.cands, sh.slab = nil, nil, nil
+		sh.slots, sh.cands = nil, nil
 		sh.ext, sh.extMax = nil, 0
 		sh.minExp = math.MaxInt64
 		return
@@ -285,7 +285,7 @@ func (sh *shard) shrink() {
 		sh.resize(max(minSlots, sh.count*2))
 	}
 	if sh.extMax >= 64 && len(sh.ext)*4 <= sh.extMax {
-		ext := make(map[uint64]State, len(sh.ext))
+		ext := make(map[uint64]state, len(sh.ext))
 		for k, v := range sh.ext {
 			ext[k] = v
 		}
@@ -297,7 +297,7 @@ func (sh *shard) shrink() {
 }
 
 func (sh *shard) release() {
-	sh.slots, sh.cands, sh.ext, sh.slab = nil, nil, nil, nil
+	sh.slots, sh.cands, sh.ext = nil, nil, nil
 	sh.count, sh.extMax = 0, 0
 	sh.minExp = math.MaxInt64
 }
@@ -366,30 +366,10 @@ func (sh *shard) collectCandidates(keep []uint64) {
 	sh.cands = c
 }
 
-// slabLen is how many Results a shard allocates at once for TakeAll.
-const slabLen = 32
-
-// results returns n Results for a Decision. A Decision's Results are the
-// caller's to keep, so they cannot be reused; instead they are carved from
-// a slab that each shard allocates once for many takes, with the slice
-// capacity cut at n so that appending to one Decision's Results can never
-// reach another's. This halves the cost of a small TakeAll.
-func (sh *shard) results(n int) []Result {
-	if n > slabLen/4 {
-		return make([]Result, n)
-	}
-	if len(sh.slab) < n {
-		sh.slab = make([]Result, slabLen)
-	}
-	r := sh.slab[:n:n]
-	sh.slab = sh.slab[n:]
-	return r
-}
-
 // fullWait is how long until the shard's soonest expiry frees a slot.
 func (sh *shard) fullWait(now int64) time.Duration {
 	if sh.minExp == math.MaxInt64 || sh.minExp <= now {
-		return Resolution
+		return time.Microsecond
 	}
 	return time.Duration(sh.minExp - now)
 }

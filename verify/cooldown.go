@@ -18,7 +18,7 @@ import (
 //
 // By default cooldowns are kept in the memory of the process. When several
 // instances of an app serve the same users, set Shared so that they share
-// them through the Limiter's store (ratelimit/redis).
+// them through the Limiter's store (ratelimit/redisstore).
 type Cooldown struct {
 	// Base is the first wait. Zero means 30 seconds; negative disables
 	// the cooldown (rate limits still apply).
@@ -34,7 +34,7 @@ type Cooldown struct {
 	MaxTracked int
 	// Shared keeps the cooldown in the Limiter's store instead of the
 	// memory of this process, so that every instance of an app sharing
-	// that store (ratelimit/redis) sees the same cooldown, checked in the
+	// that store (ratelimit/redisstore) sees the same cooldown, checked in the
 	// same all-or-nothing take and round trip as the limits. The waits
 	// are built from token buckets: a client that asks again as soon as it
 	// may gets exactly Base, 2×Base, ... Max, as in memory; one that waits

@@ -38,7 +38,7 @@ type coolBucket struct {
 // The buckets count time in units of the greatest common divisor of Base and
 // Max (whole microseconds), so that every debt is a whole number of tokens.
 func (c Cooldown) sharedBuckets() ([]coolBucket, error) {
-	base, maxWait := c.Base.Round(ratelimit.Resolution), c.Max.Round(ratelimit.Resolution)
+	base, maxWait := c.Base.Round(time.Microsecond), c.Max.Round(time.Microsecond) // the stores' resolution
 	if base <= 0 {
 		return nil, nil
 	}

@@ -7,9 +7,10 @@ import (
 	"time"
 
 	"github.com/antifraud-go/antifraud/ratelimit"
+	"github.com/antifraud-go/antifraud/ratelimit/gcra"
 )
 
-// greedyWaits runs ratelimit.Step on the buckets of a shared cooldown for a
+// greedyWaits runs gcra.Step on the buckets of a shared cooldown for a
 // client that asks again the moment it may, and returns the waits between
 // its sends, as found by probing (not by the buckets' own arithmetic).
 func greedyWaits(t *testing.T, buckets []coolBucket, sends int) []time.Duration {
@@ -18,15 +19,15 @@ func greedyWaits(t *testing.T, buckets []coolBucket, sends int) []time.Duration 
 	for i, b := range buckets {
 		reqs[i] = ratelimit.Request{Key: fmt.Sprint("b", i), Limit: b.limit, Cost: b.cost}
 	}
-	if err := ratelimit.Validate(reqs); err != nil {
+	if err := gcra.Validate(reqs); err != nil {
 		t.Fatal(err)
 	}
-	states := make([]ratelimit.State, len(reqs))
+	states := make([]gcra.State, len(reqs))
 	results := make([]ratelimit.Result, len(reqs))
 	var now, last int64
 	var waits []time.Duration
 	for n := 0; n < sends; {
-		if ok, _ := ratelimit.Step(now, reqs, states, results); !ok {
+		if ok, _ := gcra.Step(now, reqs, states, results); !ok {
 			t.Fatalf("send %d at %v refused after it was announced", n, time.Duration(now))
 		}
 		if n > 0 {
@@ -40,8 +41,8 @@ func greedyWaits(t *testing.T, buckets []coolBucket, sends int) []time.Duration 
 		}
 		// One microsecond earlier must be refused, and must change nothing.
 		if next > 0 {
-			probe := append([]ratelimit.State(nil), states...)
-			if ok, _ := ratelimit.Step(now+int64(next-time.Microsecond), reqs, probe, results); ok {
+			probe := append([]gcra.State(nil), states...)
+			if ok, _ := gcra.Step(now+int64(next-time.Microsecond), reqs, probe, results); ok {
 				t.Fatalf("send %d: allowed before the announced wait %v", n, next)
 			}
 		}
@@ -96,8 +97,8 @@ func TestSharedCooldownQuietResets(t *testing.T) {
 	}
 	results := make([]ratelimit.Result, len(reqs))
 	// announced sends at now and returns the wait it announces next.
-	announced := func(states []ratelimit.State, now time.Duration) time.Duration {
-		if ok, _ := ratelimit.Step(int64(now), reqs, states, results); !ok {
+	announced := func(states []gcra.State, now time.Duration) time.Duration {
+		if ok, _ := gcra.Step(int64(now), reqs, states, results); !ok {
 			t.Fatalf("send at %v refused", now)
 		}
 		var next time.Duration
@@ -111,7 +112,7 @@ func TestSharedCooldownQuietResets(t *testing.T) {
 		quiet time.Duration
 		base  bool
 	}{{quiet, true}, {10 * time.Minute, false}} {
-		states := make([]ratelimit.State, len(reqs))
+		states := make([]gcra.State, len(reqs))
 		var now time.Duration
 		for range 10 { // into the waits of Max
 			now += announced(states, now)

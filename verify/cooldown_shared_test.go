@@ -12,7 +12,7 @@ import (
 )
 
 // instances returns n Services, as n instances of one app, that share one
-// limiter store (standing in for ratelimit/redis), one fake Twilio and one
+// limiter store (standing in for ratelimit/redisstore), one fake Twilio and one
 // clock.
 func instances(t *testing.T, n int, cfg verify.Config) ([]*verify.Service, *fakeClock, *verifytest.Server) {
 	t.Helper()

@@ -11,15 +11,14 @@ import (
 	"github.com/antifraud-go/antifraud/ratelimit"
 )
 
-// keyRecorder is a Store (and not an IntoStore) that records the keys of
-// every take.
+// keyRecorder is a Store that records the keys of every take.
 type keyRecorder struct {
 	ratelimit.Store
 	mu   sync.Mutex
 	keys [][]string
 }
 
-func (k *keyRecorder) TakeAll(ctx context.Context, reqs []ratelimit.Request) (ratelimit.Decision, error) {
+func (k *keyRecorder) TakeAll(ctx context.Context, reqs []ratelimit.Request, results []ratelimit.Result) (bool, int, error) {
 	var keys []string
 	for _, r := range reqs {
 		keys = append(keys, r.Key)
@@ -27,7 +26,7 @@ func (k *keyRecorder) TakeAll(ctx context.Context, reqs []ratelimit.Request) (ra
 	k.mu.Lock()
 	k.keys = append(k.keys, keys)
 	k.mu.Unlock()
-	return k.Store.TakeAll(ctx, reqs)
+	return k.Store.TakeAll(ctx, reqs, results)
 }
 
 // TestLimitKeysUnchanged pins the keys of every limit: a changed key is a
@@ -65,7 +64,11 @@ func TestLimitKeysUnchanged(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			rec := &keyRecorder{Store: ratelimit.MustNewMemoryStore(ratelimit.MemoryConfig{SweepInterval: -1})}
+			store, err := ratelimit.NewMemoryStore(ratelimit.MemoryConfig{SweepInterval: -1})
+			if err != nil {
+				t.Fatal(err)
+			}
+			rec := &keyRecorder{Store: store}
 			t.Cleanup(func() { rec.Close(context.Background()) })
 			lim, err := ratelimit.New(rec)
 			if err != nil {
@@ -93,7 +96,10 @@ func TestLimitKeysUnchanged(t *testing.T) {
 // TestTakeAllocations: the guard of a Start allocates its keys (one
 // string) and nothing else, on a memory store.
 func TestTakeAllocations(t *testing.T) {
-	store := ratelimit.MustNewMemoryStore(ratelimit.MemoryConfig{SweepInterval: -1})
+	store, err := ratelimit.NewMemoryStore(ratelimit.MemoryConfig{SweepInterval: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
 	t.Cleanup(func() { store.Close(context.Background()) })
 	lim, err := ratelimit.New(store)
 	if err != nil {

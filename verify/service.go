@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/antifraud-go/antifraud/internal/keys"
 	"github.com/antifraud-go/antifraud/numbers"
 	"github.com/antifraud-go/antifraud/ratelimit"
 )
@@ -31,7 +32,7 @@ type Config struct {
 	// international form ("+44...", "0044...").
 	DefaultRegion string
 	// Limiter keeps the rate limits (see Limits). Required: use one over a
-	// ratelimit.MemoryStore for one process, or over ratelimit/redis when
+	// ratelimit.MemoryStore for one process, or over ratelimit/redisstore when
 	// several processes serve the same users.
 	Limiter *ratelimit.Limiter
 	// Limits are the rate limits. Nil means DefaultLimits().
@@ -464,17 +465,17 @@ func (s *Service) appendKey(b []byte, kind limitKind, dst destination, ip netip.
 		if dst.email {
 			return append(b, dst.key...)
 		}
-		return ratelimit.AppendKeyPhone(b, dst.to)
+		return keys.AppendPhone(b, dst.to)
 	case kindIP, kindCheckIP:
-		return ratelimit.AppendKeyIP(b, ip)
+		return keys.AppendIP(b, ip)
 	case kindPrefix:
 		digits := max(1, len(dst.to)-1-s.limits.PrefixDrop)
-		return ratelimit.AppendKeyPrefix(b, dst.to, digits)
+		return keys.AppendPrefix(b, dst.to, digits)
 	}
 	if dst.region != "" && dst.region != "001" {
-		return ratelimit.AppendKeyCountry(b, dst.region)
+		return keys.AppendCountry(b, dst.region)
 	}
-	return ratelimit.AppendKeyCallingCode(b, dst.callingCode)
+	return keys.AppendCallingCode(b, dst.callingCode)
 }
 
 // maxLimits is the most limits one take checks, and maxTake the most
@@ -527,7 +528,7 @@ func (s *Service) takeWith(ctx context.Context, limits []scopedLimit, cool []coo
 		if dst.email {
 			b = append(b, dst.key...)
 		} else {
-			b = ratelimit.AppendKeyPhone(b, dst.to)
+			b = keys.AppendPhone(b, dst.to)
 		}
 		ends[len(limits)+j] = len(b)
 	}
@@ -546,7 +547,7 @@ func (s *Service) takeWith(ctx context.Context, limits []scopedLimit, cool []coo
 		}
 		start = ends[i]
 	}
-	d, err := s.limiter.AllowAllInto(ctx, reqs, sc.results[:n])
+	d, err := s.limiter.AllowAll(ctx, reqs, sc.results[:n])
 	var resend time.Duration
 	if err == nil && d.Allowed {
 		// The next send is allowed once every bucket's debt (the time
@@ -572,9 +573,9 @@ func (s *Service) takeWith(ctx context.Context, limits []scopedLimit, cool []coo
 	}
 	scope := scopes[limits[d.Index].kind]
 	if check {
-		return 0, &AttemptsError{RetryAfter: retry, Scope: scope, Err: d.Err()}
+		return 0, &AttemptsError{RetryAfter: retry, Scope: scope}
 	}
-	return 0, &RateLimitError{RetryAfter: retry, Scope: scope, Err: d.Err()}
+	return 0, &RateLimitError{RetryAfter: retry, Scope: scope}
 }
 
 // event starts the Event of a call on dst.

@@ -33,18 +33,18 @@ func (s *flakyStore) err() error {
 	return s.fail
 }
 
-func (s *flakyStore) Take(ctx context.Context, key string, l ratelimit.Limit, n int) (ratelimit.Result, error) {
+func (s *flakyStore) Take(ctx context.Context, r ratelimit.Request) (ratelimit.Result, error) {
 	if err := s.err(); err != nil {
 		return ratelimit.Result{}, err
 	}
-	return s.Store.Take(ctx, key, l, n)
+	return s.Store.Take(ctx, r)
 }
 
-func (s *flakyStore) TakeAll(ctx context.Context, reqs []ratelimit.Request) (ratelimit.Decision, error) {
+func (s *flakyStore) TakeAll(ctx context.Context, reqs []ratelimit.Request, results []ratelimit.Result) (bool, int, error) {
 	if err := s.err(); err != nil {
-		return ratelimit.Decision{}, err
+		return false, 0, err
 	}
-	return s.Store.TakeAll(ctx, reqs)
+	return s.Store.TakeAll(ctx, reqs, results)
 }
 
 func (s *flakyStore) setFail(err error) {

@@ -14,17 +14,21 @@ import (
 func ExampleSetHeaders() {
 	// A fixed clock, so that the output is the same on every run.
 	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
-	store := ratelimit.MustNewMemoryStore(ratelimit.MemoryConfig{Now: func() time.Time { return now }})
-	defer store.Close(context.Background())
+	store, err := ratelimit.NewMemoryStore(ratelimit.MemoryConfig{Now: func() time.Time { return now }})
+	if err != nil {
+		panic(err)
+	}
 	limiter, _ := ratelimit.New(store)
+	defer limiter.Close(context.Background())
 
 	handler := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		res, err := limiter.Allow(r.Context(), ratelimit.KeyRoute(r.Method, r.URL.Path), ratelimit.PerMinute(2))
+		lim := ratelimit.PerMinute(2)
+		res, err := limiter.Allow(r.Context(), ratelimit.KeyRoute(r.Method, r.URL.Path), lim)
 		if err != nil {
 			http.Error(w, "try again later", http.StatusServiceUnavailable)
 			return
 		}
-		httplimit.SetHeaders(w.Header(), res, httplimit.Options{IETF: true, Policy: "sms"})
+		httplimit.SetHeaders(w.Header(), lim, res, httplimit.Options{IETF: true, Policy: "sms"})
 		if !res.Allowed {
 			http.Error(w, "too many requests", http.StatusTooManyRequests)
 			return

@@ -17,17 +17,18 @@ func FuzzSetHeaders(f *testing.F) {
 	f.Add("", 0, int64(0), 0, false, 0, int64(0), int64(0), false)
 	f.Add("x", 1<<62, int64(1<<62), 1<<62, false, 1<<62, int64(1<<62), int64(1<<62), true)
 	f.Fuzz(func(t *testing.T, name string, rate int, period int64, burst int, allowed bool, remaining int, retry, reset int64, penalized bool) {
+		l := ratelimit.Limit{Rate: rate, Period: time.Duration(period), Burst: burst}
 		r := ratelimit.Result{
 			Allowed:    allowed,
-			Limit:      ratelimit.Limit{Rate: rate, Period: time.Duration(period), Burst: burst},
 			Remaining:  remaining,
 			RetryAfter: time.Duration(retry),
 			ResetAfter: time.Duration(reset),
 			Penalized:  penalized,
 		}
 		h := http.Header{}
-		SetHeaders(h, r, Options{IETF: true, Legacy: true, Policy: name})
-		SetDecisionHeaders(h, ratelimit.Decision{Result: r, Results: []ratelimit.Result{r, r}}, Options{IETF: true, Policies: []string{name, name}})
+		SetHeaders(h, l, r, Options{IETF: true, Legacy: true, Policy: name})
+		reqs := []ratelimit.Request{{Limit: l}, {Limit: l}}
+		SetDecisionHeaders(h, reqs, ratelimit.Decision{Result: r, Index: 1, Results: []ratelimit.Result{r, r}}, Options{IETF: true, Policies: []string{name, name}})
 		for k, vs := range h {
 			for _, v := range vs {
 				for i := 0; i < len(v); i++ {
@@ -35,12 +36,12 @@ func FuzzSetHeaders(f *testing.F) {
 						t.Fatalf("%s: byte %#x in %q", k, v[i], v)
 					}
 				}
-				if k == HeaderRetryAfter && (v == "0" || v[0] == '-') {
+				if k == headerRetryAfter && (v == "0" || v[0] == '-') {
 					t.Fatalf("Retry-After %q", v)
 				}
 			}
 		}
-		if v := h.Get(HeaderRateLimit); v == "" || v[0] != '"' {
+		if v := h.Get(headerRateLimit); v == "" || v[0] != '"' {
 			t.Fatalf("RateLimit %q", v)
 		}
 	})

@@ -9,14 +9,14 @@ import (
 	"github.com/antifraud-go/antifraud/ratelimit"
 )
 
-// Header names written by this package.
+// Header names and limits of the fields this package writes.
 const (
-	HeaderRetryAfter       = "Retry-After"
-	HeaderRateLimit        = "RateLimit"
-	HeaderRateLimitPolicy  = "RateLimit-Policy"
-	HeaderXRateLimitLimit  = "X-RateLimit-Limit"
-	HeaderXRateLimitRemain = "X-RateLimit-Remaining"
-	HeaderXRateLimitReset  = "X-RateLimit-Reset"
+	headerRetryAfter       = "Retry-After"
+	headerRateLimit        = "RateLimit"
+	headerRateLimitPolicy  = "RateLimit-Policy"
+	headerXRateLimitLimit  = "X-RateLimit-Limit"
+	headerXRateLimitRemain = "X-RateLimit-Remaining"
+	headerXRateLimitReset  = "X-RateLimit-Reset"
 	defaultPolicy          = "default"
 	maxSFInteger           = 999_999_999_999_999 // RFC 9651 §3.3.1
 	burstParam             = "antifraud-burst"
@@ -36,8 +36,8 @@ type Options struct {
 	// Characters a Structured Field string cannot hold (outside printable
 	// ASCII) are dropped, and it is cut to 64 bytes.
 	Policy string
-	// Policies names each result of a Decision, in order, for
-	// SetDecisionHeaders: when it has one name per result, the IETF fields
+	// Policies names each request of a take, in order, for
+	// SetDecisionHeaders: when it has one name per request, the IETF fields
 	// list every limit of the decision; otherwise they describe the binding
 	// result only, under Policy.
 	Policies []string
@@ -47,35 +47,42 @@ type Options struct {
 // least 1: a client that waits as told is not denied again, and a denial
 // never says 0. Call it with a denied Result's RetryAfter.
 func SetRetryAfter(h http.Header, d time.Duration) {
-	h.Set(HeaderRetryAfter, strconv.FormatInt(max(1, ceilSeconds(d)), 10))
+	h.Set(headerRetryAfter, strconv.FormatInt(max(1, ceilSeconds(d)), 10))
 }
 
-// SetHeaders writes the headers for one limit's result: Retry-After when it
-// is a denial, and the headers o asks for.
-func SetHeaders(h http.Header, r ratelimit.Result, o Options) {
+// SetHeaders writes the headers for the result r of a request on limit l:
+// Retry-After when it is a denial, and the headers o asks for.
+func SetHeaders(h http.Header, l ratelimit.Limit, r ratelimit.Result, o Options) {
 	if !r.Allowed {
 		SetRetryAfter(h, r.RetryAfter)
 	}
 	if o.IETF {
 		name := policyName(o.Policy)
-		if p := policyItem(name, r.Limit); p != "" {
-			h.Set(HeaderRateLimitPolicy, p)
+		if p := policyItem(name, l); p != "" {
+			h.Set(headerRateLimitPolicy, p)
 		}
-		h.Set(HeaderRateLimit, limitItem(name, r))
+		h.Set(headerRateLimit, limitItem(name, l, r))
 	}
 	if o.Legacy {
-		setLegacy(h, r)
+		setLegacy(h, l, r)
 	}
 }
 
-// SetDecisionHeaders writes the headers for a multi-limit decision:
-// Retry-After when it is a denial, the legacy headers for its binding
+// SetDecisionHeaders writes the headers for the decision d of a take of
+// reqs: Retry-After when it is a denial, the legacy headers for its binding
 // result, and the IETF fields for every result named in o.Policies (or for
 // the binding result alone).
-func SetDecisionHeaders(h http.Header, d ratelimit.Decision, o Options) {
-	if len(o.Policies) == 0 || len(o.Policies) != len(d.Results) {
+func SetDecisionHeaders(h http.Header, reqs []ratelimit.Request, d ratelimit.Decision, o Options) {
+	if d.Index < 0 || d.Index >= len(reqs) || len(d.Results) != len(reqs) {
+		// Not a decision about reqs: say no more than Retry-After.
+		if !d.Allowed {
+			SetRetryAfter(h, d.RetryAfter)
+		}
+		return
+	}
+	if len(o.Policies) != len(reqs) {
 		o.Policies = nil
-		SetHeaders(h, d.Result, o)
+		SetHeaders(h, reqs[d.Index].Limit, d.Result, o)
 		return
 	}
 	if !d.Allowed {
@@ -85,25 +92,25 @@ func SetDecisionHeaders(h http.Header, d ratelimit.Decision, o Options) {
 		var policies, limits []string
 		for i, r := range d.Results {
 			name := policyName(o.Policies[i])
-			if p := policyItem(name, r.Limit); p != "" {
+			if p := policyItem(name, reqs[i].Limit); p != "" {
 				policies = append(policies, p)
 			}
-			limits = append(limits, limitItem(name, r))
+			limits = append(limits, limitItem(name, reqs[i].Limit, r))
 		}
 		if len(policies) > 0 {
-			h.Set(HeaderRateLimitPolicy, strings.Join(policies, ", "))
+			h.Set(headerRateLimitPolicy, strings.Join(policies, ", "))
 		}
-		h.Set(HeaderRateLimit, strings.Join(limits, ", "))
+		h.Set(headerRateLimit, strings.Join(limits, ", "))
 	}
 	if o.Legacy {
-		setLegacy(h, d.Result)
+		setLegacy(h, reqs[d.Index].Limit, d.Result)
 	}
 }
 
-func setLegacy(h http.Header, r ratelimit.Result) {
-	h.Set(HeaderXRateLimitLimit, strconv.Itoa(r.Limit.Burst))
-	h.Set(HeaderXRateLimitRemain, strconv.Itoa(max(0, r.Remaining)))
-	h.Set(HeaderXRateLimitReset, strconv.FormatInt(max(0, ceilSeconds(r.ResetAfter)), 10))
+func setLegacy(h http.Header, l ratelimit.Limit, r ratelimit.Result) {
+	h.Set(headerXRateLimitLimit, strconv.Itoa(l.Burst))
+	h.Set(headerXRateLimitRemain, strconv.Itoa(max(0, r.Remaining)))
+	h.Set(headerXRateLimitReset, strconv.FormatInt(max(0, ceilSeconds(r.ResetAfter)), 10))
 }
 
 // policyItem is the RateLimit-Policy item for l, or "" when l is not a
@@ -130,10 +137,10 @@ func policyItem(name string, l ratelimit.Limit) string {
 	return b.String()
 }
 
-// limitItem is the RateLimit item for r.
-func limitItem(name string, r ratelimit.Result) string {
+// limitItem is the RateLimit item for r, a result on l.
+func limitItem(name string, l ratelimit.Limit, r ratelimit.Result) string {
 	s := name + ";r=" + strconv.FormatInt(min(int64(max(0, r.Remaining)), maxSFInteger), 10)
-	if t, ok := effectiveWindow(r); ok {
+	if t, ok := effectiveWindow(l, r); ok {
 		s += ";t=" + strconv.FormatInt(min(ceilSeconds(t), maxSFInteger), 10)
 	}
 	return s
@@ -142,15 +149,15 @@ func limitItem(name string, r ratelimit.Result) string {
 // effectiveWindow is the draft's t: how long the client can use no more
 // than r.Remaining, which is until the next token comes back (or the
 // penalty box opens). A full bucket has none.
-func effectiveWindow(r ratelimit.Result) (time.Duration, bool) {
+func effectiveWindow(l ratelimit.Limit, r ratelimit.Result) (time.Duration, bool) {
 	if r.Penalized {
 		return r.RetryAfter, true
 	}
-	iv := r.Limit.Interval()
-	if iv <= 0 || r.Remaining >= r.Limit.Burst {
+	iv := l.Interval()
+	if iv <= 0 || r.Remaining >= l.Burst {
 		return 0, false
 	}
-	missing := time.Duration(r.Limit.Burst - r.Remaining - 1)
+	missing := time.Duration(l.Burst - r.Remaining - 1)
 	return max(0, r.ResetAfter-missing*iv), true
 }
 

@@ -41,32 +41,37 @@ func TestSetHeaders(t *testing.T) {
 	perMin := ratelimit.PerMinute(100) // one token every 600ms
 	tests := []struct {
 		name string
+		l    ratelimit.Limit
 		r    ratelimit.Result
 		o    Options
 		want map[string]string
 	}{
 		{
 			name: "allowed, Retry-After only by default",
-			r:    ratelimit.Result{Allowed: true, Limit: perMin, Remaining: 42, ResetAfter: 34800 * time.Millisecond},
+			l:    perMin,
+			r:    ratelimit.Result{Allowed: true, Remaining: 42, ResetAfter: 34800 * time.Millisecond},
 			want: map[string]string{"Retry-After": "", "RateLimit": "", "X-RateLimit-Limit": ""},
 		},
 		{
 			name: "allowed with IETF fields",
-			r:    ratelimit.Result{Allowed: true, Limit: perMin, Remaining: 42, ResetAfter: 34800 * time.Millisecond},
+			l:    perMin,
+			r:    ratelimit.Result{Allowed: true, Remaining: 42, ResetAfter: 34800 * time.Millisecond},
 			o:    Options{IETF: true},
 			// 57 tokens missing; the next is back after 34.8s - 57×0.6s = 0.6s.
 			want: map[string]string{"Retry-After": "", "RateLimit-Policy": `"default";q=100;w=60`, "RateLimit": `"default";r=42;t=1`},
 		},
 		{
 			name: "full bucket has no effective window",
-			r:    ratelimit.Result{Allowed: true, Limit: perMin, Remaining: 100},
+			l:    perMin,
+			r:    ratelimit.Result{Allowed: true, Remaining: 100},
 			o:    Options{IETF: true, Policy: "ip"},
 			want: map[string]string{"RateLimit": `"ip";r=100`},
 		},
 		{
 			name: "denied",
 			// One token every 20m, none left, the next back in 19m19.7s.
-			r: ratelimit.Result{Limit: ratelimit.PerHour(3), RetryAfter: 19*time.Minute + 19700*time.Millisecond, ResetAfter: 59*time.Minute + 19700*time.Millisecond},
+			l: ratelimit.PerHour(3),
+			r: ratelimit.Result{RetryAfter: 19*time.Minute + 19700*time.Millisecond, ResetAfter: 59*time.Minute + 19700*time.Millisecond},
 			o: Options{IETF: true, Legacy: true, Policy: "phone"},
 			want: map[string]string{
 				"Retry-After":           "1160",
@@ -79,31 +84,36 @@ func TestSetHeaders(t *testing.T) {
 		},
 		{
 			name: "penalized",
-			r:    ratelimit.Result{Limit: ratelimit.PerMinute(5), RetryAfter: 10 * time.Minute, ResetAfter: 10 * time.Minute, Penalized: true, Remaining: 0},
+			l:    ratelimit.PerMinute(5),
+			r:    ratelimit.Result{RetryAfter: 10 * time.Minute, ResetAfter: 10 * time.Minute, Penalized: true, Remaining: 0},
 			o:    Options{IETF: true},
 			want: map[string]string{"Retry-After": "600", "RateLimit": `"default";r=0;t=600`},
 		},
 		{
 			name: "burst differs from rate",
-			r:    ratelimit.Result{Allowed: true, Limit: ratelimit.PerMinute(60).WithBurst(5), Remaining: 5},
+			l:    ratelimit.PerMinute(60).WithBurst(5),
+			r:    ratelimit.Result{Allowed: true, Remaining: 5},
 			o:    Options{IETF: true},
 			want: map[string]string{"RateLimit-Policy": `"default";q=60;w=60;antifraud-burst=5`},
 		},
 		{
 			name: "sub-second period",
-			r:    ratelimit.Result{Allowed: true, Limit: ratelimit.Limit{Rate: 3, Period: 100 * time.Millisecond, Burst: 3}, Remaining: 3},
+			l:    ratelimit.Limit{Rate: 3, Period: 100 * time.Millisecond, Burst: 3},
+			r:    ratelimit.Result{Allowed: true, Remaining: 3},
 			o:    Options{IETF: true},
 			want: map[string]string{"RateLimit-Policy": `"default";q=30;w=1`},
 		},
 		{
 			name: "policy name escaped",
-			r:    ratelimit.Result{Allowed: true, Limit: perMin, Remaining: 100},
+			l:    perMin,
+			r:    ratelimit.Result{Allowed: true, Remaining: 100},
 			o:    Options{IETF: true, Policy: "a\"b\\c\r\né"},
 			want: map[string]string{"RateLimit": `"a\"b\\c";r=100`},
 		},
 		{
 			name: "fail-closed result without a wait",
-			r:    ratelimit.Result{Limit: perMin},
+			l:    perMin,
+			r:    ratelimit.Result{},
 			o:    Options{Legacy: true},
 			want: map[string]string{"Retry-After": "1", "X-RateLimit-Remaining": "0"},
 		},
@@ -117,7 +127,7 @@ func TestSetHeaders(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			h := http.Header{}
-			SetHeaders(h, tt.r, tt.o)
+			SetHeaders(h, tt.l, tt.r, tt.o)
 			for k, want := range tt.want {
 				if got := h.Get(k); got != want {
 					t.Errorf("%s = %q, want %q", k, got, want)
@@ -138,12 +148,16 @@ func TestSetDecisionHeaders(t *testing.T) {
 		{Key: "ip:192.0.2.1", Limit: ratelimit.PerMinute(10)},
 		{Key: "phone:+37120012345", Limit: ratelimit.PerHour(3)},
 	}
+	limiter, err := ratelimit.New(m)
+	if err != nil {
+		t.Fatal(err)
+	}
 	var d ratelimit.Decision
 	for i := 0; i < 4; i++ {
-		d, _ = m.TakeAll(context.Background(), reqs)
+		d, _ = limiter.AllowAll(context.Background(), reqs, nil)
 	}
 	h := http.Header{}
-	SetDecisionHeaders(h, d, Options{IETF: true, Legacy: true, Policies: []string{"ip", "phone"}})
+	SetDecisionHeaders(h, reqs, d, Options{IETF: true, Legacy: true, Policies: []string{"ip", "phone"}})
 	want := map[string]string{
 		"Retry-After":           "1200",
 		"RateLimit-Policy":      `"ip";q=10;w=60, "phone";q=3;w=3600`,
@@ -159,9 +173,15 @@ func TestSetDecisionHeaders(t *testing.T) {
 	}
 	// Without one name per result: the binding result under Policy.
 	h = http.Header{}
-	SetDecisionHeaders(h, d, Options{IETF: true, Policies: []string{"only-one"}})
+	SetDecisionHeaders(h, reqs, d, Options{IETF: true, Policies: []string{"only-one"}})
 	if got := h.Get("RateLimit"); got != `"default";r=0;t=1200` {
 		t.Errorf("RateLimit = %q", got)
+	}
+	// Requests that are not the decision's: Retry-After alone.
+	h = http.Header{}
+	SetDecisionHeaders(h, reqs[:1], d, Options{IETF: true, Legacy: true})
+	if len(h) != 1 || h.Get("Retry-After") != "1200" {
+		t.Errorf("headers for a decision about other requests: %v", h)
 	}
 }
 
@@ -180,7 +200,7 @@ func TestEffectiveWindowNotAfterRetryAfter(t *testing.T) {
 	}
 	for i := 0; i < 2000; i++ {
 		l := limits[i%len(limits)]
-		r, err := m.Take(context.Background(), "k"+strconv.Itoa(i%len(limits)), l, 1+i%l.Burst)
+		r, err := m.Take(context.Background(), ratelimit.Request{Key: "k" + strconv.Itoa(i%len(limits)), Limit: l, Cost: 1 + i%l.Burst})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -189,7 +209,7 @@ func TestEffectiveWindowNotAfterRetryAfter(t *testing.T) {
 			continue
 		}
 		h := http.Header{}
-		SetHeaders(h, r, Options{IETF: true})
+		SetHeaders(h, l, r, Options{IETF: true})
 		ra, _ := strconv.ParseInt(h.Get("Retry-After"), 10, 64)
 		if time.Duration(ra)*time.Second < r.RetryAfter {
 			t.Fatalf("Retry-After %d s < real wait %v", ra, r.RetryAfter)

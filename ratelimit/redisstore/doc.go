@@ -1,4 +1,4 @@
-// Package redis is a [ratelimit.Store] on Redis, for applications that run
+// Package redisstore is a [ratelimit.Store] on Redis, for applications that run
 // more than one process: every process sharing one Redis shares the limits
 // exactly, so N processes never admit more than the limit between them.
 //
@@ -7,22 +7,20 @@
 // [github.com/redis/go-redis/v9.UniversalClient]:
 // a single node, Sentinel (failover), Ring or Cluster client.
 //
-//	client := goredis.NewClient(&goredis.Options{Addr: "localhost:6379"})
-//	store, err := redis.New(client, redis.Config{})
+//	client := redis.NewClient(&redis.Options{Addr: "localhost:6379"})
+//	store, err := redisstore.New(client, redisstore.Config{})
 //	...
 //	limiter, err := ratelimit.New(store) // fails closed when Redis cannot answer
 //
 // # Semantics
 //
-// The answers are those of [ratelimit.Step], the definition every store
+// The answers are those of [gcra.Step], the definition every store
 // follows: the same Result, field for field, as the memory store would give
-// at the same instant. A Lua script computes them on the server with the
-// server's clock (Redis TIME), so application servers whose clocks differ
-// still agree. Times are whole microseconds (Lua numbers are doubles, exact
-// to 2^53 µs); limits already have that resolution ([ratelimit.Resolution]),
-// and a [ratelimit.Penalty] whose For, Max or Reset is not a whole number of
-// microseconds is rejected with [ratelimit.ErrInvalidLimit] rather than
-// answered differently.
+// at the same instant, for plain requests, peeks, records and refunds
+// alike. A Lua script computes them on the server with the server's clock
+// (Redis TIME), so application servers whose clocks differ still agree.
+// Times are whole microseconds (Lua numbers are doubles, exact to 2^53 µs),
+// which is the resolution of every store ([gcra.Resolution]).
 //
 // # One round trip
 //
@@ -41,20 +39,20 @@
 //
 // A key's state lives at [Store.KeyName]: the prefix, the hash tag in
 // braces, and 128 bits of the key's SHA-256. Keys of any bytes and length
-// (up to [ratelimit.MaxKeyLen]) give names of one short length, and Redis
-// holds no phone number or address in clear. The state is a string of 8
+// (up to 512 bytes) give names of one short length, and Redis holds no
+// phone number or address in clear. The state is a string of 8
 // bytes (40 when a penalty box is involved), and each key written expires
 // when its state becomes identical to a missing key (PXAT, from
-// [ratelimit.State] Expire), so idle keys cost Redis nothing.
+// [gcra.State] Expire), so idle keys cost Redis nothing.
 //
 // A multi-limit take touches several keys in one script, which Redis
 // Cluster allows only within one hash slot. By default every key gets the
-// same tag ([DefaultTag]), so all the limiter's keys live in one slot, on
-// one shard: any keys can be taken together, and a cluster serves the
-// limiter like a single node (plus failover). That is usually plenty (a
-// check costs the server about 5µs, so one shard serves on the order of
-// 100,000 checks a second); spreading needs a choice
-// only the application can make: [Config.TagFunc] gives each key a tag,
+// same tag ([Config].Tag, "rl"), so all the limiter's keys live in one
+// slot, on one shard: any keys can be taken together, and a cluster serves
+// the limiter like a single node (plus failover). That is usually plenty
+// (a check costs the server about 5µs, so one shard serves on the order of
+// 100,000 checks a second); spreading needs a choice only the application
+// can make: [Config.TagFunc] gives each key a tag,
 // and the keys of one take must share it, for example one tag per route
 // ("verify" for every limit of the verification endpoint). A tag taken from
 // the first key of each take would be wrong: the same per-phone key would
@@ -66,8 +64,8 @@
 // Errors from Redis, timeouts included, wrap [ratelimit.ErrUnavailable], so
 // that a [ratelimit.Limiter] applies its failure mode: fail closed (the
 // default), fail open, or fall back to a local store. Bad arguments are
-// rejected before any I/O with [ratelimit.ErrInvalidLimit],
-// [ratelimit.ErrInvalidCost] or [ratelimit.ErrInvalidKey]. Nothing panics.
+// rejected before any I/O with [ratelimit.ErrInvalidConfig] or
+// [ratelimit.ErrInvalidRequest]. Nothing panics.
 //
 // Each call is bounded by [Config.Timeout] (100ms by default), also when
 // the caller's context has no deadline. go-redis honours context deadlines
@@ -93,4 +91,4 @@
 //
 // Redis 6.2 or later (SET with PXAT), or a compatible server with Lua
 // scripting and its struct library, such as Valkey.
-package redis
+package redisstore

@@ -1,4 +1,4 @@
-package redis
+package redisstore
 
 import (
 	"encoding/binary"
@@ -23,5 +23,5 @@ func decodeState(v []byte) (state, error) {
 	case 40:
 		return state{TAT: f(0), PTAT: f(1), BoxUntil: f(2), Level: f(3), Expire: f(4)}, nil
 	}
-	return state{}, fmt.Errorf("ratelimit/redis: state of %d bytes", len(v))
+	return state{}, fmt.Errorf("redisstore: state of %d bytes", len(v))
 }

@@ -1,4 +1,4 @@
-package redis
+package redisstore
 
 import (
 	"context"
@@ -8,13 +8,14 @@ import (
 	"testing"
 	"time"
 
-	goredis "github.com/redis/go-redis/v9"
+	"github.com/redis/go-redis/v9"
 
 	"github.com/antifraud-go/antifraud/ratelimit"
+	"github.com/antifraud-go/antifraud/ratelimit/gcra"
 )
 
 // The differential tests run random sequences of takes through
-// ratelimit.Step (the definition) and through the script, with the same
+// gcra.Step (the definition) and through the script, with the same
 // explicit now, and compare every Result field, the decision, the binding
 // index and the stored state, including its expiry.
 
@@ -57,15 +58,31 @@ func randLimit(r intn) ratelimit.Limit {
 	}
 }
 
+// randRequest returns a request for key on l: plain, a peek, a record or a
+// refund, of any valid cost.
+func randRequest(r intn, key string, l ratelimit.Limit) ratelimit.Request {
+	req := ratelimit.Request{Key: key, Limit: l, Cost: r(l.Burst + 1)}
+	switch r(10) {
+	case 0:
+		req.Peek = true
+	case 1, 2:
+		req.Record = true
+	case 3:
+		req.Cost = -1 - r(l.Burst)
+		req.Record = r(2) == 0
+	}
+	return req
+}
+
 // diffRun runs one random sequence of ops takes over a small pool of keys
 // against both Step and s, failing t at the first difference.
-func diffRun(t testing.TB, s *Store, c *goredis.Client, r intn, ops int, tag string) {
+func diffRun(t testing.TB, s *Store, c *redis.Client, r intn, ops int, tag string) {
 	t.Helper()
 	ctx := context.Background()
 	const poolSize = 4
 	keys := make([]string, poolSize)
 	limits := make([]ratelimit.Limit, poolSize)
-	states := make(map[string]ratelimit.State)
+	states := make(map[string]gcra.State)
 	for i := range keys {
 		keys[i] = fmt.Sprintf("%s:k%d", tag, i)
 		limits[i] = randLimit(r)
@@ -104,20 +121,20 @@ func diffRun(t testing.TB, s *Store, c *goredis.Client, r intn, ops int, tag str
 			perm[i], perm[j] = perm[j], perm[i]
 		}
 		reqs := make([]ratelimit.Request, n)
-		goStates := make([]ratelimit.State, n)
+		goStates := make([]gcra.State, n)
 		for i := range reqs {
 			k := perm[i]
 			l := limits[k]
-			reqs[i] = ratelimit.Request{Key: keys[k], Limit: l, Cost: r(l.Burst + 1), Peek: r(8) == 0}
+			reqs[i] = randRequest(r, keys[k], l)
 			goStates[i] = states[keys[k]]
 		}
 		want := make([]ratelimit.Result, n)
-		wantAllowed, wantBinding := ratelimit.Step(now*1000, reqs, goStates, want)
+		wantAllowed, wantBinding := gcra.Step(now*1000, reqs, goStates, want)
 		for i := range reqs {
 			states[reqs[i].Key] = goStates[i]
 		}
 
-		got, err := s.TakeAll(ctx, reqs)
+		got, err := decide(s, ctx, reqs)
 		if err != nil {
 			t.Fatalf("op %d: TakeAll: %v", op, err)
 		}
@@ -130,8 +147,12 @@ func diffRun(t testing.TB, s *Store, c *goredis.Client, r intn, ops int, tag str
 				t.Fatalf("%s:\nresult %d:\n got %+v\nwant %+v", where(), i, got.Results[i], want[i])
 			}
 		}
-		if got.Result != want[wantBinding] {
-			t.Fatalf("%s: binding result %+v, want %+v", where(), got.Result, want[wantBinding])
+		// The binding result, with the decision's Allowed (a record's
+		// own may differ).
+		wb := want[wantBinding]
+		wb.Allowed = wantAllowed
+		if got.Result != wb {
+			t.Fatalf("%s: binding result %+v, want %+v", where(), got.Result, wb)
 		}
 		for i := range reqs {
 			compareState(t, s, c, reqs[i].Key, goStates[i], where)
@@ -140,7 +161,7 @@ func diffRun(t testing.TB, s *Store, c *goredis.Client, r intn, ops int, tag str
 }
 
 // compareState checks that Redis holds key's Go state, with its expiry.
-func compareState(t testing.TB, s *Store, c *goredis.Client, key string, want ratelimit.State, where func() string) {
+func compareState(t testing.TB, s *Store, c *redis.Client, key string, want gcra.State, where func() string) {
 	t.Helper()
 	ctx := context.Background()
 	name, err := s.KeyName(key)
@@ -148,8 +169,8 @@ func compareState(t testing.TB, s *Store, c *goredis.Client, key string, want ra
 		t.Fatal(err)
 	}
 	raw, err := c.Get(ctx, name).Bytes()
-	if errors.Is(err, goredis.Nil) {
-		if want != (ratelimit.State{}) {
+	if errors.Is(err, redis.Nil) {
+		if want != (gcra.State{}) {
 			t.Fatalf("%s: key %s missing in Redis, Go state %+v", where(), key, want)
 		}
 		return
@@ -247,17 +268,41 @@ func TestScriptMatchesStepCases(t *testing.T) {
 			{0, a(ratelimit.Request{Key: "phone", Limit: other}, ratelimit.Request{Key: "ip", Limit: lim, Peek: true})},
 			{30 * time.Second, a(ratelimit.Request{Key: "ip", Limit: lim}, ratelimit.Request{Key: "phone", Limit: other})},
 		}},
+		{"records count past the limit without denying", []step{
+			{0, a(ratelimit.Request{Key: "ip", Limit: other}, ratelimit.Request{Key: "range", Limit: ratelimit.PerMinute(3), Record: true})},
+			{0, a(ratelimit.Request{Key: "range", Limit: ratelimit.PerMinute(3), Record: true, Cost: 2})},
+			{0, a(ratelimit.Request{Key: "range", Limit: ratelimit.PerMinute(3), Record: true})},
+			{time.Second, a(ratelimit.Request{Key: "phone", Limit: lim}, ratelimit.Request{Key: "range", Limit: ratelimit.PerMinute(3), Record: true, Cost: 3})},
+			{0, a(ratelimit.Request{Key: "ip", Limit: other}, ratelimit.Request{Key: "range", Limit: ratelimit.PerMinute(3), Record: true})},
+		}},
+		{"records on a boxed key", []step{
+			{0, a(ratelimit.Request{Key: "b", Limit: boxNow})},
+			{0, a(ratelimit.Request{Key: "b", Limit: boxNow})},
+			{time.Second, a(ratelimit.Request{Key: "b", Limit: boxNow, Record: true})},
+		}},
+		{"refunds down to full delete the key", []step{
+			{0, a(ratelimit.Request{Key: "r", Limit: ratelimit.PerMinute(5), Cost: 3})},
+			{0, a(ratelimit.Request{Key: "r", Limit: ratelimit.PerMinute(5), Cost: -1})},
+			{time.Second, a(ratelimit.Request{Key: "r", Limit: ratelimit.PerMinute(5), Cost: -5}, ratelimit.Request{Key: "new", Limit: ratelimit.PerMinute(5), Cost: -2})},
+		}},
+		{"refunds and records wait for the take", []step{
+			{0, a(ratelimit.Request{Key: "r", Limit: ratelimit.PerMinute(5), Cost: 4})},
+			{0, a(ratelimit.Request{Key: "phone", Limit: other, Cost: 1})},
+			{0, a(ratelimit.Request{Key: "r", Limit: ratelimit.PerMinute(5), Cost: -2}, ratelimit.Request{Key: "phone", Limit: other}, ratelimit.Request{Key: "c", Limit: other, Record: true})},
+		}},
 		{"limit shrinks under a key (negative remaining)", []step{
 			{0, a(ratelimit.Request{Key: "k", Limit: ratelimit.PerMinute(10), Cost: 10})},
 			{0, a(ratelimit.Request{Key: "k", Limit: ratelimit.PerMinute(10).WithBurst(2)})},
 			{0, a(ratelimit.Request{Key: "k", Limit: ratelimit.PerMinute(10).WithBurst(2), Peek: true})},
+			{0, a(ratelimit.Request{Key: "k", Limit: ratelimit.PerMinute(10).WithBurst(2), Record: true})},
+			{0, a(ratelimit.Request{Key: "k", Limit: ratelimit.PerMinute(10).WithBurst(2), Cost: -1})},
 		}},
 	}
 	for ci, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			now := time.Now().Add(365*24*time.Hour).UnixMicro() + int64(ci)
 			s.now = func() int64 { return now }
-			states := map[string]ratelimit.State{}
+			states := map[string]gcra.State{}
 			for i, st := range tc.steps {
 				now += int64(st.advance / time.Microsecond)
 				if st.reqs == nil {
@@ -268,13 +313,13 @@ func TestScriptMatchesStepCases(t *testing.T) {
 				for j := range reqs {
 					reqs[j].Key = fmt.Sprintf("case%d:%s", ci, reqs[j].Key)
 				}
-				goStates := make([]ratelimit.State, len(reqs))
+				goStates := make([]gcra.State, len(reqs))
 				for j := range reqs {
 					goStates[j] = states[reqs[j].Key]
 				}
 				want := make([]ratelimit.Result, len(reqs))
-				allowed, binding := ratelimit.Step(now*1000, reqs, goStates, want)
-				got, err := s.TakeAll(context.Background(), reqs)
+				allowed, binding := gcra.Step(now*1000, reqs, goStates, want)
+				got, err := decide(s, context.Background(), reqs)
 				if err != nil {
 					t.Fatal(err)
 				}

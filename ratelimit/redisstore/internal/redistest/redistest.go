@@ -1,4 +1,4 @@
-// Package redistest runs a redis-server for the tests of ratelimit/redis.
+// Package redistest runs a redis-server for the tests of ratelimit/redisstore.
 //
 // A test binary shares one server, started on first use on a free loopback
 // port with persistence off, or the server at ANTIFRAUD_REDIS_ADDR when that
@@ -25,7 +25,7 @@ import (
 	"testing"
 	"time"
 
-	goredis "github.com/redis/go-redis/v9"
+	"github.com/redis/go-redis/v9"
 )
 
 // Environment variables read by this package.
@@ -117,12 +117,12 @@ func unavailable(tb testing.TB, err error) {
 }
 
 // Client returns a new go-redis client for s, closed at tb's end.
-func (s *Server) Client(tb testing.TB, opts ...func(*goredis.Options)) *goredis.Client {
-	o := &goredis.Options{Addr: s.Addr}
+func (s *Server) Client(tb testing.TB, opts ...func(*redis.Options)) *redis.Client {
+	o := &redis.Options{Addr: s.Addr}
 	for _, f := range opts {
 		f(o)
 	}
-	c := goredis.NewClient(o)
+	c := redis.NewClient(o)
 	tb.Cleanup(func() { c.Close() })
 	return c
 }
@@ -268,7 +268,7 @@ func (s *Server) run() error {
 }
 
 func ping(addr string) error {
-	c := goredis.NewClient(&goredis.Options{Addr: addr, MaxRetries: -1})
+	c := redis.NewClient(&redis.Options{Addr: addr, MaxRetries: -1})
 	defer c.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()

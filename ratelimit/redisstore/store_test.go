@@ -1,4 +1,4 @@
-package redis
+package redisstore
 
 import (
 	"context"
@@ -12,21 +12,21 @@ import (
 	"testing"
 	"time"
 
-	goredis "github.com/redis/go-redis/v9"
+	"github.com/redis/go-redis/v9"
 
 	"github.com/antifraud-go/antifraud/ratelimit"
-	"github.com/antifraud-go/antifraud/ratelimit/redis/internal/redistest"
+	"github.com/antifraud-go/antifraud/ratelimit/redisstore/internal/redistest"
 )
 
 // deadClient returns a client for a loopback port nothing listens on.
-func deadClient(t *testing.T) *goredis.Client {
+func deadClient(t *testing.T) *redis.Client {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	addr := l.Addr().String()
 	l.Close()
-	c := goredis.NewClient(&goredis.Options{Addr: addr, MaxRetries: -1})
+	c := redis.NewClient(&redis.Options{Addr: addr, MaxRetries: -1})
 	t.Cleanup(func() { c.Close() })
 	return c
 }
@@ -46,11 +46,11 @@ func hashTag(name string) string {
 }
 
 func TestNewConfig(t *testing.T) {
-	c := goredis.NewClient(&goredis.Options{Addr: "127.0.0.1:1"})
+	c := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1"})
 	defer c.Close()
 	tests := []struct {
 		name    string
-		client  goredis.UniversalClient
+		client  redis.UniversalClient
 		cfg     Config
 		wantErr bool
 	}{
@@ -68,7 +68,7 @@ func TestNewConfig(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			s, err := New(tc.client, tc.cfg)
 			if tc.wantErr {
-				if !errors.Is(err, ErrInvalidConfig) || !strings.HasPrefix(err.Error(), "ratelimit/redis: ") {
+				if !errors.Is(err, ratelimit.ErrInvalidConfig) || !strings.HasPrefix(err.Error(), "redisstore: ") {
 					t.Fatalf("err = %v, want one wrapping ErrInvalidConfig", err)
 				}
 				return
@@ -76,8 +76,8 @@ func TestNewConfig(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if tc.cfg.Timeout == 0 && s.timeout != DefaultTimeout {
-				t.Errorf("timeout %v, want default %v", s.timeout, DefaultTimeout)
+			if tc.cfg.Timeout == 0 && s.timeout != defaultTimeout {
+				t.Errorf("timeout %v, want default %v", s.timeout, defaultTimeout)
 			}
 			if tc.cfg.Timeout < 0 && s.timeout > 0 {
 				t.Errorf("timeout %v, want none", s.timeout)
@@ -88,10 +88,10 @@ func TestNewConfig(t *testing.T) {
 			}
 			wantPrefix, wantTag := tc.cfg.Prefix, tc.cfg.Tag
 			if wantPrefix == "" {
-				wantPrefix = DefaultPrefix
+				wantPrefix = defaultPrefix
 			}
 			if wantTag == "" {
-				wantTag = DefaultTag
+				wantTag = defaultTag
 			}
 			if !strings.HasPrefix(name, wantPrefix+"{"+wantTag+"}:") || hashTag(name) != wantTag {
 				t.Errorf("KeyName = %q, want prefix %q and tag %q", name, wantPrefix, wantTag)
@@ -101,12 +101,12 @@ func TestNewConfig(t *testing.T) {
 }
 
 func TestKeyNameAnyBytes(t *testing.T) {
-	s, err := New(goredis.NewClient(&goredis.Options{Addr: "127.0.0.1:1"}), Config{})
+	s, err := New(redis.NewClient(&redis.Options{Addr: "127.0.0.1:1"}), Config{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	keys := []string{"a", "{a}", "}", "{", "a}{b", "\x00", "\r\n*1\r\n$4\r\nPING\r\n", "phone:+15005550006",
-		strings.Repeat("\xff", ratelimit.MaxKeyLen), "ключ", "{rl}"}
+		strings.Repeat("\xff", maxKeyLen), "ключ", "{rl}"}
 	seen := map[string]string{}
 	var length int
 	for _, k := range keys {
@@ -117,9 +117,9 @@ func TestKeyNameAnyBytes(t *testing.T) {
 		if length == 0 {
 			length = len(name)
 		}
-		hash, ok := strings.CutPrefix(name, DefaultPrefix+"{"+DefaultTag+"}:")
-		if len(name) != length || hashTag(name) != DefaultTag || !ok || len(hash) != 22 || strings.Trim(hash, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_") != "" {
-			t.Errorf("KeyName(%q) = %q: want %d bytes, tag %q, then 22 base64url bytes", k, name, length, DefaultTag)
+		hash, ok := strings.CutPrefix(name, defaultPrefix+"{"+defaultTag+"}:")
+		if len(name) != length || hashTag(name) != defaultTag || !ok || len(hash) != 22 || strings.Trim(hash, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_") != "" {
+			t.Errorf("KeyName(%q) = %q: want %d bytes, tag %q, then 22 base64url bytes", k, name, length, defaultTag)
 		}
 		if prev, ok := seen[name]; ok {
 			t.Errorf("keys %q and %q share name %q", prev, k, name)
@@ -143,7 +143,7 @@ func TestTakeRejectsBadArguments(t *testing.T) {
 	}
 	ok := ratelimit.PerMinute(3)
 	subµs := ok.WithPenalty(ratelimit.Penalty{After: 1, Within: time.Minute, For: time.Second + time.Nanosecond})
-	many := make([]ratelimit.Request, MaxRequests+1)
+	many := make([]ratelimit.Request, maxRequests+1)
 	for i := range many {
 		many[i] = ratelimit.Request{Key: "k" + strconv.Itoa(i), Limit: ok}
 	}
@@ -152,21 +152,23 @@ func TestTakeRejectsBadArguments(t *testing.T) {
 		reqs []ratelimit.Request
 		want error
 	}{
-		{"zero limit", []ratelimit.Request{{Key: "k", Limit: ratelimit.Limit{}}}, ratelimit.ErrInvalidLimit},
-		{"negative rate", []ratelimit.Request{{Key: "k", Limit: ratelimit.Limit{Rate: -1, Period: time.Second, Burst: 1}}}, ratelimit.ErrInvalidLimit},
-		{"penalty not whole µs", []ratelimit.Request{{Key: "k", Limit: subµs}}, ratelimit.ErrInvalidLimit},
-		{"cost over burst", []ratelimit.Request{{Key: "k", Limit: ok, Cost: 4}}, ratelimit.ErrInvalidCost},
-		{"negative cost", []ratelimit.Request{{Key: "k", Limit: ok, Cost: -1}}, ratelimit.ErrInvalidCost},
-		{"empty key", []ratelimit.Request{{Key: "", Limit: ok}}, ratelimit.ErrInvalidKey},
-		{"long key", []ratelimit.Request{{Key: strings.Repeat("k", ratelimit.MaxKeyLen+1), Limit: ok}}, ratelimit.ErrInvalidKey},
-		{"key twice", []ratelimit.Request{{Key: "k", Limit: ok}, {Key: "k", Limit: ok}}, ratelimit.ErrInvalidKey},
-		{"too many", many, ratelimit.ErrInvalidKey},
-		{"tags differ", []ratelimit.Request{{Key: "a1", Limit: ok}, {Key: "b1", Limit: ok}}, ratelimit.ErrInvalidKey},
-		{"bad tag", []ratelimit.Request{{Key: "bad", Limit: ok}}, ratelimit.ErrInvalidKey},
+		{"zero limit", []ratelimit.Request{{Key: "k", Limit: ratelimit.Limit{}}}, ratelimit.ErrInvalidConfig},
+		{"negative rate", []ratelimit.Request{{Key: "k", Limit: ratelimit.Limit{Rate: -1, Period: time.Second, Burst: 1}}}, ratelimit.ErrInvalidConfig},
+		{"penalty not whole µs", []ratelimit.Request{{Key: "k", Limit: subµs}}, ratelimit.ErrInvalidConfig},
+		{"cost over burst", []ratelimit.Request{{Key: "k", Limit: ok, Cost: 4}}, ratelimit.ErrInvalidRequest},
+		{"refund over burst", []ratelimit.Request{{Key: "k", Limit: ok, Cost: -4}}, ratelimit.ErrInvalidRequest},
+		{"peek that gives back", []ratelimit.Request{{Key: "k", Limit: ok, Cost: -1, Peek: true}}, ratelimit.ErrInvalidRequest},
+		{"peek that records", []ratelimit.Request{{Key: "k", Limit: ok, Peek: true, Record: true}}, ratelimit.ErrInvalidRequest},
+		{"empty key", []ratelimit.Request{{Key: "", Limit: ok}}, ratelimit.ErrInvalidRequest},
+		{"long key", []ratelimit.Request{{Key: strings.Repeat("k", maxKeyLen+1), Limit: ok}}, ratelimit.ErrInvalidRequest},
+		{"key twice", []ratelimit.Request{{Key: "k", Limit: ok}, {Key: "k", Limit: ok}}, ratelimit.ErrInvalidRequest},
+		{"too many", many, ratelimit.ErrInvalidRequest},
+		{"tags differ", []ratelimit.Request{{Key: "a1", Limit: ok}, {Key: "b1", Limit: ok}}, ratelimit.ErrInvalidRequest},
+		{"bad tag", []ratelimit.Request{{Key: "bad", Limit: ok}}, ratelimit.ErrInvalidRequest},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			d, err := s.TakeAll(context.Background(), tc.reqs)
+			d, err := decide(s, context.Background(), tc.reqs)
 			if !errors.Is(err, tc.want) || errors.Is(err, ratelimit.ErrUnavailable) {
 				t.Fatalf("err = %v, want %v", err, tc.want)
 			}
@@ -174,14 +176,17 @@ func TestTakeRejectsBadArguments(t *testing.T) {
 				t.Fatalf("decision %+v, want a denial with one result per request", d)
 			}
 			if len(tc.reqs) == 1 {
-				r, err := s.Take(context.Background(), tc.reqs[0].Key, tc.reqs[0].Limit, tc.reqs[0].Cost)
+				r, err := s.Take(context.Background(), tc.reqs[0])
 				if !errors.Is(err, tc.want) || r.Allowed {
 					t.Fatalf("Take: %+v, %v, want %v", r, err, tc.want)
 				}
 			}
 		})
 	}
-	if _, err := s.TakeAll(context.Background(), []ratelimit.Request{{Key: "a1", Limit: ok}}); !errors.Is(err, ratelimit.ErrUnavailable) {
+	if _, _, err := s.TakeAll(context.Background(), []ratelimit.Request{{Key: "a1", Limit: ok}}, nil); !errors.Is(err, ratelimit.ErrInvalidRequest) {
+		t.Fatalf("a take without room for its results: %v, want ErrInvalidRequest", err)
+	}
+	if _, err := decide(s, context.Background(), []ratelimit.Request{{Key: "a1", Limit: ok}}); !errors.Is(err, ratelimit.ErrUnavailable) {
 		t.Fatalf("a valid take on a dead server: %v, want ErrUnavailable", err)
 	}
 }
@@ -191,9 +196,8 @@ func TestEmptyTake(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	d, err := s.TakeAll(context.Background(), nil)
-	if err != nil || !d.Allowed || len(d.Results) != 0 {
-		t.Fatalf("empty take: %+v, %v; want allowed without asking Redis", d, err)
+	if _, _, err := s.TakeAll(context.Background(), nil, nil); !errors.Is(err, ratelimit.ErrInvalidRequest) {
+		t.Fatalf("empty take: %v; want ErrInvalidRequest without asking Redis, as every store", err)
 	}
 }
 
@@ -205,7 +209,7 @@ func TestClosed(t *testing.T) {
 	if err := s.Close(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	if r, err := s.Take(context.Background(), "k", ratelimit.PerSecond(1), 1); !errors.Is(err, ratelimit.ErrClosed) || r.Allowed {
+	if r, err := s.Take(context.Background(), ratelimit.Request{Key: "k", Limit: ratelimit.PerSecond(1), Cost: 1}); !errors.Is(err, ratelimit.ErrUnavailable) || r.Allowed {
 		t.Fatalf("Take after Close: %+v, %v", r, err)
 	}
 }
@@ -215,14 +219,14 @@ func TestKeysOfAnyBytes(t *testing.T) {
 	ctx := context.Background()
 	l := ratelimit.PerHour(1)
 	keys := []string{"a", "{a}", "}", "{", "a}{b", "\x00", "\r\n*1\r\n$4\r\nPING\r\n", "phone:+15005550006",
-		strings.Repeat("\xff", ratelimit.MaxKeyLen), "ключ", "{rl}", "{" + s.prefix + "}"}
+		strings.Repeat("\xff", maxKeyLen), "ключ", "{rl}", "{" + s.prefix + "}"}
 	for _, k := range keys {
-		if r, err := s.Take(ctx, k, l, 1); err != nil || !r.Allowed {
+		if r, err := s.Take(ctx, ratelimit.Request{Key: k, Limit: l, Cost: 1}); err != nil || !r.Allowed {
 			t.Fatalf("first take of %q: %+v, %v", k, r, err)
 		}
 	}
 	for _, k := range keys {
-		if r, err := s.Take(ctx, k, l, 1); err != nil || r.Allowed {
+		if r, err := s.Take(ctx, ratelimit.Request{Key: k, Limit: l, Cost: 1}); err != nil || r.Allowed {
 			t.Fatalf("second take of %q: %+v, %v; want denied (keys must not share state)", k, r, err)
 		}
 	}
@@ -235,7 +239,7 @@ func TestAllOrNothing(t *testing.T) {
 	phone := ratelimit.Request{Key: "phone:+15005550006", Limit: ratelimit.PerHour(3)}
 	global := ratelimit.Request{Key: "global:sms", Limit: ratelimit.PerHour(1000)}
 	for i := range 3 {
-		d, err := s.TakeAll(ctx, []ratelimit.Request{ip, phone, global})
+		d, err := decide(s, ctx, []ratelimit.Request{ip, phone, global})
 		if err != nil || !d.Allowed {
 			t.Fatalf("take %d: %+v, %v", i, d, err)
 		}
@@ -243,7 +247,7 @@ func TestAllOrNothing(t *testing.T) {
 			t.Fatalf("take %d: binding %d with %d remaining, want the phone with %d", i, d.Index, d.Remaining, 2-i)
 		}
 	}
-	d, err := s.TakeAll(ctx, []ratelimit.Request{ip, phone, global})
+	d, err := decide(s, ctx, []ratelimit.Request{ip, phone, global})
 	if err != nil || d.Allowed || d.Index != 1 {
 		t.Fatalf("4th take: %+v, %v; want denied by the phone", d, err)
 	}
@@ -254,7 +258,7 @@ func TestAllOrNothing(t *testing.T) {
 	for i := range peek {
 		peek[i].Peek = true
 	}
-	d, err = s.TakeAll(ctx, peek)
+	d, err = decide(s, ctx, peek)
 	if err != nil || d.Results[0].Remaining != 7 || d.Results[1].Remaining != 997 {
 		t.Fatalf("after a denied take: %+v, %v; want 7 and 997 left", d.Results, err)
 	}
@@ -274,7 +278,7 @@ func TestExactAcrossClients(t *testing.T) {
 	admin := srv.Client(t)
 	t.Cleanup(func() { deleteKeys(t, admin, prefix) })
 	for i := range stores {
-		s, err := New(srv.Client(t, func(o *goredis.Options) { o.PoolSize = workers }), Config{Prefix: prefix, Timeout: 5 * time.Second})
+		s, err := New(srv.Client(t, func(o *redis.Options) { o.PoolSize = workers }), Config{Prefix: prefix, Timeout: 5 * time.Second})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -287,7 +291,7 @@ func TestExactAcrossClients(t *testing.T) {
 			for range workers {
 				wg.Go(func() {
 					for range attempts {
-						r, err := s.Take(context.Background(), "single", ratelimit.PerDay(100), 1)
+						r, err := s.Take(context.Background(), ratelimit.Request{Key: "single", Limit: ratelimit.PerDay(100), Cost: 1})
 						if err != nil {
 							t.Error(err)
 							return
@@ -312,7 +316,7 @@ func TestExactAcrossClients(t *testing.T) {
 			for range workers {
 				wg.Go(func() {
 					for range attempts {
-						d, err := s.TakeAll(context.Background(), []ratelimit.Request{own, global})
+						d, err := decide(s, context.Background(), []ratelimit.Request{own, global})
 						if err != nil {
 							t.Error(err)
 							return
@@ -329,7 +333,7 @@ func TestExactAcrossClients(t *testing.T) {
 		for i := range admitted {
 			n := admitted[i].Load()
 			total += n
-			r, err := stores[0].Take(context.Background(), "client:"+strconv.Itoa(i), perClient, 0)
+			r, err := stores[0].Take(context.Background(), ratelimit.Request{Key: "client:" + strconv.Itoa(i), Limit: perClient})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -359,7 +363,7 @@ func TestTTLOnEveryKey(t *testing.T) {
 	lims := []ratelimit.Limit{ratelimit.PerSecond(5), ratelimit.PerHour(2).WithPenalty(pen), ratelimit.PerDay(1)}
 	// The longest a key may need: a full bucket of the longest limit, or a
 	// box (at most the default max) plus its reset.
-	longest := max(24*time.Hour, ratelimit.DefaultPenaltyMax+pen.Reset)
+	longest := max(24*time.Hour, 24*time.Hour+pen.Reset)
 	written := map[string]bool{}
 	for i := range 40 {
 		k := fmt.Sprintf("k%d", i%7)
@@ -367,7 +371,7 @@ func TestTTLOnEveryKey(t *testing.T) {
 		if i%5 == 0 {
 			reqs = append(reqs, ratelimit.Request{Key: "shared", Limit: lims[1]})
 		}
-		if _, err := s.TakeAll(ctx, reqs); err != nil {
+		if _, err := decide(s, ctx, reqs); err != nil {
 			t.Fatal(err)
 		}
 		for _, r := range reqs {
@@ -375,7 +379,7 @@ func TestTTLOnEveryKey(t *testing.T) {
 		}
 	}
 	// A peek at a new key writes nothing.
-	if _, err := s.TakeAll(ctx, []ratelimit.Request{{Key: "peeked", Limit: lims[0], Peek: true}}); err != nil {
+	if _, err := decide(s, ctx, []ratelimit.Request{{Key: "peeked", Limit: lims[0], Peek: true}}); err != nil {
 		t.Fatal(err)
 	}
 	var names []string
@@ -403,22 +407,22 @@ func TestTTLOnEveryKey(t *testing.T) {
 // countHook counts the commands a client sends.
 type countHook struct{ cmds, pipelines atomic.Int64 }
 
-func (h *countHook) DialHook(next goredis.DialHook) goredis.DialHook { return next }
-func (h *countHook) ProcessHook(next goredis.ProcessHook) goredis.ProcessHook {
-	return func(ctx context.Context, cmd goredis.Cmder) error {
+func (h *countHook) DialHook(next redis.DialHook) redis.DialHook { return next }
+func (h *countHook) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return func(ctx context.Context, cmd redis.Cmder) error {
 		h.cmds.Add(1)
 		return next(ctx, cmd)
 	}
 }
-func (h *countHook) ProcessPipelineHook(next goredis.ProcessPipelineHook) goredis.ProcessPipelineHook {
-	return func(ctx context.Context, cmds []goredis.Cmder) error {
+func (h *countHook) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return func(ctx context.Context, cmds []redis.Cmder) error {
 		h.pipelines.Add(1)
 		return next(ctx, cmds)
 	}
 }
 
 // commandStats returns the calls of each command from INFO commandstats.
-func commandStats(t *testing.T, c *goredis.Client) map[string]int64 {
+func commandStats(t *testing.T, c *redis.Client) map[string]int64 {
 	t.Helper()
 	info, err := c.Info(context.Background(), "commandstats").Result()
 	if err != nil {
@@ -456,7 +460,7 @@ func TestOneRoundTrip(t *testing.T) {
 		{Key: "phone", Limit: ratelimit.PerHour(3)},
 		{Key: "global", Limit: ratelimit.PerHour(1000)},
 	}
-	if _, err := s.Take(ctx, "warm", ratelimit.PerSecond(1), 1); err != nil { // loads the script
+	if _, err := s.Take(ctx, ratelimit.Request{Key: "warm", Limit: ratelimit.PerSecond(1), Cost: 1}); err != nil { // loads the script
 		t.Fatal(err)
 	}
 	const n = 50
@@ -478,7 +482,7 @@ func TestOneRoundTrip(t *testing.T) {
 	t.Run("one limit", func(t *testing.T) {
 		check(t, n, n, 0, func() {
 			for i := range n {
-				if _, err := s.Take(ctx, "k"+strconv.Itoa(i%5), ratelimit.PerMinute(10), 1); err != nil {
+				if _, err := s.Take(ctx, ratelimit.Request{Key: "k" + strconv.Itoa(i%5), Limit: ratelimit.PerMinute(10), Cost: 1}); err != nil {
 					t.Fatal(err)
 				}
 			}
@@ -487,7 +491,7 @@ func TestOneRoundTrip(t *testing.T) {
 	t.Run("three limits", func(t *testing.T) {
 		check(t, n, n, 0, func() {
 			for range n {
-				if _, err := s.TakeAll(ctx, three); err != nil {
+				if _, err := decide(s, ctx, three); err != nil {
 					t.Fatal(err)
 				}
 			}
@@ -499,7 +503,7 @@ func TestOneRoundTrip(t *testing.T) {
 		}
 		check(t, 3, 2, 1, func() {
 			for range 2 {
-				if _, err := s.TakeAll(ctx, three); err != nil {
+				if _, err := decide(s, ctx, three); err != nil {
 					t.Fatal(err)
 				}
 			}
@@ -514,18 +518,18 @@ func TestTimeout(t *testing.T) {
 	srv := redistest.Start(t)
 	admin := srv.Client(t)
 	ctx := context.Background()
-	ring := func(honour bool) goredis.UniversalClient {
-		r := goredis.NewRing(&goredis.RingOptions{Addrs: map[string]string{"a": srv.Addr}, ContextTimeoutEnabled: honour})
+	ring := func(honour bool) redis.UniversalClient {
+		r := redis.NewRing(&redis.RingOptions{Addrs: map[string]string{"a": srv.Addr}, ContextTimeoutEnabled: honour})
 		t.Cleanup(func() { r.Close() })
 		return r
 	}
 	tests := []struct {
 		name      string
-		client    goredis.UniversalClient
+		client    redis.UniversalClient
 		wantGuard bool
 	}{
 		{"Client", srv.Client(t), true},
-		{"Client with ContextTimeoutEnabled", srv.Client(t, func(o *goredis.Options) { o.ContextTimeoutEnabled = true }), false},
+		{"Client with ContextTimeoutEnabled", srv.Client(t, func(o *redis.Options) { o.ContextTimeoutEnabled = true }), false},
 		{"Ring", ring(false), true},
 		{"Ring with ContextTimeoutEnabled", ring(true), false},
 	}
@@ -544,19 +548,19 @@ func TestTimeout(t *testing.T) {
 			if fast.guard != tc.wantGuard {
 				t.Fatalf("guard = %v, want %v", fast.guard, tc.wantGuard)
 			}
-			if _, err := slow.Take(ctx, "k", ratelimit.PerSecond(10), 1); err != nil {
+			if _, err := slow.Take(ctx, ratelimit.Request{Key: "k", Limit: ratelimit.PerSecond(10), Cost: 1}); err != nil {
 				t.Fatal(err)
 			}
 			// Long enough that only the store's timeout can end the call.
 			if err := admin.Do(ctx, "CLIENT", "PAUSE", 400, "ALL").Err(); err != nil {
 				t.Fatal(err)
 			}
-			r, err := fast.Take(ctx, "k", ratelimit.PerSecond(10), 1)
+			r, err := fast.Take(ctx, ratelimit.Request{Key: "k", Limit: ratelimit.PerSecond(10), Cost: 1})
 			if !errors.Is(err, ratelimit.ErrUnavailable) || !errors.Is(err, context.DeadlineExceeded) || r.Allowed {
 				t.Fatalf("stalled server: %+v, %v; want ErrUnavailable and DeadlineExceeded", r, err)
 			}
 			// The pause ends by itself; the store answers again.
-			if r, err := slow.Take(ctx, "k", ratelimit.PerSecond(10), 1); err != nil || !r.Allowed {
+			if r, err := slow.Take(ctx, ratelimit.Request{Key: "k", Limit: ratelimit.PerSecond(10), Cost: 1}); err != nil || !r.Allowed {
 				t.Fatalf("after the pause: %+v, %v", r, err)
 			}
 		})
@@ -568,7 +572,7 @@ func TestTimeout(t *testing.T) {
 		}
 		cctx, cancel := context.WithCancel(ctx)
 		cancel()
-		if _, err := s.Take(cctx, "k", ratelimit.PerSecond(10), 1); !errors.Is(err, ratelimit.ErrUnavailable) || !errors.Is(err, context.Canceled) {
+		if _, err := s.Take(cctx, ratelimit.Request{Key: "k", Limit: ratelimit.PerSecond(10), Cost: 1}); !errors.Is(err, ratelimit.ErrUnavailable) || !errors.Is(err, context.Canceled) {
 			t.Fatalf("cancelled context: %v", err)
 		}
 	})
@@ -579,7 +583,7 @@ func TestTagFunc(t *testing.T) {
 	// one slot; different routes spread over a cluster.
 	s, c := newStore(t, Config{TagFunc: func(k string) string { r, _, _ := strings.Cut(k, "|"); return r }})
 	ctx := context.Background()
-	d, err := s.TakeAll(ctx, []ratelimit.Request{{Key: "verify|ip", Limit: ratelimit.PerMinute(1)}, {Key: "verify|phone", Limit: ratelimit.PerMinute(1)}})
+	d, err := decide(s, ctx, []ratelimit.Request{{Key: "verify|ip", Limit: ratelimit.PerMinute(1)}, {Key: "verify|phone", Limit: ratelimit.PerMinute(1)}})
 	if err != nil || !d.Allowed {
 		t.Fatalf("%+v %v", d, err)
 	}
@@ -592,7 +596,7 @@ func TestTagFunc(t *testing.T) {
 			t.Fatalf("key %s not written: %v", name, err)
 		}
 	}
-	if _, err := s.TakeAll(ctx, []ratelimit.Request{{Key: "verify|ip", Limit: ratelimit.PerMinute(1)}, {Key: "login|ip", Limit: ratelimit.PerMinute(1)}}); !errors.Is(err, ratelimit.ErrInvalidKey) {
-		t.Fatalf("keys of two tags in one take: %v, want ErrInvalidKey", err)
+	if _, err := decide(s, ctx, []ratelimit.Request{{Key: "verify|ip", Limit: ratelimit.PerMinute(1)}, {Key: "login|ip", Limit: ratelimit.PerMinute(1)}}); !errors.Is(err, ratelimit.ErrInvalidRequest) {
+		t.Fatalf("keys of two tags in one take: %v, want ErrInvalidRequest", err)
 	}
 }

@@ -1,4 +1,4 @@
-package redis
+package redisstore
 
 import (
 	"context"
@@ -9,9 +9,10 @@ import (
 	"testing"
 	"time"
 
-	goredis "github.com/redis/go-redis/v9"
+	"github.com/redis/go-redis/v9"
 
 	"github.com/antifraud-go/antifraud/ratelimit"
+	"github.com/antifraud-go/antifraud/ratelimit/gcra"
 )
 
 // FuzzKeyName needs no server: any key and tag give a bounded name whose
@@ -23,12 +24,12 @@ func FuzzKeyName(f *testing.F) {
 	} {
 		f.Add(seed.key, seed.tag)
 	}
-	c := goredis.NewClient(&goredis.Options{Addr: "127.0.0.1:1"})
+	c := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1"})
 	defer c.Close()
 	f.Fuzz(func(t *testing.T, key, tag string) {
 		s, err := New(c, Config{Tag: tag})
 		if err != nil {
-			if !errors.Is(err, ErrInvalidConfig) {
+			if !errors.Is(err, ratelimit.ErrInvalidConfig) {
 				t.Fatalf("New: %v, want ErrInvalidConfig", err)
 			}
 			return
@@ -38,24 +39,24 @@ func FuzzKeyName(f *testing.F) {
 			t.Fatal(err)
 		}
 		if tag == "" {
-			tag = DefaultTag
+			tag = defaultTag
 		}
-		if hashTag(name) != tag || len(name) != len(DefaultPrefix)+len(tag)+3+22 {
+		if hashTag(name) != tag || len(name) != len(defaultPrefix)+len(tag)+3+22 {
 			t.Fatalf("KeyName(%q) = %q with tag %q", key, name, tag)
 		}
 	})
 }
 
-// loadState reads key's state from Redis as a ratelimit.State.
-func loadState(t *testing.T, s *Store, c *goredis.Client, key string) ratelimit.State {
+// loadState reads key's state from Redis as a gcra.State.
+func loadState(t *testing.T, s *Store, c *redis.Client, key string) gcra.State {
 	t.Helper()
 	name, err := s.KeyName(key)
 	if err != nil {
 		t.Fatal(err)
 	}
 	raw, err := c.Get(context.Background(), name).Bytes()
-	if errors.Is(err, goredis.Nil) {
-		return ratelimit.State{}
+	if errors.Is(err, redis.Nil) {
+		return gcra.State{}
 	}
 	if err != nil {
 		t.Fatal(err)
@@ -64,7 +65,7 @@ func loadState(t *testing.T, s *Store, c *goredis.Client, key string) ratelimit.
 	if err != nil {
 		t.Fatal(err)
 	}
-	return ratelimit.State{TAT: st.TAT * 1000, PTAT: st.PTAT * 1000, BoxUntil: st.BoxUntil * 1000, Level: st.Level, Expire: st.Expire * 1000}
+	return gcra.State{TAT: st.TAT * 1000, PTAT: st.PTAT * 1000, BoxUntil: st.BoxUntil * 1000, Level: st.Level, Expire: st.Expire * 1000}
 }
 
 // FuzzTake takes with arbitrary keys and limit parameters: a bad limit,
@@ -72,34 +73,33 @@ func loadState(t *testing.T, s *Store, c *goredis.Client, key string) ratelimit.
 // it, or for a penalty that is not whole microseconds), and a good one gets
 // Step's answer from the state Redis held.
 func FuzzTake(f *testing.F) {
-	f.Add("phone:+15005550006", 3, int64(time.Hour), 3, 1, 0, int64(0), int64(0), int64(0), int64(0), false, int64(0))
-	f.Add("ip:192.0.2.1", 10, int64(time.Minute), 10, 0, 2, int64(time.Minute), int64(time.Second), int64(0), int64(0), false, int64(time.Second))
-	f.Add("{k}", 1, int64(time.Second), 1, 1, 1, int64(time.Second), int64(time.Microsecond), int64(2*time.Microsecond), int64(time.Hour), true, int64(5))
-	f.Add("", 0, int64(0), 0, -1, -1, int64(-1), int64(1500), int64(-5), int64(1), false, int64(-1))
-	f.Add("x", 1_000_000_000, int64(time.Second), 1, 1, 0, int64(0), int64(0), int64(0), int64(0), false, int64(0))
-	f.Add(strings.Repeat("\xff", 513), 1, int64(ratelimit.MaxWindow), 1<<40, 1<<40, 1, int64(ratelimit.MaxWindow), int64(ratelimit.MaxWindow), int64(ratelimit.MaxWindow), int64(ratelimit.MaxWindow), false, int64(1<<62))
+	f.Add("phone:+15005550006", 3, int64(time.Hour), 3, 1, 0, int64(0), int64(0), int64(0), int64(0), false, false, int64(0))
+	f.Add("ip:192.0.2.1", 10, int64(time.Minute), 10, 0, 2, int64(time.Minute), int64(time.Second), int64(0), int64(0), false, false, int64(time.Second))
+	f.Add("{k}", 1, int64(time.Second), 1, 1, 1, int64(time.Second), int64(time.Microsecond), int64(2*time.Microsecond), int64(time.Hour), true, false, int64(5))
+	f.Add("", 0, int64(0), 0, -1, -1, int64(-1), int64(1500), int64(-5), int64(1), false, false, int64(-1))
+	f.Add("rec", 5, int64(time.Hour), 5, 3, 0, int64(0), int64(0), int64(0), int64(0), false, true, int64(0))
+	f.Add("refund", 5, int64(time.Hour), 5, -2, 0, int64(0), int64(0), int64(0), int64(0), false, false, int64(0))
+	f.Add("x", 1_000_000_000, int64(time.Second), 1, 1, 0, int64(0), int64(0), int64(0), int64(0), false, false, int64(0))
+	f.Add(strings.Repeat("\xff", 513), 1, int64(gcra.MaxWindow), 1<<40, 1<<40, 1, int64(gcra.MaxWindow), int64(gcra.MaxWindow), int64(gcra.MaxWindow), int64(gcra.MaxWindow), false, false, int64(1<<62))
 	s, c := newStore(f, Config{})
 	base := time.Now().Add(365 * 24 * time.Hour).UnixMicro()
-	f.Fuzz(func(t *testing.T, key string, rate int, period int64, burst, cost, after int, within, forD, maxD, reset int64, peek bool, advance int64) {
+	f.Fuzz(func(t *testing.T, key string, rate int, period int64, burst, cost, after int, within, forD, maxD, reset int64, peek, record bool, advance int64) {
 		if advance < 0 {
 			advance = -advance
 		}
-		now := base + max(advance, 0)%int64(ratelimit.MaxWindow/time.Microsecond)
+		now := base + max(advance, 0)%int64(gcra.MaxWindow/time.Microsecond)
 		s.now = func() int64 { return now }
-		req := ratelimit.Request{Key: key, Cost: cost, Peek: peek, Limit: ratelimit.Limit{
+		req := ratelimit.Request{Key: key, Cost: cost, Peek: peek, Record: record, Limit: ratelimit.Limit{
 			Rate: rate, Period: time.Duration(period), Burst: burst,
 			Penalty: ratelimit.Penalty{After: after, Within: time.Duration(within), For: time.Duration(forD), Max: time.Duration(maxD), Reset: time.Duration(reset)},
 		}}
 		reqs := []ratelimit.Request{req}
-		coreErr := ratelimit.Validate(reqs)
-		if coreErr == nil {
-			coreErr = checkPenalty(req.Limit)
-		}
-		var before ratelimit.State
+		coreErr := gcra.Validate(reqs)
+		var before gcra.State
 		if coreErr == nil {
 			before = loadState(t, s, c, key)
 		}
-		d, err := s.TakeAll(context.Background(), reqs)
+		d, err := decide(s, context.Background(), reqs)
 		if coreErr != nil {
 			if err == nil || !isArgError(err) || d.Allowed {
 				t.Fatalf("invalid request %+v: got %+v, %v; want %v", req, d, err, coreErr)
@@ -109,11 +109,11 @@ func FuzzTake(f *testing.F) {
 		if err != nil {
 			t.Fatalf("valid request %+v: %v", req, err)
 		}
-		states := []ratelimit.State{before}
+		states := []gcra.State{before}
 		want := make([]ratelimit.Result, 1)
-		allowed, _ := ratelimit.Step(now*1000, reqs, states, want)
-		if d.Allowed != allowed || d.Result != want[0] {
-			t.Fatalf("request %+v on %+v:\n got %+v\nwant %+v", req, before, d.Result, want[0])
+		allowed, _ := gcra.Step(now*1000, reqs, states, want)
+		if d.Allowed != allowed || d.Results[0] != want[0] {
+			t.Fatalf("request %+v on %+v:\n got %v %+v\nwant %v %+v", req, before, d.Allowed, d.Results[0], allowed, want[0])
 		}
 		if after := loadState(t, s, c, key); after != states[0] && !(after == before && states[0] == before) {
 			t.Fatalf("state after %+v:\n got %+v\nwant %+v", req, after, states[0])
@@ -122,7 +122,7 @@ func FuzzTake(f *testing.F) {
 }
 
 func isArgError(err error) bool {
-	return errors.Is(err, ratelimit.ErrInvalidLimit) || errors.Is(err, ratelimit.ErrInvalidCost) || errors.Is(err, ratelimit.ErrInvalidKey)
+	return errors.Is(err, ratelimit.ErrInvalidConfig) || errors.Is(err, ratelimit.ErrInvalidRequest)
 }
 
 // bytesSource turns fuzz input into choices; exhausted input chooses 0.

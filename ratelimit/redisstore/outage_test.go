@@ -1,4 +1,4 @@
-package redis
+package redisstore
 
 import (
 	"context"
@@ -8,53 +8,35 @@ import (
 	"testing"
 	"time"
 
-	goredis "github.com/redis/go-redis/v9"
+	"github.com/redis/go-redis/v9"
 
 	"github.com/antifraud-go/antifraud/ratelimit"
-	"github.com/antifraud-go/antifraud/ratelimit/redis/internal/redistest"
+	"github.com/antifraud-go/antifraud/ratelimit/redisstore/internal/redistest"
 )
 
-// localStore is a minimal in-process ratelimit.Store over ratelimit.Step,
-// standing in for the memory store as a fallback. It counts its takes.
+// localStore is the memory store as a fallback, counting its takes.
 type localStore struct {
-	mu     sync.Mutex
-	states map[string]ratelimit.State
-	takes  atomic.Int64
+	ratelimit.Store
+	takes atomic.Int64
 }
 
-func (s *localStore) Take(ctx context.Context, key string, l ratelimit.Limit, n int) (ratelimit.Result, error) {
-	d, err := s.TakeAll(ctx, []ratelimit.Request{{Key: key, Limit: l, Cost: n}})
-	return d.Result, err
+func newLocalStore(t *testing.T) *localStore {
+	m, err := ratelimit.NewMemoryStore(ratelimit.MemoryConfig{SweepInterval: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &localStore{Store: m}
 }
 
-func (s *localStore) TakeAll(ctx context.Context, reqs []ratelimit.Request) (ratelimit.Decision, error) {
+func (s *localStore) Take(ctx context.Context, r ratelimit.Request) (ratelimit.Result, error) {
 	s.takes.Add(1)
-	d := ratelimit.Decision{Results: make([]ratelimit.Result, len(reqs))}
-	if err := ratelimit.Validate(reqs); err != nil {
-		return d, err
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.states == nil {
-		s.states = map[string]ratelimit.State{}
-	}
-	st := make([]ratelimit.State, len(reqs))
-	for i, r := range reqs {
-		st[i] = s.states[r.Key]
-	}
-	var allowed bool
-	allowed, d.Index = ratelimit.Step(time.Now().UnixNano(), reqs, st, d.Results)
-	for i, r := range reqs {
-		s.states[r.Key] = st[i]
-	}
-	if len(reqs) > 0 {
-		d.Result = d.Results[d.Index]
-	}
-	d.Allowed = allowed
-	return d, nil
+	return s.Store.Take(ctx, r)
 }
 
-func (s *localStore) Close(context.Context) error { return nil }
+func (s *localStore) TakeAll(ctx context.Context, reqs []ratelimit.Request, results []ratelimit.Result) (bool, int, error) {
+	s.takes.Add(1)
+	return s.Store.TakeAll(ctx, reqs, results)
+}
 
 // TestServerStopsAndReturns stops the Redis server in the middle of a run
 // and starts it again, under each failure mode of ratelimit.Limiter: while
@@ -104,12 +86,12 @@ func TestServerStopsAndReturns(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			// No retries, so that calls to a stopped server fail at once,
 			// and a timeout that a busy machine cannot trip.
-			c := srv.Client(t, func(o *goredis.Options) { o.MaxRetries = -1 })
+			c := srv.Client(t, func(o *redis.Options) { o.MaxRetries = -1 })
 			store, err := New(c, Config{Prefix: testPrefix(t), Timeout: 10 * time.Second})
 			if err != nil {
 				t.Fatal(err)
 			}
-			fallback := &localStore{}
+			fallback := newLocalStore(t)
 			var failures atomic.Int64
 			opts := append(tc.opts(fallback), ratelimit.WithOnError(func(err error) {
 				if !errors.Is(err, ratelimit.ErrUnavailable) {
@@ -134,7 +116,7 @@ func TestServerStopsAndReturns(t *testing.T) {
 			for range 3 {
 				r, err := l.Allow(ctx, "ip", lim)
 				tc.down(t, r, err, fallback)
-				d, err := l.AllowAll(ctx, reqs...)
+				d, err := l.AllowAll(ctx, reqs, nil)
 				tc.down(t, d.Result, err, fallback)
 				if len(d.Results) != len(reqs) {
 					t.Fatalf("down: %d results for %d requests", len(d.Results), len(reqs))
@@ -144,7 +126,7 @@ func TestServerStopsAndReturns(t *testing.T) {
 				t.Fatalf("OnError called %d times, want 6", got)
 			}
 			// The store itself says what happened.
-			if _, err := store.Take(ctx, "ip", lim, 1); !errors.Is(err, ratelimit.ErrUnavailable) {
+			if _, err := store.Take(ctx, ratelimit.Request{Key: "ip", Limit: lim, Cost: 1}); !errors.Is(err, ratelimit.ErrUnavailable) {
 				t.Fatalf("store while down: %v, want ErrUnavailable", err)
 			}
 
@@ -159,7 +141,7 @@ func TestServerStopsAndReturns(t *testing.T) {
 			if err != nil || !r.Allowed || r.Remaining != 4 {
 				t.Fatalf("back: %+v, %v; want Redis's answer", r, err)
 			}
-			d, err := l.AllowAll(ctx, reqs...)
+			d, err := l.AllowAll(ctx, reqs, nil)
 			if err != nil || !d.Allowed || d.Results[0].Remaining != 3 || d.Results[1].Remaining != 2 {
 				t.Fatalf("back: %+v, %v", d, err)
 			}
@@ -175,7 +157,7 @@ func TestServerStopsAndReturns(t *testing.T) {
 // ErrUnavailable, and once the server is back every check succeeds.
 func TestServerStopsUnderLoad(t *testing.T) {
 	srv := redistest.Start(t)
-	c := srv.Client(t, func(o *goredis.Options) { o.PoolSize = 4; o.MaxRetries = -1 })
+	c := srv.Client(t, func(o *redis.Options) { o.PoolSize = 4; o.MaxRetries = -1 })
 	store, err := New(c, Config{Prefix: testPrefix(t), Timeout: 10 * time.Second})
 	if err != nil {
 		t.Fatal(err)
@@ -194,7 +176,7 @@ func TestServerStopsUnderLoad(t *testing.T) {
 				default:
 				}
 				p := phase.Load()
-				_, err := store.TakeAll(ctx, []ratelimit.Request{{Key: "a", Limit: ratelimit.PerSecond(1000)}, {Key: "b", Limit: ratelimit.PerSecond(1000)}})
+				_, err := decide(store, ctx, []ratelimit.Request{{Key: "a", Limit: ratelimit.PerSecond(1000)}, {Key: "b", Limit: ratelimit.PerSecond(1000)}})
 				switch {
 				case err != nil && !errors.Is(err, ratelimit.ErrUnavailable):
 					t.Errorf("error not wrapping ErrUnavailable: %v", err)
@@ -205,7 +187,7 @@ func TestServerStopsUnderLoad(t *testing.T) {
 		})
 	}
 	take := func() error {
-		_, err := store.Take(ctx, "c", ratelimit.PerSecond(1000), 1)
+		_, err := store.Take(ctx, ratelimit.Request{Key: "c", Limit: ratelimit.PerSecond(1000), Cost: 1})
 		return err
 	}
 	for range 20 {

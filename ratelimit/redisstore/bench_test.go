@@ -1,4 +1,4 @@
-package redis
+package redisstore
 
 import (
 	"context"
@@ -7,16 +7,16 @@ import (
 	"sync/atomic"
 	"testing"
 
-	goredis "github.com/redis/go-redis/v9"
+	"github.com/redis/go-redis/v9"
 
 	"github.com/antifraud-go/antifraud/ratelimit"
-	"github.com/antifraud-go/antifraud/ratelimit/redis/internal/redistest"
+	"github.com/antifraud-go/antifraud/ratelimit/redisstore/internal/redistest"
 )
 
 // The benchmarks compare a check with a go-redis PING against the same
 // server in the same run (op=ping is the baseline):
 //
-//	go test -run '^$' -bench 'Redis' -count 6 ./ratelimit/redis > bench.txt
+//	go test -run '^$' -bench 'Redis' -count 6 ./ratelimit/redisstore > bench.txt
 //	benchstat -col /op bench.txt
 //
 // client=default is a *redis.Client as most applications make it, without
@@ -36,21 +36,21 @@ var benchKeyNames = func() []string {
 // benchLimit is never exhausted in a benchmark, so every take writes.
 var benchLimit = ratelimit.Limit{Rate: 1_000_000, Period: 1_000_000_000, Burst: 1_000_000}
 
-type benchOp func(ctx context.Context, s *Store, c goredis.UniversalClient, i int) error
+type benchOp func(ctx context.Context, s *Store, c redis.UniversalClient, i int) error
 
 var benchOps = []struct {
 	name string
 	op   benchOp
 }{
-	{"ping", func(ctx context.Context, _ *Store, c goredis.UniversalClient, _ int) error {
+	{"ping", func(ctx context.Context, _ *Store, c redis.UniversalClient, _ int) error {
 		return c.Ping(ctx).Err()
 	}},
-	{"take1", func(ctx context.Context, s *Store, _ goredis.UniversalClient, i int) error {
-		_, err := s.Take(ctx, benchKeyNames[i%benchKeys], benchLimit, 1)
+	{"take1", func(ctx context.Context, s *Store, _ redis.UniversalClient, i int) error {
+		_, err := s.Take(ctx, ratelimit.Request{Key: benchKeyNames[i%benchKeys], Limit: benchLimit, Cost: 1})
 		return err
 	}},
-	{"take3", func(ctx context.Context, s *Store, _ goredis.UniversalClient, i int) error {
-		_, err := s.TakeAll(ctx, []ratelimit.Request{
+	{"take3", func(ctx context.Context, s *Store, _ redis.UniversalClient, i int) error {
+		_, err := decide(s, ctx, []ratelimit.Request{
 			{Key: benchKeyNames[i%benchKeys], Limit: benchLimit},
 			{Key: benchKeyNames[(i+1)%benchKeys], Limit: benchLimit},
 			{Key: "global", Limit: benchLimit},
@@ -63,9 +63,9 @@ var benchClients = []string{"default", "ctx"}
 
 // benchStore returns a store over the named kind of client, and a client
 // for PING over the same kind.
-func benchStore(b *testing.B, kind string) (*Store, goredis.UniversalClient) {
+func benchStore(b *testing.B, kind string) (*Store, redis.UniversalClient) {
 	srv := redistest.Shared(b)
-	c := goredis.NewClient(&goredis.Options{Addr: srv.Addr, ContextTimeoutEnabled: kind == "ctx"})
+	c := redis.NewClient(&redis.Options{Addr: srv.Addr, ContextTimeoutEnabled: kind == "ctx"})
 	b.Cleanup(func() { c.Close() })
 	s, err := New(c, Config{Prefix: testPrefix(b)})
 	if err != nil {
@@ -76,7 +76,7 @@ func benchStore(b *testing.B, kind string) (*Store, goredis.UniversalClient) {
 		b.Fatalf("guard = %v for %s", s.guard, kind)
 	}
 	// Load the script so that no run pays for the NOSCRIPT fallback.
-	if _, err := s.Take(context.Background(), "warm", benchLimit, 1); err != nil {
+	if _, err := s.Take(context.Background(), ratelimit.Request{Key: "warm", Limit: benchLimit, Cost: 1}); err != nil {
 		b.Fatal(err)
 	}
 	return s, c

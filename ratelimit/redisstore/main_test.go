@@ -1,4 +1,4 @@
-package redis
+package redisstore
 
 import (
 	"context"
@@ -8,14 +8,16 @@ import (
 	"testing"
 	"time"
 
-	goredis "github.com/redis/go-redis/v9"
+	"github.com/redis/go-redis/v9"
 
-	"github.com/antifraud-go/antifraud/ratelimit/redis/internal/redistest"
+	"github.com/antifraud-go/antifraud/ratelimit"
+
+	"github.com/antifraud-go/antifraud/ratelimit/redisstore/internal/redistest"
 )
 
 func TestMain(m *testing.M) {
 	// go-redis logs every failed dial; the outage tests make many on purpose.
-	goredis.SetLogger(quietLogger{})
+	redis.SetLogger(quietLogger{})
 	os.Exit(redistest.Main(m))
 }
 
@@ -33,7 +35,7 @@ func testPrefix(t testing.TB) string {
 
 // newStore returns a Store on the shared server with a prefix of its own,
 // and its client.
-func newStore(t testing.TB, cfg Config, opts ...func(*goredis.Options)) (*Store, *goredis.Client) {
+func newStore(t testing.TB, cfg Config, opts ...func(*redis.Options)) (*Store, *redis.Client) {
 	t.Helper()
 	srv := redistest.Shared(t)
 	c := srv.Client(t, opts...)
@@ -59,7 +61,7 @@ func newStore(t testing.TB, cfg Config, opts ...func(*goredis.Options)) (*Store,
 // deleteKeys deletes the keys under prefix, so that a test leaves nothing
 // behind on a server it does not own (the differential tests write keys
 // that expire a year ahead).
-func deleteKeys(t testing.TB, c *goredis.Client, prefix string) {
+func deleteKeys(t testing.TB, c *redis.Client, prefix string) {
 	ctx := context.Background()
 	iter := c.Scan(ctx, 0, prefix+"*", 1000).Iterator()
 	for iter.Next(ctx) {
@@ -69,3 +71,19 @@ func deleteKeys(t testing.TB, c *goredis.Client, prefix string) {
 		t.Logf("deleting test keys: %v", err)
 	}
 }
+
+// decide runs s.TakeAll into new results and returns the Decision a
+// Limiter would make of them.
+func decide(s ratelimit.Store, ctx context.Context, reqs []ratelimit.Request) (ratelimit.Decision, error) {
+	d := ratelimit.Decision{Results: make([]ratelimit.Result, len(reqs))}
+	allowed, b, err := s.TakeAll(ctx, reqs, d.Results)
+	if err != nil {
+		return d, err
+	}
+	d.Result, d.Index = d.Results[b], b
+	d.Allowed = allowed
+	return d, nil
+}
+
+// maxKeyLen is the longest key a store accepts.
+const maxKeyLen = 512

@@ -1,4 +1,4 @@
-package redis_test
+package redisstore_test
 
 import (
 	"context"
@@ -9,23 +9,25 @@ import (
 	"strings"
 	"time"
 
-	goredis "github.com/redis/go-redis/v9"
+	"github.com/redis/go-redis/v9"
 
 	"github.com/antifraud-go/antifraud/ratelimit"
-	"github.com/antifraud-go/antifraud/ratelimit/redis"
+	"github.com/antifraud-go/antifraud/ratelimit/redisstore"
 )
 
 // Several processes share one Redis: each checks the per-IP, per-phone and
 // global limits of a verification request in one round trip, all or
-// nothing, and fails closed while Redis cannot answer.
+// nothing, and fails closed while Redis cannot answer. (This example needs
+// a Redis server on localhost:6379, so it is compiled but not run by go
+// test; the package's tests run the same calls against a real server.)
 func Example() {
-	client := goredis.NewClient(&goredis.Options{
+	client := redis.NewClient(&redis.Options{
 		Addr: "localhost:6379",
 		// Lets go-redis itself stop at the store's timeout.
 		ContextTimeoutEnabled: true,
 	})
 	defer client.Close()
-	store, err := redis.New(client, redis.Config{Prefix: "myapp:rl:"})
+	store, err := redisstore.New(client, redisstore.Config{Prefix: "myapp:rl:"})
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -36,11 +38,11 @@ func Example() {
 	defer limiter.Close(context.Background())
 
 	ip := netip.MustParseAddr("2001:db8::1")
-	d, err := limiter.AllowAll(context.Background(),
-		ratelimit.Request{Key: ratelimit.KeyIP(ip), Limit: ratelimit.PerMinute(10)},
-		ratelimit.Request{Key: ratelimit.KeyPhone("+15005550006"), Limit: ratelimit.PerHour(3)},
-		ratelimit.Request{Key: ratelimit.KeyGlobal("sms"), Limit: ratelimit.PerHour(1000)},
-	)
+	d, err := limiter.AllowAll(context.Background(), []ratelimit.Request{
+		{Key: ratelimit.KeyIP(ip), Limit: ratelimit.PerMinute(10)},
+		{Key: ratelimit.KeyPhone("+15005550006"), Limit: ratelimit.PerHour(3)},
+		{Key: ratelimit.KeyGlobal("sms"), Limit: ratelimit.PerHour(1000)},
+	}, nil)
 	switch {
 	case errors.Is(err, ratelimit.ErrUnavailable):
 		fmt.Println("503: limiter unavailable")
@@ -57,9 +59,9 @@ func Example() {
 // keys of any bytes are safe and Redis holds no phone number in clear.
 func ExampleStore_KeyName() {
 	// New does not connect: the client is only used by Take and TakeAll.
-	client := goredis.NewClient(&goredis.Options{Addr: "localhost:6379"})
+	client := redis.NewClient(&redis.Options{Addr: "localhost:6379"})
 	defer client.Close()
-	store, err := redis.New(client, redis.Config{})
+	store, err := redisstore.New(client, redisstore.Config{})
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -72,19 +74,13 @@ func ExampleStore_KeyName() {
 	// antifraud:rl:{rl}:hmvjHleb162s9RC7ISDeow
 }
 
-// Config's zero value takes every default.
-func ExampleConfig() {
-	fmt.Println(redis.DefaultPrefix, redis.DefaultTag, redis.DefaultTimeout)
-	// Output: antifraud:rl: rl 100ms
-}
-
 // With TagFunc, the limits of each route get a hash tag of their own, so a
 // Redis Cluster spreads routes over its shards while the limits of one
 // route are still taken together.
 func ExampleConfig_tagFunc() {
-	client := goredis.NewClusterClient(&goredis.ClusterOptions{Addrs: []string{"localhost:7000"}})
+	client := redis.NewClusterClient(&redis.ClusterOptions{Addrs: []string{"localhost:7000"}})
 	defer client.Close()
-	store, err := redis.New(client, redis.Config{
+	store, err := redisstore.New(client, redisstore.Config{
 		TagFunc: func(key string) string {
 			route, _, _ := strings.Cut(key, "|")
 			return route

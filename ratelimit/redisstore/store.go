@@ -1,4 +1,4 @@
-package redis
+package redisstore
 
 import (
 	"context"
@@ -10,52 +10,49 @@ import (
 	"sync/atomic"
 	"time"
 
-	goredis "github.com/redis/go-redis/v9"
+	"github.com/redis/go-redis/v9"
 
 	"github.com/antifraud-go/antifraud/ratelimit"
+	"github.com/antifraud-go/antifraud/ratelimit/gcra"
 )
 
 // Defaults of Config fields left zero.
 const (
-	DefaultPrefix  = "antifraud:rl:"
-	DefaultTag     = "rl"
-	DefaultTimeout = 100 * time.Millisecond
+	defaultPrefix  = "antifraud:rl:"
+	defaultTag     = "rl"
+	defaultTimeout = 100 * time.Millisecond
 )
 
-// MaxRequests bounds the number of requests in one TakeAll.
-const MaxRequests = 64
+// maxRequests bounds the number of requests in one take.
+const maxRequests = 64
 
 // maxTagLen bounds a hash tag.
 const maxTagLen = 64
-
-// ErrInvalidConfig is wrapped by the errors New returns for a Config it
-// cannot use.
-var ErrInvalidConfig = errors.New("ratelimit/redis: invalid config")
 
 // Config configures a Store. The zero Config uses every default.
 type Config struct {
 	// Prefix begins the name of every key the store writes, to keep the
 	// limiter's keys apart from other data in the same Redis. It must not
-	// contain '{' or '}'. Default DefaultPrefix ("antifraud:rl:").
+	// contain '{' or '}'. Default "antifraud:rl:".
 	Prefix string
 
 	// Tag is the Redis Cluster hash tag given to every key, so that every
 	// key lives in one slot and any set of keys can be taken together
-	// atomically. Default DefaultTag ("rl"). It must be 1 to 64 bytes
-	// without '{' or '}'. See the package documentation for the trade-off
-	// and TagFunc to spread keys over a cluster.
+	// atomically. Default "rl". It must be 1 to 64 bytes without '{' or
+	// '}'. See the package documentation for the trade-off and TagFunc to
+	// spread keys over a cluster.
 	Tag string
 
 	// TagFunc, when set, returns the hash tag of each key instead of Tag.
 	// Keys taken together in one TakeAll must have the same tag (or the
-	// take fails with an error wrapping ratelimit.ErrInvalidKey). A key's
-	// tag must never change, or its state is lost. Default nil.
+	// take fails with an error wrapping ratelimit.ErrInvalidRequest). A
+	// key's tag must never change, or its state is lost. Default nil.
 	TagFunc func(key string) string
 
 	// Timeout bounds each call to Redis, also when the caller's context has
 	// no deadline. Negative means no timeout beyond the caller's context.
-	// Default DefaultTimeout (100ms). A call that times out fails with an
-	// error wrapping ratelimit.ErrUnavailable and context.DeadlineExceeded.
+	// Default 100ms. A call that times out fails with an error wrapping
+	// ratelimit.ErrUnavailable and context.DeadlineExceeded.
 	Timeout time.Duration
 }
 
@@ -63,7 +60,7 @@ type Config struct {
 // share their limits exactly. It is safe for concurrent use. Create one with
 // New; the zero Store is not usable.
 type Store struct {
-	client  goredis.UniversalClient
+	client  redis.UniversalClient
 	prefix  string
 	tag     string
 	tagFunc func(string) string
@@ -81,11 +78,13 @@ var _ ratelimit.Store = (*Store)(nil)
 
 // New returns a Store that keeps its state in client, which can be a
 // single node, Sentinel, Ring or Cluster client. It needs Redis 6.2 or
-// later (or a compatible server with Lua, struct and SET PXAT).
-
-func New(client goredis.UniversalClient, cfg Config) (*Store, error) {
+// later (or a compatible server with Lua, struct and SET PXAT). It does not
+// connect: the first take does. It returns an error wrapping
+// ratelimit.ErrInvalidConfig for a nil client, a Prefix with a brace, or a
+// Tag that is too long or has a brace.
+func New(client redis.UniversalClient, cfg Config) (*Store, error) {
 	if client == nil {
-		return nil, fmt.Errorf("%w: nil client", ErrInvalidConfig)
+		return nil, fmt.Errorf("redisstore: nil client: %w", ratelimit.ErrInvalidConfig)
 	}
 	s := &Store{
 		client:  client,
@@ -95,19 +94,19 @@ func New(client goredis.UniversalClient, cfg Config) (*Store, error) {
 		timeout: cfg.Timeout,
 	}
 	if s.prefix == "" {
-		s.prefix = DefaultPrefix
+		s.prefix = defaultPrefix
 	}
 	if strings.ContainsAny(s.prefix, "{}") {
-		return nil, fmt.Errorf("%w: prefix %q contains '{' or '}'", ErrInvalidConfig, s.prefix)
+		return nil, fmt.Errorf("redisstore: Config.Prefix %q contains '{' or '}': %w", s.prefix, ratelimit.ErrInvalidConfig)
 	}
 	if s.tag == "" {
-		s.tag = DefaultTag
+		s.tag = defaultTag
 	}
 	if err := checkTag(s.tag); err != nil {
-		return nil, fmt.Errorf("%w: tag: %v", ErrInvalidConfig, err)
+		return nil, fmt.Errorf("redisstore: Config.Tag: %v: %w", err, ratelimit.ErrInvalidConfig)
 	}
 	if s.timeout == 0 {
-		s.timeout = DefaultTimeout
+		s.timeout = defaultTimeout
 	}
 	// (Client.WithTimeout would bound the socket I/O without a goroutine,
 	// but its copy loses the client's hooks, tracing among them.)
@@ -118,13 +117,13 @@ func New(client goredis.UniversalClient, cfg Config) (*Store, error) {
 // honoursContext reports whether client stops network I/O at a context's
 // deadline. go-redis does so only with ContextTimeoutEnabled; otherwise it
 // waits for its own ReadTimeout (seconds by default).
-func honoursContext(client goredis.UniversalClient) bool {
+func honoursContext(client redis.UniversalClient) bool {
 	switch c := client.(type) {
-	case *goredis.Client:
+	case *redis.Client:
 		return c.Options().ContextTimeoutEnabled
-	case *goredis.ClusterClient:
+	case *redis.ClusterClient:
 		return c.Options().ContextTimeoutEnabled
-	case *goredis.Ring:
+	case *redis.Ring:
 		return c.Options().ContextTimeoutEnabled
 	}
 	return false
@@ -149,7 +148,7 @@ func (s *Store) KeyName(key string) (string, error) {
 	if s.tagFunc != nil {
 		tag = s.tagFunc(key)
 		if err := checkTag(tag); err != nil {
-			return "", fmt.Errorf("%w: TagFunc gave a bad tag: %v", ratelimit.ErrInvalidKey, err)
+			return "", fmt.Errorf("redisstore: TagFunc gave a bad tag: %v: %w", err, ratelimit.ErrInvalidRequest)
 		}
 	}
 	return s.name(tag, key), nil
@@ -169,42 +168,29 @@ func (s *Store) name(tag, key string) string {
 	return b.String()
 }
 
-// Take spends n tokens of l for key (n == 0 means 1), in one round trip.
-func (s *Store) Take(ctx context.Context, key string, l ratelimit.Limit, n int) (ratelimit.Result, error) {
-	reqs := [1]ratelimit.Request{{Key: key, Limit: l, Cost: n}}
+// Take takes one request, in one round trip: it is TakeAll of r alone.
+func (s *Store) Take(ctx context.Context, r ratelimit.Request) (ratelimit.Result, error) {
+	reqs := [1]ratelimit.Request{r}
 	var results [1]ratelimit.Result
 	if _, _, err := s.take(ctx, reqs[:], results[:]); err != nil {
-		return ratelimit.Result{Limit: l}, err
+		return ratelimit.Result{}, err
 	}
 	return results[0], nil
 }
 
-// TakeAll takes every request atomically, in one round trip: all are
-// spent, or none is. Keys must be distinct, at most MaxRequests, and (with
-// TagFunc) share one tag.
-func (s *Store) TakeAll(ctx context.Context, reqs []ratelimit.Request) (ratelimit.Decision, error) {
-	d := ratelimit.Decision{Results: make([]ratelimit.Result, len(reqs))}
-	allowed, binding, err := s.take(ctx, reqs, d.Results)
-	if err != nil {
-		for i := range reqs {
-			d.Results[i] = ratelimit.Result{Limit: reqs[i].Limit}
-		}
-		if len(reqs) > 0 {
-			d.Result = d.Results[0]
-		}
-		return d, err
+// TakeAll takes every request atomically, in one round trip (see
+// ratelimit.Store). Keys must be distinct, at most 64, and (with TagFunc)
+// share one tag.
+func (s *Store) TakeAll(ctx context.Context, reqs []ratelimit.Request, results []ratelimit.Result) (allowed bool, binding int, err error) {
+	if len(results) < len(reqs) {
+		return false, 0, fmt.Errorf("redisstore: %d results for %d requests: %w", len(results), len(reqs), ratelimit.ErrInvalidRequest)
 	}
-	if len(reqs) == 0 {
-		d.Allowed = allowed
-		return d, nil
-	}
-	d.Index = binding
-	d.Result = d.Results[binding]
-	return d, nil
+	return s.take(ctx, reqs, results)
 }
 
-// Close makes later calls fail with ratelimit.ErrClosed. It does not close
-// the client, which belongs to the caller.
+// Close makes later calls fail with an error wrapping
+// ratelimit.ErrUnavailable. It does not close the client, which belongs to
+// the caller.
 func (s *Store) Close(ctx context.Context) error {
 	s.closed.Store(true)
 	return nil
@@ -213,16 +199,13 @@ func (s *Store) Close(ctx context.Context) error {
 // take validates reqs, runs the script and fills results.
 func (s *Store) take(ctx context.Context, reqs []ratelimit.Request, results []ratelimit.Result) (allowed bool, binding int, err error) {
 	if s.closed.Load() {
-		return false, 0, fmt.Errorf("ratelimit/redis: %w", ratelimit.ErrClosed)
+		return false, 0, fmt.Errorf("redisstore: store closed: %w", ratelimit.ErrUnavailable)
 	}
-	if len(reqs) > MaxRequests {
-		return false, 0, fmt.Errorf("%w: %d requests in one take, more than %d", ratelimit.ErrInvalidKey, len(reqs), MaxRequests)
+	if len(reqs) > maxRequests {
+		return false, 0, fmt.Errorf("redisstore: %d requests in one take, more than %d: %w", len(reqs), maxRequests, ratelimit.ErrInvalidRequest)
 	}
-	if err := ratelimit.Validate(reqs); err != nil {
+	if err := gcra.Validate(reqs); err != nil {
 		return false, 0, err
-	}
-	if len(reqs) == 0 {
-		return true, 0, nil
 	}
 	keys := make([]string, len(reqs))
 	args := make([]any, 1, 1+argsPerRequest*len(reqs))
@@ -233,16 +216,13 @@ func (s *Store) take(ctx context.Context, reqs []ratelimit.Request, results []ra
 	tag := s.tag
 	for i := range reqs {
 		r := &reqs[i]
-		if err := checkPenalty(r.Limit); err != nil {
-			return false, 0, err
-		}
 		if s.tagFunc != nil {
 			t := s.tagFunc(r.Key)
 			if err := checkTag(t); err != nil {
-				return false, 0, fmt.Errorf("%w: TagFunc gave a bad tag for a key: %v", ratelimit.ErrInvalidKey, err)
+				return false, 0, fmt.Errorf("redisstore: TagFunc gave a bad tag for a key: %v: %w", err, ratelimit.ErrInvalidRequest)
 			}
 			if i > 0 && t != tag {
-				return false, 0, fmt.Errorf("%w: keys of one take have different hash tags %q and %q", ratelimit.ErrInvalidKey, tag, t)
+				return false, 0, fmt.Errorf("redisstore: keys of one take have different hash tags %q and %q: %w", tag, t, ratelimit.ErrInvalidRequest)
 			}
 			tag = t
 		}
@@ -251,21 +231,19 @@ func (s *Store) take(ctx context.Context, reqs []ratelimit.Request, results []ra
 	}
 	reply, err := s.run(ctx, keys, args)
 	if err != nil {
-		return false, 0, fmt.Errorf("ratelimit/redis: take of %d keys: %w: %w", len(reqs), ratelimit.ErrUnavailable, err)
+		return false, 0, fmt.Errorf("redisstore: take of %d keys: %w: %w", len(reqs), ratelimit.ErrUnavailable, err)
 	}
 	if len(reply) != 2+replyPerRequest*len(reqs) || reply[1] < 0 || reply[1] >= int64(len(reqs)) {
-		return false, 0, fmt.Errorf("ratelimit/redis: %w: unexpected script reply of %d values", ratelimit.ErrUnavailable, len(reply))
+		return false, 0, fmt.Errorf("redisstore: unexpected script reply of %d values: %w", len(reply), ratelimit.ErrUnavailable)
 	}
 	for i := range reqs {
 		v := reply[2+replyPerRequest*i:]
-		results[i] = ratelimit.Result{
-			Allowed:    v[0] == 1,
-			Limit:      reqs[i].Limit,
-			Remaining:  int(v[1]),
-			RetryAfter: time.Duration(v[2]) * time.Microsecond,
-			ResetAfter: time.Duration(v[3]) * time.Microsecond,
-			Penalized:  v[4] == 1,
-		}
+		res := &results[i]
+		res.Allowed = v[0] == 1
+		res.Remaining = int(v[1])
+		res.RetryAfter = time.Duration(v[2]) * time.Microsecond
+		res.ResetAfter = time.Duration(v[3]) * time.Microsecond
+		res.Penalized = v[4] == 1
 	}
 	return reply[0] == 1, int(reply[1]), nil
 }
@@ -306,48 +284,20 @@ func (s *Store) run(ctx context.Context, keys []string, args []any) ([]int64, er
 
 // appendArgs appends r's script arguments (see takeLua).
 func appendArgs(args []any, r *ratelimit.Request) []any {
-	l := r.Limit
+	p := gcra.ParamsOf(r.Limit)
 	cost := r.Cost
 	if cost == 0 {
 		cost = 1
 	}
-	peek := 0
-	if r.Peek {
-		peek = 1
+	mode := 0
+	switch {
+	case r.Peek:
+		mode = 1
+	case r.Record:
+		mode = 2
 	}
-	args = append(args, micros(l.Interval()), l.Burst, cost, peek)
-	p := l.Penalty
-	if p.After == 0 {
-		return append(args, 0, 0, 0, 0, 0)
-	}
-	// These mirror the core's unexported Penalty.interval, max and reset.
-	iv := (p.Within / time.Duration(p.After)).Truncate(ratelimit.Resolution)
-	boxMax := p.Max
-	if boxMax == 0 {
-		boxMax = ratelimit.DefaultPenaltyMax
-	}
-	boxMax = max(boxMax, p.For)
-	reset := p.Reset
-	if reset == 0 {
-		reset = ratelimit.DefaultPenaltyReset
-	}
-	return append(args, p.After, micros(iv), micros(p.For), micros(boxMax), micros(reset))
+	return append(args, micros(p.Interval), p.Burst, cost, mode,
+		p.PenaltyAfter, micros(p.PenaltyInterval), micros(p.BoxFor), micros(p.BoxMax), micros(p.BoxReset))
 }
 
 func micros(d time.Duration) int64 { return int64(d / time.Microsecond) }
-
-// checkPenalty rejects penalty durations that are not whole microseconds:
-// the script counts in microseconds and must never answer differently from
-// ratelimit.Step, so it refuses what it cannot represent.
-func checkPenalty(l ratelimit.Limit) error {
-	p := l.Penalty
-	if p.After == 0 {
-		return nil
-	}
-	for _, d := range [...]time.Duration{p.For, p.Max, p.Reset} {
-		if d%ratelimit.Resolution != 0 {
-			return fmt.Errorf("%w %v: ratelimit/redis: penalty durations must be whole microseconds, not %v", ratelimit.ErrInvalidLimit, l, d)
-		}
-	}
-	return nil
-}
