@@ -77,15 +77,16 @@ func limitsFor(legit int, share float64) verify.Limits {
 	return l
 }
 
-func newStatic(now func() time.Time, policy *numbers.Policy, limits verify.Limits) (*static, error) {
+// newLimiter returns a limiter over a memory store on the simulated clock.
+func newLimiter(now func() time.Time) (*ratelimit.Limiter, error) {
 	store, err := ratelimit.NewMemoryStore(ratelimit.MemoryConfig{Now: now})
 	if err != nil {
 		return nil, err
 	}
-	lim, err := ratelimit.New(store)
-	if err != nil {
-		return nil, err
-	}
+	return ratelimit.New(store)
+}
+
+func newStatic(now func() time.Time, lim *ratelimit.Limiter, policy *numbers.Policy, limits verify.Limits) (*static, error) {
 	svc, err := verify.New(verify.Config{Sender: simSender{}, Limiter: lim, Policy: policy, Limits: &limits, Now: now})
 	if err != nil {
 		return nil, err
@@ -150,25 +151,31 @@ type adaptive struct {
 }
 
 func newAdaptive(now func() time.Time, limits verify.Limits, shadow bool, floors pumping.Floors, onDec func(pumping.Decision)) (*adaptive, error) {
-	a := &adaptive{shadow: shadow}
-	mon, err := pumping.New(pumping.Config{Shadow: shadow, Now: now, Floors: floors, OnDecision: func(d pumping.Decision) {
-		a.nDec++
-		if onDec != nil {
-			onDec(d)
-		}
-	}})
+	// One store for verify's limits and the monitor's counters, as an app
+	// would have; the monitor's range blocks in the policy verify checks.
+	lim, err := newLimiter(now)
 	if err != nil {
 		return nil, err
 	}
-	policy, err := numbers.ModeratePolicy().With(numbers.WithPrefixSet(mon.Blocklist()))
+	set := numbers.NewPrefixSet("pumping", numbers.WithClock(now))
+	policy, err := numbers.ModeratePolicy().With(numbers.WithPrefixSet(set))
 	if err != nil {
 		return nil, err
 	}
-	st, err := newStatic(now, policy, limits)
+	a := &adaptive{shadow: shadow, policy: policy}
+	a.mon, err = pumping.New(lim, pumping.Config{Blocklist: set, Shadow: shadow, Now: now, Floors: floors,
+		OnDecision: func(d pumping.Decision) {
+			a.nDec++
+			if onDec != nil {
+				onDec(d)
+			}
+		}})
 	if err != nil {
 		return nil, err
 	}
-	a.static, a.mon, a.policy = st, mon, policy
+	if a.static, err = newStatic(now, lim, policy, limits); err != nil {
+		return nil, err
+	}
 	return a, nil
 }
 

@@ -28,6 +28,7 @@ import (
 	"time"
 
 	"github.com/antifraud-go/antifraud/guard/pumping"
+	"github.com/antifraud-go/antifraud/ratelimit"
 	"github.com/antifraud-go/antifraud/verify"
 )
 
@@ -195,7 +196,10 @@ func run(p *params, name string) (*result, error) {
 	var def defense
 	switch name {
 	case "static":
-		def, err = newStatic(c.Now, nil, limits)
+		var lim *ratelimit.Limiter
+		if lim, err = newLimiter(c.Now); err == nil {
+			def, err = newStatic(c.Now, lim, nil, limits)
+		}
 	case "adaptive":
 		def, err = newAdaptive(c.Now, limits, false, pumping.Floors{}, p.onDecision)
 	case "shadow":

@@ -34,13 +34,14 @@ type hist struct {
 	n float32 // sum of w
 }
 
-func (h *hist) add(level int32) {
+// add adds a level of weight w.
+func (h *hist) add(level int32, w float32) {
 	b := min(max(level, 0), histBuckets-1)
-	h.w[b]++
-	h.n++
+	h.w[b] += w
+	h.n += w
 }
 
-func (h *hist) decay(f float32) {
+func (h *hist) scale(f float32) {
 	for i := range h.w {
 		h.w[i] *= f
 	}
@@ -69,7 +70,13 @@ type baseline struct {
 	// confirmations this process saw, for the conversion rate.
 	sent, confirmed float64
 	hist            [numLearnt]hist
-	at              int64 // last decay, Unix ns
+	// Counts decay lazily: what is added now weighs w, which doubles
+	// every halfLife after origin, and every count is read divided by w.
+	// When w grows large, every count is divided by it and it starts
+	// again at 1.
+	origin int64
+	w      float64
+	at     int64 // when w was last computed
 	// learnt caches the thresholds the histograms give; -1 when stale.
 	learnt [numLearnt]int32
 	beta   float64 // cached give-back per confirmation, in sends beyond the 1 sent
@@ -114,28 +121,40 @@ func (b *baseline) stale() {
 	b.beta = -1
 }
 
-// age decays the baseline to now. b.mu must be held.
+// age brings the weight of new counts to now, at most once a minute.
+// b.mu must be held.
 func (b *baseline) age(now int64) {
-	if b.at == 0 {
-		b.at = now
+	if b.origin == 0 {
+		b.origin, b.at, b.w = now, now, 1
 		return
 	}
-	dt := now - b.at
-	if dt < int64(time.Minute) {
+	if now-b.at < int64(time.Minute) {
 		return
 	}
-	f := math.Exp2(-float64(dt) / float64(halfLife))
+	b.at = now
+	b.w = math.Exp2(float64(now-b.origin) / float64(halfLife))
+	if b.w < 1<<20 {
+		return
+	}
+	f := 1 / b.w
 	b.sent *= f
 	b.confirmed *= f
 	for i := range b.hist {
-		b.hist[i].decay(float32(f))
+		b.hist[i].scale(float32(f))
 	}
-	b.at = now
+	b.origin, b.w = now, 1
 }
+
+// weight returns the weight of a count made now.
+func (b *baseline) weight() float64 { return max(b.w, 1) }
+
+// n returns the decayed number of samples of signal s.
+func (b *baseline) n(s learnt) float64 { return float64(b.hist[s].n) / b.weight() }
 
 // conversion returns the learnt conversion rate, between 0.05 and 1.
 func (b *baseline) conversion() float64 {
-	p := (b.confirmed + prior*priorWeight) / (b.sent + priorWeight)
+	w := b.weight()
+	p := (b.confirmed/w + prior*priorWeight) / (b.sent/w + priorWeight)
 	return min(max(p, 0.05), 1)
 }
 
@@ -171,10 +190,10 @@ func (b *baseline) threshold(s learnt) int32 {
 	}
 	h := &b.hist[s]
 	t := int32(0)
-	if h.n >= minPoisson {
+	if b.n(s) >= minPoisson {
 		t = poissonLevel(h.mean()-1, 1e-4) + 1
 	}
-	if h.n >= minSamples {
+	if b.n(s) >= minSamples {
 		q := h.quantile(0.995)
 		t = max(t, q+max(2, q/2)+1)
 	}

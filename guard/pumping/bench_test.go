@@ -1,46 +1,161 @@
 package pumping
 
 import (
+	"context"
 	"fmt"
 	"testing"
 	"time"
 
 	"github.com/antifraud-go/antifraud/internal/testkit"
 	"github.com/antifraud-go/antifraud/numbers"
+	"github.com/antifraud-go/antifraud/ratelimit"
 )
 
-// benchSends returns n sends to distinct GB numbers from distinct
-// addresses.
+// benchSends returns n sends to distinct numbers of several countries,
+// spread over their mobile ranges, from distinct addresses.
 func benchSends(b *testing.B, n int) []Send {
-	out := make([]Send, n)
-	for i := range out {
-		nb, err := numbers.Parse(fmt.Sprintf("+4477%02d%06d", 11+i%80, (i*7919)%1000000), "")
-		if err != nil {
-			b.Fatal(err)
+	formats := []string{"+447%d%02d%06d", "+4915%d%02d%06d", "+336%d%02d%06d", "+2348%d%02d%06d", "+639%d%02d%06d"}
+	out := make([]Send, 0, n)
+	for i := 0; len(out) < n; i++ {
+		f := formats[i%len(formats)]
+		nb, err := numbers.Parse(fmt.Sprintf(f, 1+i%9, (i*37)%100, (i*7919)%1000000), "")
+		if err != nil || !nb.Valid() {
+			continue
 		}
-		out[i] = Send{Number: nb, ClientIP: v4(i)}
+		out = append(out, Send{Number: nb, ClientIP: v4(i)})
 	}
 	return out
 }
 
-// BenchmarkAllow is the monitor's own work on a send: its counters in
-// process memory, the judgement, the sample kept for learning.
-func BenchmarkAllow(b *testing.B) {
+// startLimits builds the five limits of a verification start, as verify
+// does: their keys in one string.
+func startLimits(reqs []ratelimit.Request, s *Send) []ratelimit.Request {
+	var buf [192]byte
+	b := buf[:0]
+	var ends [5]int
+	parts := [5]string{"verify:start:phone:", "verify:start:ip:", "verify:start:prefix:", "verify:start:country:", "global:verify:start"}
+	vals := [5]string{s.Number.E164, "", s.Number.E164[:len(s.Number.E164)-3], s.Number.Region, ""}
+	for i := range parts {
+		b = append(b, parts[i]...)
+		if i == 1 {
+			b = s.ClientIP.AppendTo(b)
+		} else {
+			b = append(b, vals[i]...)
+		}
+		ends[i] = len(b)
+	}
+	keys := string(b)
+	lims := [5]ratelimit.Limit{ratelimit.PerHour(5), ratelimit.PerHour(20).WithBurst(10), ratelimit.PerHour(20).WithBurst(10),
+		ratelimit.PerHour(200).WithBurst(50), ratelimit.PerHour(1000).WithBurst(100)}
+	start := 0
+	for i := range parts {
+		reqs = append(reqs, ratelimit.Request{Key: keys[start:ends[i]], Limit: lims[i]})
+		start = ends[i]
+	}
+	return reqs
+}
+
+// BenchmarkSend is a verification start's take on a memory store: the
+// five limits of verify alone, and the same take with the monitor's
+// counters and its judgement. The difference is what the monitor adds to
+// a send. Sends rotate over 8,192 numbers of five countries, from as many
+// addresses, 10 simulated seconds apart; four in five are confirmed, in
+// batches outside the timed part (a confirmation is an event of its own).
+func BenchmarkSend(b *testing.B) {
+	for _, monitor := range []bool{false, true} {
+		name := "limits"
+		if monitor {
+			name = "limits+monitor"
+		}
+		b.Run(name, func(b *testing.B) {
+			clock := testkit.NewClock()
+			lim := newLimiter(b, clock)
+			m, err := New(lim, Config{Now: clock.Now})
+			if err != nil {
+				b.Fatal(err)
+			}
+			sends := benchSends(b, 8192)
+			reqs := make([]ratelimit.Request, 0, 32)
+			results := make([]ratelimit.Result, 32)
+			ctx := context.Background()
+			i := 0
+			b.ReportAllocs()
+			for b.Loop() {
+				s := sends[i%len(sends)]
+				clock.Advance(10 * time.Second)
+				reqs = startLimits(reqs[:0], &s)
+				if monitor {
+					reqs = m.AppendRequests(reqs, s)
+				}
+				d, err := lim.AllowAll(ctx, reqs, results)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if monitor && d.Allowed {
+					_ = m.Judge(ctx, s, d.Results[5:])
+				}
+				i++
+				if i%32 == 0 {
+					b.StopTimer()
+					for j := i - 32; j < i; j++ {
+						if j%5 != 0 && monitor {
+							_ = m.Confirmed(ctx, sends[j%len(sends)])
+						}
+					}
+					b.StartTimer()
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkConfirmed is a confirmation: its own take on the store, and
+// what the monitor learns from it.
+func BenchmarkConfirmed(b *testing.B) {
 	clock := testkit.NewClock()
-	m, err := New(Config{Now: clock.Now})
+	lim := newLimiter(b, clock)
+	m, err := New(lim, Config{Now: clock.Now})
 	if err != nil {
 		b.Fatal(err)
 	}
-	sends := benchSends(b, 4096)
+	sends := benchSends(b, 8192)
+	ctx := context.Background()
+	for _, s := range sends {
+		clock.Advance(10 * time.Second)
+		_ = m.Sent(ctx, s)
+	}
+	i := 0
+	b.ReportAllocs()
+	for b.Loop() {
+		clock.Advance(10 * time.Second)
+		_ = m.Confirmed(ctx, sends[i%len(sends)])
+		i++
+	}
+}
+
+// BenchmarkOwn is the monitor's own work on a send, without the store:
+// building its requests, and judging results where every counter holds
+// just this send.
+func BenchmarkOwn(b *testing.B) {
+	clock := testkit.NewClock()
+	m, err := New(newLimiter(b, clock), Config{Now: clock.Now})
+	if err != nil {
+		b.Fatal(err)
+	}
+	sends := benchSends(b, 8192)
+	reqs := make([]ratelimit.Request, 0, 32)
+	results := make([]ratelimit.Result, 32)
+	for i := range results {
+		results[i].Remaining = counterBurst - unit
+	}
+	ctx := context.Background()
 	i := 0
 	b.ReportAllocs()
 	for b.Loop() {
 		s := sends[i%len(sends)]
-		clock.Advance(time.Second)
-		_ = m.Allow(ctx, s)
-		if i%5 != 0 {
-			_ = m.Confirmed(ctx, s)
-		}
+		clock.Advance(10 * time.Second)
+		reqs = m.AppendRequests(reqs[:0], s)
+		_ = m.Judge(ctx, s, results)
 		i++
 	}
 }

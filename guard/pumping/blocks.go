@@ -466,7 +466,7 @@ func (m *Monitor) reset(ctx context.Context, now int64, scope Scope, k string) e
 		// without its last 2, 3 or 4 digits, unknown here, so empty
 		// all three.
 		ops := make([]counterOp, 0, 3)
-		for _, r := range rangeKinds[1:] {
+		for _, r := range rangeKinds {
 			ops = append(ops, counterOp{key: keyNS + kinds[r.k].tag + ":" + k, kind: r.k, cost: -maxLevel * unit})
 		}
 		return m.store.apply(ctx, now, ops, make([]int32, len(ops)))

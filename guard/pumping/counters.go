@@ -4,6 +4,8 @@ import (
 	"context"
 	"sync"
 	"time"
+
+	"github.com/antifraud-go/antifraud/ratelimit"
 )
 
 // unit is how many tokens one send weighs in a counter. Confirmations give
@@ -15,86 +17,89 @@ const unit = 4
 const maxLevel = 1024
 
 // counterOp is one operation on a leaky counter: spend cost tokens (never
-// denied, saturating at the counter's cap), give back -cost tokens, or read
-// the level when cost is 0.
+// denied, saturating when the counter is full), give back -cost tokens, or
+// read the level when cost is 0.
 type counterOp struct {
 	key  string
 	kind kind
 	cost int
 }
 
-// counterStore keeps the monitor's leaky counters. apply runs ops at now and
-// writes each counter's level after the op, in tokens, into levels.
-//
-// This is the seam to the ratelimit store: a leaky counter is a GCRA bucket
-// (Rate 1 per kind's interval, Burst maxLevel×unit) whose spend is never
-// denied, and a give-back moves its TAT back.
+// counterStore keeps the monitor's leaky counters. apply runs ops at now
+// and writes each counter's level after the op, in tokens, into levels.
 type counterStore interface {
 	apply(ctx context.Context, now int64, ops []counterOp, levels []int32) error
 }
 
-// memCounters is a counterStore in process memory, bounded by maxKeys: when
-// full, counters that have drained are dropped first, then the one that
-// drains soonest.
-type memCounters struct {
-	mu      sync.Mutex
-	tat     map[string]int64
-	maxKeys int
+// limiterCounters keeps the counters in a ratelimit store, through a
+// Limiter: a counter is a GCRA bucket (see kindLimits) whose spends are
+// Record requests (never denied, saturating when the bucket is empty),
+// whose give-backs are negative costs and whose reads are peeks; its level
+// is what the bucket has spent, Burst - Remaining.
+type limiterCounters struct{ lim *ratelimit.Limiter }
+
+// takeBuf is the requests and results of one take of the monitor's own.
+type takeBuf struct {
+	reqs    [maxOps + 15]ratelimit.Request
+	results [maxOps + 15]ratelimit.Result
 }
 
-func newMemCounters(maxKeys int) *memCounters {
-	return &memCounters{tat: make(map[string]int64), maxKeys: maxKeys}
-}
+var takePool = sync.Pool{New: func() any { return new(takeBuf) }}
 
-func (m *memCounters) apply(_ context.Context, now int64, ops []counterOp, levels []int32) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	for i := range ops {
-		op := &ops[i]
-		iv := int64(kinds[op.kind].interval())
-		tat, ok := m.tat[op.key]
-		tat = max(tat, now)
-		if op.cost != 0 {
-			tat = min(max(tat+int64(op.cost)*iv, now), now+iv*maxLevel*unit)
-			if tat == now {
-				delete(m.tat, op.key)
-			} else {
-				if !ok && len(m.tat) >= m.maxKeys {
-					m.evict(now)
-				}
-				m.tat[op.key] = tat
-			}
+func (c limiterCounters) apply(ctx context.Context, _ int64, ops []counterOp, levels []int32) error {
+	tb := takePool.Get().(*takeBuf)
+	defer func() {
+		for i := range ops {
+			tb.reqs[i].Key = ""
 		}
-		levels[i] = int32((tat - now + iv - 1) / iv)
+		takePool.Put(tb)
+	}()
+	reqs := tb.reqs[:len(ops)]
+	for i := range ops {
+		reqs[i] = request(&ops[i])
+	}
+	d, err := c.lim.AllowAll(ctx, reqs, tb.results[:len(ops)])
+	if err != nil {
+		return err
+	}
+	for i := range ops {
+		levels[i] = int32(counterBurst - d.Results[i].Remaining)
 	}
 	return nil
 }
 
-// evict makes room for one key.
-func (m *memCounters) evict(now int64) {
-	victim, soonest := "", int64(0)
-	for k, t := range m.tat {
-		if t <= now {
-			delete(m.tat, k)
-			return
-		}
-		if victim == "" || t < soonest {
-			victim, soonest = k, t
-		}
+// request returns the ratelimit request of a counter operation.
+func request(op *counterOp) ratelimit.Request {
+	r := ratelimit.Request{Key: op.key, Limit: kindLimits[op.kind], Cost: op.cost}
+	switch {
+	case op.cost > 0:
+		r.Record = true
+	case op.cost == 0:
+		r.Peek = true
 	}
-	delete(m.tat, victim)
+	return r
 }
+
+// counterBurst is the size of every counter's bucket, in tokens.
+const counterBurst = maxLevel * unit
+
+// kindLimits are the limits of the counters of each kind: one token leaks
+// every kinds[k].interval().
+var kindLimits = func() (l [numKinds]ratelimit.Limit) {
+	for k := range l {
+		l[k] = ratelimit.Limit{Rate: 1, Period: kinds[k].interval(), Burst: counterBurst}
+	}
+	return l
+}()
 
 // kind is one family of counters.
 type kind uint8
 
 const (
 	kindNumber  kind = iota // the number itself: repeats
-	kindRun                 // the number without its last digit: sequential runs
 	kindRange2              // without its last 2 digits (100 numbers)
 	kindRange3              // 3 digits (1,000)
 	kindRange4              // 4 digits (10,000)
-	kindRange5              // 5 digits (100,000)
 	kindRange6              // 6 digits (1,000,000: a carrier's allocation)
 	kindCountry             // the destination's region
 	kindAddress             // the client address (IPv4, IPv6 /64)
@@ -116,11 +121,9 @@ func (k kindInfo) interval() time.Duration { return k.leak / unit }
 
 var kinds = [numKinds]kindInfo{
 	kindNumber:  {"n", 6 * time.Hour},
-	kindRun:     {"p1", 10 * time.Minute},
 	kindRange2:  {"p2", 6 * time.Hour},
 	kindRange3:  {"p3", 6 * time.Hour},
 	kindRange4:  {"p4", 6 * time.Hour},
-	kindRange5:  {"p5", 6 * time.Hour},
 	kindRange6:  {"p6", 6 * time.Hour},
 	kindCountry: {"c", time.Hour},
 	kindAddress: {"a", time.Hour},

@@ -3,9 +3,13 @@ package pumping
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math"
+	"slices"
 	"sync"
 	"time"
+
+	"github.com/antifraud-go/antifraud/ratelimit"
 )
 
 var planPool = sync.Pool{New: func() any { return new(plan) }}
@@ -22,6 +26,61 @@ func (m *Monitor) Allow(ctx context.Context, s Send) error {
 		return err
 	}
 	bl, err := m.sent(ctx, s)
+	if err != nil || bl == nil || bl.shadow {
+		return err
+	}
+	return &BlockedError{Block: bl.public()}
+}
+
+// AppendRequests appends to reqs the monitor's requests for a send to s,
+// for a take the caller makes with its own limits: all or nothing, in one
+// round trip with a shared store. They are Record requests, which never
+// deny the take, and their keys share one new string. Once the take is
+// allowed, pass their results to [Monitor.Judge] before sending; a denied
+// take spends nothing and needs no Judge.
+func (m *Monitor) AppendRequests(reqs []ratelimit.Request, s Send) []ratelimit.Request {
+	if len(s.Number.E164) < 2 {
+		return reqs
+	}
+	p := planPool.Get().(*plan)
+	bl := builder{p: p}
+	bl.build(&s, regionOf(s.Number), unit, kindCost{k: kindPair, cost: unit})
+	n := len(reqs)
+	reqs = slices.Grow(reqs, p.n)[:n+p.n]
+	for i := range p.n {
+		r := &reqs[n+i]
+		op := &p.ops[i]
+		r.Key, r.Limit, r.Cost, r.Record, r.Peek = op.key, kindLimits[op.kind], op.cost, true, false
+		op.key = ""
+	}
+	planPool.Put(p)
+	return reqs
+}
+
+// Judge reads the results of the requests AppendRequests appended for s
+// (results[0] is the first of them) and decides, as Allow does: it returns
+// a *BlockedError when a block covers the send or the send trips a signal,
+// and the caller must not send. It costs no store operation on the common
+// path (see the package doc for the rare ones).
+func (m *Monitor) Judge(ctx context.Context, s Send, results []ratelimit.Result) error {
+	if len(s.Number.E164) < 2 {
+		return errNoNumber
+	}
+	if err := m.Check(s); err != nil {
+		return err
+	}
+	at, n := layout(&s)
+	if len(results) < n {
+		return fmt.Errorf("pumping: Judge: %d results for %d requests", len(results), n)
+	}
+	var lv levels
+	for k, i := range at {
+		if i >= 0 {
+			lv.has[k] = true
+			lv.tok[k] = int32(counterBurst - results[i].Remaining)
+		}
+	}
+	bl, err := m.judge(ctx, m.now().UnixNano(), &s, regionOf(s.Number), &lv)
 	if err != nil || bl == nil || bl.shadow {
 		return err
 	}
@@ -70,7 +129,7 @@ func (m *Monitor) Confirmed(ctx context.Context, s Send) error {
 	b := m.region(region)
 	b.mu.Lock()
 	b.age(now)
-	b.confirmed++
+	b.confirmed += b.weight()
 	beta := b.giveBack()
 	b.mu.Unlock()
 	g := int(math.Round(unit * (1 + beta)))
@@ -108,7 +167,7 @@ func (m *Monitor) learn(b *baseline, e164 string, now int64) {
 	b.mu.Lock()
 	for l := learnRun; l <= learnCountry; l++ {
 		if sm.lv[l] > 0 {
-			b.hist[l].add(int32(sm.lv[l]))
+			b.hist[l].add(int32(sm.lv[l]), float32(b.weight()))
 		}
 	}
 	if b.nLearn++; b.nLearn%32 == 0 {
@@ -120,7 +179,7 @@ func (m *Monitor) learn(b *baseline, e164 string, now int64) {
 	gb.age(now)
 	for l := learnAddress; l < numLearnt; l++ {
 		if sm.lv[l] > 0 {
-			gb.hist[l].add(int32(sm.lv[l]))
+			gb.hist[l].add(int32(sm.lv[l]), float32(gb.weight()))
 		}
 	}
 	if gb.nLearn++; gb.nLearn%32 == 0 {
@@ -222,7 +281,7 @@ func (m *Monitor) Refused(s Send) {
 // thresholds of one send, worked out under the baseline's lock.
 type thresholds struct {
 	run, learntRun   int32
-	rng              [numRanges]int32 // thresholds of ranges of 2 to 6 digits
+	rng              [numRanges]int32 // thresholds of the ranges of rangeKinds
 	floorRng         [numRanges]int32
 	learntRng        [numRanges]int32
 	country, learntC int32
@@ -279,9 +338,8 @@ func (m *Monitor) judge(ctx context.Context, now int64, s *Send, region string, 
 	// block of 1,000 around it.
 	hot := false
 	var tr trip
-	for i := range numRanges {
-		k := kindRange2 + kind(i)
-		lv, ok := p.level(k)
+	for i, r := range rangeKinds {
+		lv, ok := p.level(r.k)
 		if !ok {
 			continue
 		}
@@ -289,7 +347,7 @@ func (m *Monitor) judge(ctx context.Context, now int64, s *Send, region string, 
 		if i > 0 && m.nFamily.Load() > 0 {
 			// Sends that blocked narrower ranges explain are not
 			// counted again.
-			rg, _ := rangeOf(s, i+2)
+			rg, _ := rangeOf(s, r.drop)
 			lv = max(lv-m.explainedIn(rg, lv, now), 1)
 		}
 		sm.lv[learnRange2+learnt(i)] = int16(lv)
@@ -298,15 +356,14 @@ func (m *Monitor) judge(ctx context.Context, now int64, s *Send, region string, 
 			hot = true
 		}
 		if lv >= th {
-			key, _ := rangeOf(s, i+2)
+			key, _ := rangeOf(s, r.drop)
 			tr = trip{scope: ScopeRange, key: key, signal: SignalUnconfirmed,
-				level: lv, threshold: th, leak: kinds[k].leak, region: region}
+				level: lv, threshold: th, leak: kinds[r.k].leak, region: region}
 			tr.base = base
 			tr.base.Floor, tr.base.Learnt = int(t.floorRng[i]), int(t.learntRng[i])
 		}
 	}
-	if lv, ok := p.level(kindRun); ok {
-		lv = max(lv-rep, 1)
+	if lv := m.runs.add(s.Number.E164, now); lv > 0 {
 		sm.lv[learnRun] = int16(lv)
 		key, ok := rangeOf(s, 3)
 		if !ok {
@@ -315,7 +372,7 @@ func (m *Monitor) judge(ctx context.Context, now int64, s *Send, region string, 
 		if lv >= t.run && ok {
 			if tr.key == "" || len(key) < len(tr.key) {
 				tr = trip{scope: ScopeRange, key: key, signal: SignalRun,
-					level: lv, threshold: t.run, leak: kinds[kindRun].leak, region: region}
+					level: lv, threshold: t.run, leak: runWindow, region: region}
 				tr.base = base
 				tr.base.Floor, tr.base.Learnt = m.floors.Run, int(t.learntRun)
 			}
@@ -346,7 +403,7 @@ func (m *Monitor) judge(ctx context.Context, now int64, s *Send, region string, 
 	if !hot || covered > 0 {
 		b.mu.Lock()
 		if !hot {
-			b.sent++
+			b.sent += b.weight()
 		}
 		if covered > 0 {
 			b.explained++

@@ -9,6 +9,7 @@ import (
 
 	"github.com/antifraud-go/antifraud/guard/pumping"
 	"github.com/antifraud-go/antifraud/numbers"
+	"github.com/antifraud-go/antifraud/ratelimit"
 )
 
 // A pumper drips codes to random numbers of one block of 10,000, from a
@@ -16,7 +17,17 @@ import (
 // blocks the block in the number policy, and says why.
 func Example() {
 	now := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
-	mon, err := pumping.New(pumping.Config{Now: func() time.Time { return now }})
+	clock := func() time.Time { return now }
+	// The monitor's counters live in the store of the app's limits.
+	store, err := ratelimit.NewMemoryStore(ratelimit.MemoryConfig{Now: clock})
+	if err != nil {
+		panic(err)
+	}
+	limiter, err := ratelimit.New(store)
+	if err != nil {
+		panic(err)
+	}
+	mon, err := pumping.New(limiter, pumping.Config{Now: clock})
 	if err != nil {
 		panic(err)
 	}

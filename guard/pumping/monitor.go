@@ -14,6 +14,7 @@ import (
 	"github.com/nyaruka/phonenumbers/v2"
 
 	"github.com/antifraud-go/antifraud/numbers"
+	"github.com/antifraud-go/antifraud/ratelimit"
 )
 
 // ErrInvalidConfig is wrapped by every error [New] returns.
@@ -113,9 +114,9 @@ type Floors struct {
 	// number without its last digit) asked within minutes that makes a
 	// sequential run. Default 3.
 	Run int
-	// Ranges are the unconfirmed sends to one block of 100, 1,000,
-	// 10,000, 100,000 and 1,000,000 numbers (the number without its last
-	// 2 to 6 digits) that block it. Defaults 3, 3, 3, 6, 10.
+	// Ranges are the unconfirmed sends to one block of 100, 1,000, 10,000
+	// and 1,000,000 numbers (the number without its last 2, 3, 4 and 6
+	// digits) that block it. Defaults 3, 3, 3, 10.
 	Ranges [numRanges]int
 	// Country is the unconfirmed sends to one region, beyond those of
 	// its blocked ranges, that brake the whole region. It is raised to
@@ -137,7 +138,7 @@ type Floors struct {
 
 // DefaultFloors returns the default floors.
 func DefaultFloors() Floors {
-	return Floors{Run: 3, Ranges: [numRanges]int{3, 3, 3, 6, 10},
+	return Floors{Run: 3, Ranges: [numRanges]int{3, 3, 3, 10},
 		Country: 50, Address: 8, Network: 20, Countries: 3}
 }
 
@@ -174,11 +175,20 @@ type Monitor struct {
 	ring    decisionRing
 	conf    confirmed
 	pend    pending
+	runs    runs
 }
 
-// New returns a Monitor, or an error wrapping [ErrInvalidConfig].
-func New(cfg Config) (*Monitor, error) {
-	return newMonitor(newMemCounters(1<<20), cfg)
+// New returns a Monitor whose counters live in lim's store, or an error
+// wrapping [ErrInvalidConfig]. Give it the Limiter of the app's own limits
+// (verify's, guard's), so that the counters share their store, and with
+// ratelimit/redisstore every instance of the app sees the same counters.
+// The monitor's operations take the Limiter's failure mode: with
+// WithFailOpen, a store that cannot answer reads as counters at zero.
+func New(lim *ratelimit.Limiter, cfg Config) (*Monitor, error) {
+	if lim == nil {
+		return nil, fmt.Errorf("%w: nil Limiter", ErrInvalidConfig)
+	}
+	return newMonitor(limiterCounters{lim}, cfg)
 }
 
 func newMonitor(store counterStore, cfg Config) (*Monitor, error) {
@@ -190,7 +200,7 @@ func newMonitor(store counterStore, cfg Config) (*Monitor, error) {
 		name string
 		v    int
 	}{{"Run", f.Run}, {"Ranges[0]", f.Ranges[0]}, {"Ranges[1]", f.Ranges[1]}, {"Ranges[2]", f.Ranges[2]},
-		{"Ranges[3]", f.Ranges[3]}, {"Ranges[4]", f.Ranges[4]}, {"Country", f.Country},
+		{"Ranges[3]", f.Ranges[3]}, {"Country", f.Country},
 		{"Address", f.Address}, {"Network", f.Network}, {"Countries", f.Countries}} {
 		if v.v < 1 || v.v > maxLevel/2 {
 			return nil, fmt.Errorf("%w: Floors.%s %d not in 1..%d", ErrInvalidConfig, v.name, v.v, maxLevel/2)
@@ -257,6 +267,7 @@ func newMonitor(store counterStore, cfg Config) (*Monitor, error) {
 	m.shadow.Store(cfg.Shadow)
 	m.conf = confirmed{seed: maphash.MakeSeed(), at: make(map[uint64]int64), max: m.maxStrike}
 	m.pend = pending{m: make(map[uint64]sample), max: m.maxStrike}
+	m.runs = runs{seed: m.conf.seed, m: make(map[uint64]run), max: m.maxStrike}
 	m.ring.buf = make([]Decision, 0, cfg.MaxDecisions)
 	m.ring.max = cfg.MaxDecisions
 	if m.now == nil {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/antifraud-go/antifraud/internal/testkit"
 	"github.com/antifraud-go/antifraud/numbers"
+	"github.com/antifraud-go/antifraud/ratelimit"
 )
 
 var ctx = context.Background()
@@ -28,6 +29,21 @@ func num(t testing.TB, s string) numbers.Number {
 
 func addr(s string) netip.Addr { return netip.MustParseAddr(s) }
 
+// newLimiter returns a Limiter over a memory store on clock.
+func newLimiter(t testing.TB, clock *testkit.Clock) *ratelimit.Limiter {
+	t.Helper()
+	store, err := ratelimit.NewMemoryStore(ratelimit.MemoryConfig{Now: clock.Now, SweepInterval: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	lim, err := ratelimit.New(store)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = lim.Close(context.Background()) })
+	return lim
+}
+
 // newTest returns a monitor on a fake clock and its decisions.
 func newTest(t testing.TB, cfg Config) (*Monitor, *testkit.Clock, *[]Decision) {
 	t.Helper()
@@ -40,7 +56,7 @@ func newTest(t testing.TB, cfg Config) (*Monitor, *testkit.Clock, *[]Decision) {
 		decs = append(decs, d)
 		mu.Unlock()
 	}
-	m, err := New(cfg)
+	m, err := New(newLimiter(t, clock), cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -148,7 +164,7 @@ func TestSequentialRun(t *testing.T) {
 	// Range floors high enough (as the thresholds learnt for a dense app
 	// are) that only the run signal trips.
 	f := DefaultFloors()
-	f.Ranges = [numRanges]int{10, 10, 10, 10, 10}
+	f.Ranges = [numRanges]int{10, 10, 10, 10}
 	m, clock, decs := newTest(t, Config{Floors: f})
 	// A script walking adjacent numbers: the third number of one block of
 	// ten trips a run, which blocks the 1,000 numbers around it.
@@ -510,12 +526,16 @@ func TestConfig(t *testing.T) {
 		{StrikeMemory: -1},
 		{MaxBlocks: -1},
 	}
+	lim := newLimiter(t, testkit.NewClock())
 	for i, cfg := range bad {
-		if _, err := New(cfg); !errors.Is(err, ErrInvalidConfig) {
+		if _, err := New(lim, cfg); !errors.Is(err, ErrInvalidConfig) {
 			t.Errorf("%d: New(%+v) = %v, want ErrInvalidConfig", i, cfg, err)
 		}
 	}
-	if _, err := New(Config{}); err != nil {
+	if _, err := New(nil, Config{}); !errors.Is(err, ErrInvalidConfig) {
+		t.Errorf("nil Limiter: %v", err)
+	}
+	if _, err := New(lim, Config{}); err != nil {
 		t.Errorf("zero Config: %v", err)
 	}
 }
@@ -689,13 +709,18 @@ func TestInstancesShareCounters(t *testing.T) {
 	// pumper's sends alternate between them. The counters are shared, so
 	// the range is blocked after as many sends as with one instance, and
 	// the other instance blocks it at the first send it sees after that.
-	store := newMemCounters(1 << 16)
 	clock := testkit.NewClock()
-	a, err := newMonitor(store, Config{Now: clock.Now})
+	store, err := ratelimit.NewMemoryStore(ratelimit.MemoryConfig{Now: clock.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := newMonitor(store, Config{Now: clock.Now})
+	limA, _ := ratelimit.New(store)
+	limB, _ := ratelimit.New(store)
+	a, err := New(limA, Config{Now: clock.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := New(limB, Config{Now: clock.Now})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,8 +3,12 @@ package pumping
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"hash/maphash"
+	"math/bits"
 	"net/netip"
 	"strconv"
+	"sync"
+	"time"
 )
 
 // keyNS prefixes every key of the monitor in the store.
@@ -64,10 +68,16 @@ type builder struct {
 }
 
 func (bl *builder) begin(k kind) {
-	bl.b = append(bl.b, keyNS...)
-	bl.b = append(bl.b, kinds[k].tag...)
-	bl.b = append(bl.b, ':')
+	bl.b = append(bl.b, keyPrefix[k]...)
 }
+
+// keyPrefix is the beginning of the keys of each kind: "pump:p2:".
+var keyPrefix = func() (p [numKinds]string) {
+	for k := range p {
+		p[k] = keyNS + kinds[k].tag + ":"
+	}
+	return p
+}()
 
 func (bl *builder) end(k kind, cost int) {
 	i := bl.p.n
@@ -86,14 +96,15 @@ func (bl *builder) finish() {
 	}
 }
 
-// rangeKinds are the number's blocks, by digits dropped.
-var rangeKinds = [...]struct {
+// rangeKinds are the number's blocks with a counter, by digits dropped.
+var rangeKinds = [numRanges]struct {
 	k    kind
 	drop int
-}{{kindRun, 1}, {kindRange2, 2}, {kindRange3, 3}, {kindRange4, 4}, {kindRange5, 5}, {kindRange6, 6}}
+}{{kindRange2, 2}, {kindRange3, 3}, {kindRange4, 4}, {kindRange6, 6}}
 
-// numRanges is the number of range widths with a threshold: 2 to 6 digits.
-const numRanges = 5
+// numRanges is the number of range widths with a counter and a threshold:
+// 100, 1,000, 10,000 and 1,000,000 numbers.
+const numRanges = 4
 
 // minRangeDigits is how many national digits a range must keep: a block
 // of a whole country is the country signal's business.
@@ -126,14 +137,15 @@ func (bl *builder) build(s *Send, region string, sendCost int, extra ...kindCost
 	p := bl.p
 	p.reset()
 	bl.b = p.buf[:0]
-	if len(s.Number.E164) > 1 {
+	if e := s.Number.E164; len(e) > 1 {
 		bl.begin(kindNumber)
-		bl.b = append(bl.b, s.Number.E164...)
+		bl.b = append(bl.b, e...)
 		bl.end(kindNumber, sendCost)
+		least := 1 + ccLen(s.Number.CallingCode) + minRangeDigits
 		for _, r := range rangeKinds {
-			if rg, ok := rangeOf(s, r.drop); ok {
+			if n := len(e) - r.drop; n >= least {
 				bl.begin(r.k)
-				bl.b = append(bl.b, rg...)
+				bl.b = append(bl.b, e[:n]...)
 				bl.end(r.k, sendCost)
 			}
 		}
@@ -141,9 +153,13 @@ func (bl *builder) build(s *Send, region string, sendCost int, extra ...kindCost
 	bl.begin(kindCountry)
 	bl.b = append(bl.b, region...)
 	bl.end(kindCountry, sendCost)
+	// The address once, for its counter, its pair and its spread.
+	var ab [48]byte
+	var a []byte
 	if s.ClientIP.IsValid() {
+		a = appendAddr(ab[:0], s.ClientIP)
 		bl.begin(kindAddress)
-		bl.b = appendAddr(bl.b, s.ClientIP)
+		bl.b = append(bl.b, a...)
 		bl.end(kindAddress, sendCost)
 	}
 	if s.Network != "" {
@@ -151,31 +167,62 @@ func (bl *builder) build(s *Send, region string, sendCost int, extra ...kindCost
 		bl.b = appendNetwork(bl.b, s.Network)
 		bl.end(kindNetwork, sendCost)
 	}
-	for _, e := range extra {
-		switch e.k {
+	for _, x := range extra {
+		switch x.k {
 		case kindPair:
-			if !s.ClientIP.IsValid() {
+			if a == nil {
 				continue
 			}
 			bl.begin(kindPair)
-			bl.b = appendAddr(bl.b, s.ClientIP)
+			bl.b = append(bl.b, a...)
 			bl.b = append(bl.b, '|')
 			bl.b = append(bl.b, region...)
 		case kindSpread:
-			if !s.ClientIP.IsValid() {
+			if a == nil {
 				continue
 			}
 			bl.begin(kindSpread)
-			bl.b = appendAddr(bl.b, s.ClientIP)
+			bl.b = append(bl.b, a...)
 		case kindDay:
 			bl.begin(kindDay)
 			bl.b = append(bl.b, region...)
 			bl.b = append(bl.b, ':')
-			bl.b = strconv.AppendInt(bl.b, e.day, 10)
+			bl.b = strconv.AppendInt(bl.b, x.day, 10)
 		}
-		bl.end(e.k, e.cost)
+		bl.end(x.k, x.cost)
 	}
 	bl.finish()
+}
+
+// layout returns where build puts each kind for a send to s (with its
+// pair), and how many operations there are, without building keys.
+func layout(s *Send) (at [numKinds]int8, n int) {
+	for i := range at {
+		at[i] = -1
+	}
+	put := func(k kind) {
+		at[k] = int8(n)
+		n++
+	}
+	if len(s.Number.E164) > 1 {
+		put(kindNumber)
+		for _, r := range rangeKinds {
+			if _, ok := rangeOf(s, r.drop); ok {
+				put(r.k)
+			}
+		}
+	}
+	put(kindCountry)
+	if s.ClientIP.IsValid() {
+		put(kindAddress)
+	}
+	if s.Network != "" {
+		put(kindNetwork)
+	}
+	if s.ClientIP.IsValid() {
+		put(kindPair)
+	}
+	return at, n
 }
 
 // kindCost is an extra operation of a plan.
@@ -212,4 +259,57 @@ func appendNetwork(b []byte, n string) []byte {
 	sum := sha256.Sum256([]byte(n))
 	b = append(b, "sha256:"...)
 	return hex.AppendEncode(b, sum[:16])
+}
+
+// runWindow is how long the numbers of one block of ten are remembered
+// for a run: a script walks adjacent numbers within seconds or minutes.
+const runWindow = 10 * time.Minute
+
+// run is what the monitor remembers of one block of ten numbers: which of
+// its numbers were sent a code since start.
+type run struct {
+	mask  uint16
+	start int64
+}
+
+// runs spots sequential runs in the memory of the process: a store
+// counter per block of ten numbers would cost a new key for nearly every
+// send. With several instances, each sees its share of a run, and the
+// blocks of 100 and 1,000 numbers, shared, see all of it.
+type runs struct {
+	mu   sync.Mutex
+	seed maphash.Seed
+	m    map[uint64]run
+	max  int
+}
+
+// add records a send to e164 and returns how many distinct numbers of its
+// block of ten were sent a code within runWindow, this one included.
+func (r *runs) add(e164 string, now int64) int32 {
+	if len(e164) < 3 {
+		return 0
+	}
+	d := e164[len(e164)-1] - '0'
+	if d > 9 {
+		return 0
+	}
+	h := maphash.String(r.seed, e164[:len(e164)-1])
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	x, ok := r.m[h]
+	if !ok && len(r.m) >= r.max {
+		n := max(r.max/16, 1)
+		for k, o := range r.m {
+			if now-o.start >= int64(runWindow) || n > 0 {
+				delete(r.m, k)
+				n--
+			}
+		}
+	}
+	if now-x.start >= int64(runWindow) {
+		x = run{start: now}
+	}
+	x.mask |= 1 << d
+	r.m[h] = x
+	return int32(bits.OnesCount16(x.mask))
 }
