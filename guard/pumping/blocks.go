@@ -469,7 +469,7 @@ func (m *Monitor) reset(ctx context.Context, now int64, scope Scope, k string) e
 		for _, r := range rangeKinds {
 			ops = append(ops, counterOp{key: keyNS + kinds[r.k].tag + ":" + k, kind: r.k, cost: -maxLevel * unit})
 		}
-		return m.store.apply(ctx, now, ops, make([]int32, len(ops)))
+		return m.store.apply(ctx, ops, make([]int32, len(ops)))
 	case ScopeAddress:
 		kd = kindAddress
 	case ScopeNetwork:
@@ -478,7 +478,7 @@ func (m *Monitor) reset(ctx context.Context, now int64, scope Scope, k string) e
 		kd = kindCountry
 	}
 	ops := []counterOp{{key: keyNS + kinds[kd].tag + ":" + k, kind: kd, cost: -maxLevel * unit}}
-	return m.store.apply(ctx, now, ops, make([]int32, 1))
+	return m.store.apply(ctx, ops, make([]int32, 1))
 }
 
 // normalizeKey turns what a user typed for Unblock into the key of a

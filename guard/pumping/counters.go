@@ -25,18 +25,12 @@ type counterOp struct {
 	cost int
 }
 
-// counterStore keeps the monitor's leaky counters. apply runs ops at now
-// and writes each counter's level after the op, in tokens, into levels.
-type counterStore interface {
-	apply(ctx context.Context, now int64, ops []counterOp, levels []int32) error
-}
-
-// limiterCounters keeps the counters in a ratelimit store, through a
-// Limiter: a counter is a GCRA bucket (see kindLimits) whose spends are
+// counters keeps the monitor's leaky counters in a ratelimit store,
+// through a Limiter: a counter is a GCRA bucket (see kindLimits) whose spends are
 // Record requests (never denied, saturating when the bucket is empty),
 // whose give-backs are negative costs and whose reads are peeks; its level
 // is what the bucket has spent, Burst - Remaining.
-type limiterCounters struct{ lim *ratelimit.Limiter }
+type counters struct{ lim *ratelimit.Limiter }
 
 // takeBuf is the requests and results of one take of the monitor's own.
 type takeBuf struct {
@@ -46,7 +40,9 @@ type takeBuf struct {
 
 var takePool = sync.Pool{New: func() any { return new(takeBuf) }}
 
-func (c limiterCounters) apply(ctx context.Context, _ int64, ops []counterOp, levels []int32) error {
+// apply runs ops in one take and writes each counter's level after its
+// op, in tokens, into levels.
+func (c counters) apply(ctx context.Context, ops []counterOp, levels []int32) error {
 	tb := takePool.Get().(*takeBuf)
 	defer func() {
 		for i := range ops {

@@ -108,7 +108,7 @@ func (m *Monitor) sent(ctx context.Context, s Send) (*block, error) {
 	defer planPool.Put(p)
 	bl := builder{p: p}
 	bl.build(&s, region, unit, kindCost{k: kindPair, cost: unit})
-	if err := m.store.apply(ctx, now, p.ops[:p.n], p.lv[:p.n]); err != nil {
+	if err := m.store.apply(ctx, p.ops[:p.n], p.lv[:p.n]); err != nil {
 		return nil, err
 	}
 	lv := p.levels()
@@ -138,7 +138,7 @@ func (m *Monitor) Confirmed(ctx context.Context, s Send) error {
 	bl := builder{p: p}
 	day := now / int64(24*time.Hour)
 	bl.build(&s, region, -g, kindCost{k: kindSpread, cost: -unit}, kindCost{k: kindDay, cost: unit, day: day})
-	if err := m.store.apply(ctx, now, p.ops[:p.n], p.lv[:p.n]); err != nil {
+	if err := m.store.apply(ctx, p.ops[:p.n], p.lv[:p.n]); err != nil {
 		return err
 	}
 	m.mu.Lock()
@@ -522,7 +522,7 @@ func (m *Monitor) spread(ctx context.Context, now int64, s *Send, region string,
 	p.n = 1
 	p.ops[0] = counterOp{key: keyNS + kinds[kindSpread].tag + ":" + addrKey(s.ClientIP), kind: kindSpread, cost: unit}
 	p.at[kindSpread] = 0
-	if err := m.store.apply(ctx, now, p.ops[:1], p.lv[:1]); err != nil {
+	if err := m.store.apply(ctx, p.ops[:1], p.lv[:1]); err != nil {
 		return err
 	}
 	lv := (p.lv[0] + unit - 1) / unit
@@ -582,7 +582,7 @@ func (m *Monitor) countryFloor(ctx context.Context, now int64, region string, b 
 	for i := range ops {
 		ops[i] = counterOp{key: keyNS + kinds[kindDay].tag + ":" + region + ":" + itoa(today-int64(i)), kind: kindDay}
 	}
-	if err := m.store.apply(ctx, now, ops[:], lv[:]); err != nil {
+	if err := m.store.apply(ctx, ops[:], lv[:]); err != nil {
 		return err
 	}
 	best := int32(0)

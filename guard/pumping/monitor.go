@@ -103,7 +103,10 @@ type Config struct {
 	// Logger receives one Info record per decision (numbers masked). Nil
 	// logs nothing.
 	Logger *slog.Logger
-	// Now returns the current time. Nil means time.Now.
+	// Now returns the current time, for blocks, strikes and what the
+	// monitor learns. The counters keep the time of the Limiter's store
+	// (ratelimit.MemoryConfig.Now, the Redis server's clock), which it
+	// should agree with. Nil means time.Now.
 	Now func() time.Time
 }
 
@@ -147,7 +150,7 @@ func DefaultFloors() Floors {
 // resort, countries whose codes are sent but not confirmed. It is safe for
 // concurrent use.
 type Monitor struct {
-	store       counterStore
+	store       counters
 	set         *numbers.PrefixSet
 	shadow      atomic.Bool
 	floors      Floors
@@ -188,10 +191,7 @@ func New(lim *ratelimit.Limiter, cfg Config) (*Monitor, error) {
 	if lim == nil {
 		return nil, fmt.Errorf("%w: nil Limiter", ErrInvalidConfig)
 	}
-	return newMonitor(limiterCounters{lim}, cfg)
-}
-
-func newMonitor(store counterStore, cfg Config) (*Monitor, error) {
+	store := counters{lim}
 	f := cfg.Floors
 	if f == (Floors{}) {
 		f = DefaultFloors()
