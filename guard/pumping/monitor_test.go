@@ -746,3 +746,77 @@ func TestInstancesShareCounters(t *testing.T) {
 		t.Errorf("b's first send after a's block: %v", err)
 	}
 }
+
+func TestInTake(t *testing.T) {
+	clock := testkit.NewClock()
+	lim := newLimiter(t, clock)
+	m, err := New(lim, Config{Now: clock.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The app's own limit in the same take: one code per address a day.
+	perAddr := func(s Send) ratelimit.Request {
+		return ratelimit.Request{Key: ratelimit.KeyIP(s.ClientIP), Limit: ratelimit.PerDay(1)}
+	}
+	take := func(s Send) (ratelimit.Decision, error) {
+		reqs := m.AppendRequests([]ratelimit.Request{perAddr(s)}, s)
+		if len(reqs) < 8 {
+			t.Fatalf("%d requests", len(reqs))
+		}
+		for _, r := range reqs[1:] {
+			if !r.Record || r.Cost != unit || !strings.HasPrefix(r.Key, keyNS) {
+				t.Fatalf("monitor request %+v", r)
+			}
+		}
+		return lim.AllowAll(ctx, reqs, nil)
+	}
+	// Two sends to a block of 10,000 pass; a third is refused by Judge.
+	for i := range 3 {
+		clock.Advance(time.Minute)
+		s := Send{Number: gb(t, "12", 1000+i*3001), ClientIP: v4(i)}
+		d, err := take(s)
+		if err != nil || !d.Allowed {
+			t.Fatalf("take %d: %+v %v", i, d, err)
+		}
+		err = m.Judge(ctx, s, d.Results[1:])
+		if (err != nil) != (i == 2) {
+			t.Fatalf("send %d: %v", i, err)
+		}
+	}
+	// A take the app's limit denies spends none of the monitor's
+	// counters: the same address again, to a fresh block, three times.
+	for i := range 3 {
+		s := Send{Number: gb(t, "34", 1000+i*3001), ClientIP: v4(0)}
+		if d, _ := take(s); d.Allowed {
+			t.Fatal("the address's second code was allowed")
+		}
+	}
+	s := Send{Number: gb(t, "34", 7), ClientIP: v4(77)}
+	d, err := take(s)
+	if err != nil || !d.Allowed {
+		t.Fatal(err)
+	}
+	if err := m.Judge(ctx, s, d.Results[1:]); err != nil {
+		t.Errorf("first send the block's counter saw: %v", err)
+	}
+	if err := m.Judge(ctx, s, nil); err == nil {
+		t.Error("Judge without results: no error")
+	}
+}
+
+func TestLayout(t *testing.T) {
+	for _, s := range []Send{
+		{Number: num(t, "+447711123456"), ClientIP: v4(1), Network: "234-15"},
+		{Number: num(t, "+447711123456")},
+		{Number: num(t, "+6831234"), ClientIP: addr("2001:db8::1")}, // Niue: 4 digits, no range
+		{Number: num(t, "+35312345678"), Network: "x"},
+	} {
+		p := new(plan)
+		bl := builder{p: p}
+		bl.build(&s, regionOf(s.Number), unit, kindCost{k: kindPair, cost: unit})
+		at, n := layout(&s)
+		if at != p.at || n != p.n {
+			t.Errorf("%v: layout %v %d, build %v %d", s.Number, at, n, p.at, p.n)
+		}
+	}
+}
