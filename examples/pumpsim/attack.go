@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"net/netip"
 	"slices"
 	"strconv"
@@ -17,6 +18,18 @@ type attackRange struct {
 	c     *country
 	block string // the numbers' common prefix
 	width int    // how many digits follow it; 0 means 4
+}
+
+// attacker is one pumper. Each draws from a random stream of its own, so
+// that what one does after a refusal changes nothing of the others.
+type attacker struct {
+	s    *sim
+	name string
+	rng  *rand.Rand
+}
+
+func (s *sim) attacker(name string, i uint64) *attacker {
+	return &attacker{s: s, name: name, rng: rand.New(rand.NewPCG(s.p.seed, 1<<40+i))}
 }
 
 // targets returns the n most expensive countries of the world: where a
@@ -36,27 +49,33 @@ func (s *sim) targets(n int) []*country {
 }
 
 // pickRanges picks perCountry random legit blocks in each of cs.
-func (s *sim) pickRanges(cs []*country, perCountry int) []attackRange {
+func (a *attacker) pickRanges(cs []*country, perCountry int) []attackRange {
 	var out []attackRange
 	for _, c := range cs {
-		for _, i := range s.rng.Perm(len(c.blocks))[:min(perCountry, len(c.blocks))] {
+		for _, i := range a.rng.Perm(len(c.blocks))[:min(perCountry, len(c.blocks))] {
 			out = append(out, attackRange{c: c, block: c.blocks[i]})
 		}
 	}
 	return out
 }
 
+// pickRange picks one random legit block of one of cs.
+func (a *attacker) pickRange(cs []*country) attackRange {
+	c := cs[a.rng.IntN(len(cs))]
+	return attackRange{c: c, block: c.blocks[a.rng.IntN(len(c.blocks))]}
+}
+
 // randomIn returns a random valid number of r.
-func (s *sim) randomIn(r attackRange) (numbers.Number, bool) {
+func (a *attacker) randomIn(r attackRange) (numbers.Number, bool) {
 	if r.width == 0 {
-		return r.c.number(s.rng, r.block, s.w.policy)
+		return r.c.number(a.rng, r.block, a.s.w.policy)
 	}
-	return r.c.numberIn(s.rng, r.block, r.width, s.w.policy)
+	return r.c.numberIn(a.rng, r.block, r.width, a.s.w.policy)
 }
 
 // widen turns ranges of 10,000 numbers into ranges of 10^width numbers
 // around them.
-func (s *sim) widen(rs []attackRange, width int) {
+func (a *attacker) widen(rs []attackRange, width int) {
 	for i := range rs {
 		r := &rs[i]
 		switch {
@@ -64,7 +83,7 @@ func (s *sim) widen(rs []attackRange, width int) {
 			r.block = r.block[:len(r.block)-(width-4)]
 		case width < 4:
 			for range 4 - width {
-				r.block += string(rune('0' + s.rng.IntN(10)))
+				r.block += string(rune('0' + a.rng.IntN(10)))
 			}
 		}
 		r.width = width
@@ -73,17 +92,18 @@ func (s *sim) widen(rs []attackRange, width int) {
 
 // every schedules fn every interval (with ±50% jitter) from the end of the
 // warm-up to the end.
-func (s *sim) every(interval time.Duration, fn func()) {
+func (a *attacker) every(interval time.Duration, fn func()) {
 	if interval <= 0 {
 		return
 	}
+	s := a.s
 	var tick func()
 	tick = func() {
 		fn()
-		j := int64(interval)/2 + s.rng.Int64N(int64(interval)+1)
+		j := int64(interval)/2 + a.rng.Int64N(int64(interval)+1)
 		s.at(s.now()+j, tick)
 	}
-	s.at(s.start+s.rng.Int64N(int64(interval)+1), tick)
+	s.at(s.start+a.rng.Int64N(int64(interval)+1), tick)
 }
 
 func perHour(rate float64) time.Duration {
@@ -94,12 +114,15 @@ func perHour(rate float64) time.Duration {
 }
 
 // proxyIP is a residential proxy's address: IPv4, or a fresh IPv6 /64.
-func (s *sim) proxyIP() netip.Addr {
-	if s.rng.IntN(2) == 0 {
-		return randomV4(s.rng)
+func (a *attacker) proxyIP() netip.Addr {
+	if a.rng.IntN(2) == 0 {
+		return randomV4(a.rng)
 	}
-	return randomV6(s.rng)
+	return randomV6(a.rng)
 }
+
+// send runs one attack request against range key.
+func (a *attacker) send(key string, r request) outcome { return a.s.attackSend(a.name, key, r) }
 
 // startAttacks schedules every attacker of the mix.
 func (s *sim) startAttacks() {
@@ -108,54 +131,58 @@ func (s *sim) startAttacks() {
 	// dripCountries most expensive countries, from rotating proxies, under
 	// every static limit.
 	if p.dripRate > 0 {
-		rs := s.pickRanges(s.targets(p.dripCountries), max(1, p.dripRanges/max(1, p.dripCountries)))
-		s.widen(rs, p.dripWidth)
-		s.every(perHour(p.dripRate*p.scale), func() {
-			r := rs[s.rng.IntN(len(rs))]
-			if n, ok := s.randomIn(r); ok {
-				s.attackSend("drip", r.block, request{num: n, ip: s.proxyIP()})
+		a := s.attacker("drip", 1)
+		rs := a.pickRanges(s.targets(p.dripCountries), max(1, p.dripRanges/max(1, p.dripCountries)))
+		a.widen(rs, p.dripWidth)
+		a.every(perHour(p.dripRate*p.scale), func() {
+			r := rs[a.rng.IntN(len(rs))]
+			if n, ok := a.randomIn(r); ok {
+				a.send(r.block, request{num: n, ip: a.proxyIP()})
 			}
 		})
 	}
 	// A spray of random numbers over whole countries: no range stands out.
 	if p.sprayRate > 0 {
+		a := s.attacker("spray", 2)
 		cs := s.targets(p.dripCountries)
-		s.every(perHour(p.sprayRate*p.scale), func() {
-			c := cs[s.rng.IntN(len(cs))]
-			r := attackRange{c: c, block: c.blocks[s.rng.IntN(len(c.blocks))]}
-			if n, ok := s.randomIn(r); ok {
-				s.attackSend("spray", r.block, request{num: n, ip: s.proxyIP()})
+		a.every(perHour(p.sprayRate*p.scale), func() {
+			r := a.pickRange(cs)
+			if n, ok := a.randomIn(r); ok {
+				a.send(r.block, request{num: n, ip: a.proxyIP()})
 			}
 		})
 	}
 	// Bursts over sequential numbers.
 	if p.burstEvery > 0 && p.burstLen > 0 {
-		s.every(time.Duration(float64(p.burstEvery)/p.scale), func() { s.burst() })
+		a := s.attacker("burst", 3)
+		a.every(time.Duration(float64(p.burstEvery)/p.scale), func() { a.burst() })
 	}
 	// A script rotating addresses inside one IPv6 /64.
 	if p.v6Rate > 0 {
-		net := netip.PrefixFrom(randomV6(s.rng), 64).Masked()
-		rs := s.pickRanges(s.targets(3), 2)
-		s.every(perHour(p.v6Rate*p.scale), func() {
-			r := rs[s.rng.IntN(len(rs))]
-			if n, ok := s.randomIn(r); ok {
-				s.attackSend("v6-64", r.block, request{num: n, ip: inPrefix(s.rng, net)})
+		a := s.attacker("v6-64", 4)
+		net := netip.PrefixFrom(randomV6(a.rng), 64).Masked()
+		rs := a.pickRanges(s.targets(3), 2)
+		a.every(perHour(p.v6Rate*p.scale), func() {
+			r := rs[a.rng.IntN(len(rs))]
+			if n, ok := a.randomIn(r); ok {
+				a.send(r.block, request{num: n, ip: inPrefix(a.rng, net)})
 			}
 		})
 	}
 	// A pumper that owns some numbers and confirms a few percent of its
 	// codes, to look like traffic that converts.
 	if p.confRate > 0 {
-		rs := s.pickRanges(s.targets(5), 2)
-		s.every(perHour(p.confRate*p.scale), func() {
-			r := rs[s.rng.IntN(len(rs))]
-			n, ok := s.randomIn(r)
+		a := s.attacker("confirmer", 5)
+		rs := a.pickRanges(s.targets(5), 2)
+		a.every(perHour(p.confRate*p.scale), func() {
+			r := rs[a.rng.IntN(len(rs))]
+			n, ok := a.randomIn(r)
 			if !ok {
 				return
 			}
-			req := request{num: n, ip: s.proxyIP()}
-			if o := s.attackSend("confirmer", r.block, req); o.sent && s.rng.Float64() < p.confFrac {
-				s.at(s.now()+int64(20+s.rng.IntN(60))*int64(time.Second), func() { s.def.confirm(s.ctx, req) })
+			req := request{num: n, ip: a.proxyIP()}
+			if o := a.send(r.block, req); o.sent && a.rng.Float64() < p.confFrac {
+				s.at(s.now()+int64(20+a.rng.IntN(60))*int64(time.Second), func() { s.def.confirm(s.ctx, req) })
 			}
 		})
 	}
@@ -163,53 +190,54 @@ func (s *sim) startAttacks() {
 	// to another block of 10,000 of its carrier's allocation (the same
 	// number without its last 6 digits), or anywhere in the country.
 	if p.hopRate > 0 {
-		cs := s.targets(p.dripCountries)
-		cur := s.pickRanges(cs[s.rng.IntN(len(cs)):][:1], 1)[0]
+		a := s.attacker("hopper", 6)
+		cur := a.pickRange(s.targets(p.dripCountries))
 		carrier := cur.block[:len(cur.block)-2]
 		hops := 0
-		s.every(perHour(p.hopRate*p.scale), func() {
-			n, ok := s.randomIn(cur)
+		a.every(perHour(p.hopRate*p.scale), func() {
+			n, ok := a.randomIn(cur)
 			if !ok {
 				return
 			}
-			o := s.attackSend("hopper", cur.block+"#"+strconv.Itoa(hops), request{num: n, ip: s.proxyIP()})
+			o := a.send(cur.block+"#"+strconv.Itoa(hops), request{num: n, ip: a.proxyIP()})
 			if !o.sent && o.ranged {
 				hops++
-				cur = s.hop(cur, carrier)
+				cur = a.hop(cur, carrier)
 			}
 		})
 	}
 }
 
 // hop returns the hopper's next range.
-func (s *sim) hop(cur attackRange, carrier string) attackRange {
-	if s.p.hopScope == "carrier" {
+func (a *attacker) hop(cur attackRange, carrier string) attackRange {
+	if a.s.p.hopScope == "carrier" {
 		for range 50 {
-			r := attackRange{c: cur.c, block: carrier + fmt.Sprintf("%02d", s.rng.IntN(100))}
-			if _, ok := s.randomIn(r); ok && r.block != cur.block {
+			r := attackRange{c: cur.c, block: carrier + fmt.Sprintf("%02d", a.rng.IntN(100))}
+			if _, ok := a.randomIn(r); ok && r.block != cur.block {
 				return r
 			}
 		}
 	}
-	return attackRange{c: cur.c, block: cur.c.blocks[s.rng.IntN(len(cur.c.blocks))]}
+	return attackRange{c: cur.c, block: cur.c.blocks[a.rng.IntN(len(cur.c.blocks))]}
 }
 
-// burst walks sequential numbers of a random range from rotating proxies,
-// one request every burstGap.
-func (s *sim) burst() {
-	cs := s.targets(s.p.dripCountries)
-	r := s.pickRanges(cs[s.rng.IntN(len(cs)):][:1], 1)[0]
-	first := s.rng.IntN(10000 - min(s.p.burstLen, 9999))
+// burst walks sequential numbers (every burstStep-th) of a random range
+// from rotating proxies, one request every burstGap.
+func (a *attacker) burst() {
+	s := a.s
+	r := a.pickRange(s.targets(s.p.dripCountries))
+	first := a.rng.IntN(10000 - min(s.p.burstLen, 9999))
 	key := fmt.Sprintf("%s@%d", r.block, s.now()/int64(time.Minute))
 	for i := range s.p.burstLen {
 		t := s.now() + int64(i)*int64(s.p.burstGap)
 		num := r.block + fmt.Sprintf("%04d", (first+i*s.p.burstStep)%10000)
+		ip := randomV4(a.rng)
 		s.at(t, func() {
 			n, err := numbers.Parse(num, "")
 			if err != nil || !n.Valid() {
 				return
 			}
-			s.attackSend("burst", key, request{num: n, ip: randomV4(s.rng)})
+			a.send(key, request{num: n, ip: ip})
 		})
 	}
 }

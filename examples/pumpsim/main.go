@@ -232,13 +232,13 @@ var defenseNames = map[string]string{
 }
 
 func printTable(out io.Writer, results []*result) {
-	fmt.Fprintf(out, "| defense | attack sends | blocked | leaked cost | legit users | ever refused | sends/range before 1st block (median, p95, max) | ranges never blocked |\n")
-	fmt.Fprintf(out, "|---|---:|---:|---:|---:|---:|---|---:|\n")
+	fmt.Fprintf(out, "| defense | attack sends | blocked | leaked cost | legit users | ever refused | ranges tried, that leaked, never blocked | sends to a range before its first block: median, p95, max |\n")
+	fmt.Fprintf(out, "|---|---:|---:|---:|---:|---:|---|---|\n")
 	for _, r := range results {
 		sm := r.summary()
-		fmt.Fprintf(out, "| %s | %d | %.2f%% | $%.0f | %d | %d (%.2f%%) | %d, %d, %d | %d of %d |\n",
+		fmt.Fprintf(out, "| %s | %d | %.2f%% | $%.0f | %d | %d (%.2f%%) | %d, %d, %d | %d, %d, %d |\n",
 			defenseNames[r.defense], sm.tried, sm.blockedPct, sm.cost, r.legitUsers, r.legitRefused, sm.legitPct,
-			sm.rangeMedian, sm.rangeP95, sm.rangeMax, sm.rangesNever, sm.rangesTotal)
+			sm.rangesTotal, sm.rangesLeaked, sm.rangesNever, sm.rangeMedian, sm.rangeP95, sm.rangeMax)
 	}
 	for _, r := range results {
 		sm := r.summary()

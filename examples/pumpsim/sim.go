@@ -56,6 +56,7 @@ type sim struct {
 	w        *world
 	def      defense
 	ctx      context.Context
+	users    uint64          // legit users so far, for their random streams
 	attacked map[string]bool // blocks of 10,000 numbers an attacker used
 	start    int64           // end of the warm-up: what happens before is not scored
 	end      int64
@@ -129,50 +130,68 @@ func (s *sim) legitHour(t int64) {
 		n := poisson(s.rng, float64(s.p.legit)*c.share/24*diurnal(local))
 		for range n {
 			c := c
-			s.at(t+s.rng.Int64N(int64(time.Hour)), func() { s.user(c) })
+			s.users++
+			id := s.users
+			s.at(t+s.rng.Int64N(int64(time.Hour)), func() { s.user(c, id) })
 		}
 	}
 	s.at(t+int64(time.Hour), func() { s.legitHour(t + int64(time.Hour)) })
 }
 
+// legitUser is one legit user. Everything the user will do is drawn when
+// the user arrives, from a random stream of the user's own, so that every
+// defense sees the same users doing the same things (only a returning
+// user's number depends on who could confirm before).
+type legitUser struct {
+	c              *country
+	r              request
+	scored         bool
+	retryAfter     time.Duration // after a refusal
+	twice          bool          // asks for a second code
+	twiceAfter     time.Duration
+	confirms       bool
+	confirmAfter   time.Duration
+	refused, would bool
+	sent, done     bool
+}
+
 // user is one legit user asking for a code: a new sign-up or a returning
 // user logging in, maybe asking twice, confirming most of the time.
-func (s *sim) user(c *country) {
+func (s *sim) user(c *country, id uint64) {
+	rng := rand.New(rand.NewPCG(s.p.seed, id))
+	u := &legitUser{c: c, scored: s.scored()}
+	returning := rng.Float64() < s.p.returning
+	pick := rng.IntN(1 << 30)
 	var num numbers.Number
-	returning := len(c.users) > 0 && s.rng.Float64() < s.p.returning
-	if returning {
-		n, err := numbers.Parse(c.users[s.rng.IntN(len(c.users))], "")
+	if returning && len(c.users) > 0 {
+		n, err := numbers.Parse(c.users[pick%len(c.users)], "")
 		if err != nil {
 			panic(err)
 		}
 		num = n
 	} else {
 		var ok bool
-		num, ok = c.number(s.rng, c.blocks[s.rng.IntN(len(c.blocks))], s.w.policy)
-		if !ok {
+		if num, ok = c.number(rng, c.blocks[pick%len(c.blocks)], s.w.policy); !ok {
 			return
 		}
 	}
-	r := request{num: num, ip: s.legitIP(c)}
-	scored := s.scored()
-	u := &legitUser{scored: scored}
-	if scored {
+	u.r = request{num: num, ip: s.legitIP(rng, c)}
+	u.retryAfter = time.Duration(60+rng.IntN(60)) * time.Second
+	u.twice = rng.Float64() < s.p.twice
+	u.twiceAfter = time.Duration(35+rng.IntN(150)) * time.Second
+	u.confirms = rng.Float64() < c.conv
+	delay := min(math.Exp(math.Log(40)+0.6*rng.NormFloat64())+5, 500)
+	u.confirmAfter = time.Duration(delay * float64(time.Second))
+	if u.scored {
 		s.res.legitUsers++
 	}
-	s.legitStart(c, r, u, 0)
-}
-
-type legitUser struct {
-	scored  bool
-	refused bool
-	would   bool
-	sent    bool
-	done    bool
+	s.legitStart(u, 0)
 }
 
 // legitStart is one "send me a code" of a legit user (try counts the
 // attempts so far).
-func (s *sim) legitStart(c *country, r request, u *legitUser, try int) {
+func (s *sim) legitStart(u *legitUser, try int) {
+	c, r := u.c, u.r
 	o := s.def.start(s.ctx, r)
 	if u.scored {
 		if o.would && !u.would {
@@ -200,24 +219,22 @@ func (s *sim) legitStart(c *country, r request, u *legitUser, try int) {
 	if !o.sent {
 		// A refused user tries once more a minute or two later.
 		if try == 0 && !u.sent {
-			s.at(s.now()+int64(60+s.rng.IntN(60))*int64(time.Second), func() { s.legitStart(c, r, u, 1) })
+			s.at(s.now()+int64(u.retryAfter), func() { s.legitStart(u, 1) })
 		}
 		return
 	}
 	first := !u.sent
 	u.sent = true
-	if first && s.rng.Float64() < s.p.twice {
+	if first && u.twice {
 		// The code is slow to come: ask again after the cooldown.
-		s.at(s.now()+int64(35+s.rng.IntN(150))*int64(time.Second), func() {
+		s.at(s.now()+int64(u.twiceAfter), func() {
 			if !u.done {
-				s.legitStart(c, r, u, 2)
+				s.legitStart(u, 2)
 			}
 		})
 	}
-	if first && s.rng.Float64() < c.conv {
-		delay := math.Exp(math.Log(40)+0.6*s.rng.NormFloat64()) + 5
-		delay = min(delay, 500)
-		s.at(s.now()+int64(delay*float64(time.Second)), func() {
+	if first && u.confirms {
+		s.at(s.now()+int64(u.confirmAfter), func() {
 			u.done = true
 			ok, why := s.def.confirm(s.ctx, r)
 			if ok {
@@ -234,15 +251,15 @@ func (s *sim) legitStart(c *country, r request, u *legitUser, try int) {
 }
 
 // legitIP returns the address a legit user of c asks from.
-func (s *sim) legitIP(c *country) netip.Addr {
-	x := s.rng.Float64()
+func (s *sim) legitIP(rng *rand.Rand, c *country) netip.Addr {
+	x := rng.Float64()
 	switch {
 	case x < s.p.nat:
-		return c.nat[s.rng.IntN(len(c.nat))]
+		return c.nat[rng.IntN(len(c.nat))]
 	case x < s.p.nat+s.p.v6:
-		return inPrefix(s.rng, netip.PrefixFrom(inPrefix(s.rng, c.v6), 56).Masked())
+		return inPrefix(rng, netip.PrefixFrom(inPrefix(rng, c.v6), 56).Masked())
 	}
-	return randomV4(s.rng)
+	return randomV4(rng)
 }
 
 // poisson draws from a Poisson distribution of mean l.
@@ -302,11 +319,12 @@ type summary struct {
 	cost          float64
 	blockedPct    float64
 	legitPct      float64
-	rangeMedian   int
+	rangeMedian   int // sends before the first block, of the ranges that leaked
 	rangeP95      int
 	rangeMax      int
-	rangesNever   int
-	rangesTotal   int
+	rangesNever   int // ranges never refused
+	rangesTotal   int // ranges tried
+	rangesLeaked  int // ranges that got a send out
 	shadowAttPct  float64
 	shadowLegitPc float64
 }
@@ -326,15 +344,22 @@ func (r *result) summary() summary {
 		sm.legitPct = 100 * float64(r.legitRefused) / float64(r.legitUsers)
 		sm.shadowLegitPc = 100 * float64(r.shadowLegit) / float64(r.legitUsers)
 	}
+	// Ranges an attacker tried, and of them those that got at least one
+	// send out: a hopper tries many ranges that a wider block covers
+	// before their first send, which says nothing of how fast ranges
+	// are blocked.
 	var before []int
 	for _, rs := range r.ranges {
-		before = append(before, rs.beforeBlock)
+		sm.rangesTotal++
 		if !rs.blocked {
 			sm.rangesNever++
 		}
+		if rs.beforeBlock > 0 {
+			before = append(before, rs.beforeBlock)
+		}
 	}
 	sort.Ints(before)
-	sm.rangesTotal = len(before)
+	sm.rangesLeaked = len(before)
 	if len(before) > 0 {
 		sm.rangeMedian = before[len(before)/2]
 		sm.rangeP95 = before[min(len(before)-1, len(before)*95/100)]
