@@ -58,7 +58,15 @@ func runSweep(out io.Writer, base params, seeds int) bool {
 	fmt.Fprintf(out, "|---|---:|---|---:|---:|---|---:|---|\n")
 	all := true
 	start := time.Now()
-	for _, m := range mixes {
+	type worst struct {
+		staticBlocked, staticLegit float64
+		blocked, legit, cost       float64
+		rangeMax, met, runs        int
+	}
+	summary := make([]worst, len(mixes))
+	for mi, m := range mixes {
+		w := &summary[mi]
+		w.blocked, w.staticBlocked = 100, 100
 		for seed := range seeds {
 			p := base
 			p.seed = base.seed + uint64(seed)
@@ -88,7 +96,22 @@ func runSweep(out io.Writer, base params, seeds int) bool {
 			fmt.Fprintf(out, "| %s | %d | %.1f%%, %.2f%% | %.2f%% | %.2f%% (%d of %d) | %d, %d, %d | $%.0f | %s |\n",
 				m.name, p.seed, s.blockedPct, s.legitPct, a.blockedPct, a.legitPct, ad.legitRefused, ad.legitUsers,
 				a.rangeMedian, a.rangeP95, a.rangeMax, a.cost, mark)
+			w.staticBlocked, w.staticLegit = min(w.staticBlocked, s.blockedPct), max(w.staticLegit, s.legitPct)
+			w.blocked, w.legit, w.cost = min(w.blocked, a.blockedPct), max(w.legit, a.legitPct), max(w.cost, a.cost)
+			w.rangeMax = max(w.rangeMax, a.rangeMax)
+			w.runs++
+			if ok {
+				w.met++
+			}
 		}
+	}
+	fmt.Fprintf(out, "\nWorst of %d seeds per mix:\n\n", seeds)
+	fmt.Fprintf(out, "| mix | static: blocked, legit refused | monitor: blocked | legit refused | most sends to a range before its block | most leaked | seeds meeting the targets |\n")
+	fmt.Fprintf(out, "|---|---|---:|---:|---:|---:|---|\n")
+	for mi, m := range mixes {
+		w := summary[mi]
+		fmt.Fprintf(out, "| %s | %.1f%%, %.2f%% | %.2f%% | %.2f%% | %d | $%.0f | %d of %d |\n",
+			m.name, w.staticBlocked, w.staticLegit, w.blocked, w.legit, w.rangeMax, w.cost, w.met, w.runs)
 	}
 	fmt.Fprintf(out, "\n%d mixes x %d seeds in %v; targets met by every mix but the stress ones: %v\n", len(mixes), seeds, time.Since(start).Round(time.Second), all)
 	return all
