@@ -16,10 +16,15 @@
 //
 // # Using it
 //
-// A [Monitor] is fed three events: a send about to be made ([Monitor.Allow]:
-// it may refuse it), or made ([Monitor.Sent]); a code confirmed
-// ([Monitor.Confirmed]); a send refused before it was made
-// ([Monitor.Refused]). Its range blocks go to a numbers.PrefixSet,
+// A [Monitor] keeps its counters in the store of the app's own limits,
+// through their *ratelimit.Limiter ([New]). It is fed three events: a send
+// about to be made ([Monitor.Allow]: it may refuse it), or made
+// ([Monitor.Sent]); a code confirmed ([Monitor.Confirmed]); a send refused
+// before it was made ([Monitor.Refused]). Code that takes its own limits
+// before a send puts the monitor's counters in the same take instead
+// ([Monitor.AppendRequests], then [Monitor.Judge] on their results): with
+// a shared store such as ratelimit/redisstore, a send then costs no round
+// trip beyond the limits' own. Its range blocks go to a numbers.PrefixSet,
 // [Monitor.Blocklist], that the app's number policy consults
 // (numbers.WithPrefixSet), so a blocked range is refused before any limit or
 // counter is spent. Its other blocks are checked by [Monitor.Check] (Allow
@@ -32,9 +37,10 @@
 //
 // # Counters
 //
-// Every signal is a leaky counter: a send adds 1, and one send drains away
-// in a fixed time (an hour for countries and addresses, 6 hours for ranges,
-// 10 minutes for runs). A confirmation takes off 1+β, where β comes from
+// Every signal is a leaky counter (a GCRA bucket of the store whose sends
+// are Record requests, never denied): a send adds 1, and one send drains
+// away in a fixed time (an hour for countries and addresses, 6 hours for
+// numbers and ranges). A confirmation takes off 1+β, where β comes from
 // the region's learnt conversion p: β = 5(1-p)/p, between 0.5 and 9 (0.88
 // when p is 85%). Legitimate traffic, which adds 1 per send and takes off
 // 1+β per confirmation p of the time, drifts down; traffic that converts at
@@ -49,15 +55,18 @@
 //
 //   - the number itself, whose repeats are taken off the others (a user
 //     asking three times is not three numbers);
-//   - its block of 10 (the number without its last digit), for runs;
-//   - its blocks of 100, 1,000, 10,000, 100,000 and 1,000,000 numbers
-//     (without its last 2 to 6 digits; never shorter than the calling code
-//     and 2 digits);
+//   - its blocks of 100, 1,000, 10,000 and 1,000,000 numbers (without its
+//     last 2, 3, 4 and 6 digits; never shorter than the calling code and 2
+//     digits);
 //   - its region;
 //   - the client address, an IPv4 address or an IPv6 /64;
 //   - the network the app names in Send.Network, if any (the destination's
 //     carrier from a lookup, or the client's autonomous system);
 //   - the pair (address, region), to see an address turn to a new country.
+//
+// Runs of adjacent numbers are spotted in the memory of the process: which
+// numbers of each block of ten were sent a code in the last 10 minutes
+// (a counter in the store would cost a new key for nearly every send).
 //
 // # Signals and decisions
 //
@@ -116,26 +125,42 @@
 //
 // The defaults block a pumped block of 10,000 numbers after 2 unconfirmed
 // sends (3 at the floor, the third refused); a run after 2; a pumper
-// spreading over a million numbers after about 10. Raise [Floors] when
-// legitimate users are refused
-// and the decisions show their ranges at the floor (Baseline.Learnt 0):
-// typically an app whose first days are too few to learn from, or very
-// low conversion in a region. Lower them only with shadow-mode evidence.
+// spreading over a million numbers after about 10, or 3 blocks of 10,000
+// of it. Raise [Floors] when legitimate users are refused and the
+// decisions show their ranges at the floor (Baseline.Learnt 0): typically
+// an app whose first days are too few to learn from, or very low
+// conversion in a region. Lower them only with shadow-mode evidence.
 // Config.Durations and Config.Brakes set how long blocks last. The
-// examples/pumpsim
-// simulator replays legit traffic and five kinds of pumpers through the
-// monitor, and is the place to try a setting before production.
+// examples/pumpsim simulator replays legit traffic and five kinds of
+// pumpers through the monitor, and is the place to try a setting before
+// production.
+//
+// What no range can show is a pumper spreading its sends evenly over a
+// whole country, or hopping to a fresh range anywhere in it at every
+// block: only the country brake answers those, and it refuses every new
+// number of the region while it holds. Apps that cannot afford that for a
+// country should keep Floors.Country high and allow only the countries
+// they serve in the number policy.
 //
 // # Scale and state
 //
-// The counters live in a store; decisions, strikes and the learnt
-// baselines in the memory of the process. Several processes sharing one
-// store see the same counters, so each decides the same blocks for itself
-// at the next send it sees (the PrefixSet of each is its own). Memory is
-// bounded: Config.MaxTracked bounds the strikes, the numbers remembered as
-// confirmed and the sends awaiting confirmation; Config.MaxBlocks the
-// blocks; the regions learnt are at most 512. A process that restarts
-// learns its baselines again, with the floors meanwhile.
+// The counters live in the store, up to 8 of them per send (7 new keys for
+// a new number from a new address, each draining within hours): size a
+// memory store's MaxKeys for it. Decisions, strikes, runs and the learnt
+// baselines live in the memory of the process. Several processes sharing
+// one store see the same counters, so each decides the same blocks for
+// itself at the next send it sees (the PrefixSet of each is its own, and
+// each escalates on its own). Memory is bounded: Config.MaxTracked bounds
+// the strikes, the numbers remembered as confirmed, the sends awaiting
+// confirmation and the runs; Config.MaxBlocks the blocks; the regions
+// learnt are at most 512. A process that restarts learns its baselines
+// again, with the floors meanwhile.
+//
+// A send costs no store operation beyond its own (Allow, or none in the
+// limits' take), and a confirmation one. Two rarer events cost one more:
+// a region over half its country threshold reads its confirmations of the
+// last 15 days (at most every 10 minutes), and an address with unconfirmed
+// sends that turns to a new country counts it.
 //
 // Logs (Config.Logger) carry masked numbers; range keys keep at least
 // their last two digits unknown.
