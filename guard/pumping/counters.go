@@ -96,6 +96,7 @@ const (
 	kindRange2              // without its last 2 digits (100 numbers)
 	kindRange3              // 3 digits (1,000)
 	kindRange4              // 4 digits (10,000)
+	kindRange5              // 5 digits (100,000)
 	kindRange6              // 6 digits (1,000,000: a carrier's allocation)
 	kindCountry             // the destination's region
 	kindAddress             // the client address (IPv4, IPv6 /64)
@@ -120,6 +121,7 @@ var kinds = [numKinds]kindInfo{
 	kindRange2:  {"p2", 6 * time.Hour},
 	kindRange3:  {"p3", 6 * time.Hour},
 	kindRange4:  {"p4", 6 * time.Hour},
+	kindRange5:  {"p5", 6 * time.Hour},
 	kindRange6:  {"p6", 6 * time.Hour},
 	kindCountry: {"c", time.Hour},
 	kindAddress: {"a", time.Hour},

@@ -55,9 +55,9 @@
 //
 //   - the number itself, whose repeats are taken off the others (a user
 //     asking three times is not three numbers);
-//   - its blocks of 100, 1,000, 10,000 and 1,000,000 numbers (without its
-//     last 2, 3, 4 and 6 digits; never shorter than the calling code and 2
-//     digits);
+//   - its blocks of 100, 1,000, 10,000, 100,000 and 1,000,000 numbers
+//     (without its last 2 to 6 digits; never shorter than the calling code
+//     and 2 digits);
 //   - its region;
 //   - the client address, an IPv4 address or an IPv6 /64;
 //   - the network the app names in Send.Network, if any (the destination's
@@ -144,7 +144,7 @@
 //
 // # Scale and state
 //
-// The counters live in the store, up to 8 of them per send (7 new keys for
+// The counters live in the store, up to 9 of them per send (7 new keys for
 // a new number from a new address, each draining within hours): size a
 // memory store's MaxKeys for it. Decisions, strikes, runs and the learnt
 // baselines live in the memory of the process. Several processes sharing

@@ -117,9 +117,9 @@ type Floors struct {
 	// number without its last digit) asked within minutes that makes a
 	// sequential run. Default 3.
 	Run int
-	// Ranges are the unconfirmed sends to one block of 100, 1,000, 10,000
-	// and 1,000,000 numbers (the number without its last 2, 3, 4 and 6
-	// digits) that block it. Defaults 3, 3, 3, 10.
+	// Ranges are the unconfirmed sends to one block of 100, 1,000,
+	// 10,000, 100,000 and 1,000,000 numbers (the number without its last
+	// 2 to 6 digits) that block it. Defaults 3, 3, 3, 6, 10.
 	Ranges [numRanges]int
 	// Country is the unconfirmed sends to one region, beyond those of
 	// its blocked ranges, that brake the whole region. It is raised to
@@ -128,7 +128,7 @@ type Floors struct {
 	// Default 50.
 	Country int
 	// Address is the unconfirmed sends from one client address that
-	// block it. Default 8.
+	// block it. Default 5.
 	Address int
 	// Network is the unconfirmed sends of one named network that block
 	// it. Default 20.
@@ -141,8 +141,8 @@ type Floors struct {
 
 // DefaultFloors returns the default floors.
 func DefaultFloors() Floors {
-	return Floors{Run: 3, Ranges: [numRanges]int{3, 3, 3, 10},
-		Country: 50, Address: 8, Network: 20, Countries: 3}
+	return Floors{Run: 3, Ranges: [numRanges]int{3, 3, 3, 6, 10},
+		Country: 50, Address: 5, Network: 20, Countries: 3}
 }
 
 // Monitor watches codes sent and confirmed, learns how the app's traffic
@@ -200,7 +200,7 @@ func New(lim *ratelimit.Limiter, cfg Config) (*Monitor, error) {
 		name string
 		v    int
 	}{{"Run", f.Run}, {"Ranges[0]", f.Ranges[0]}, {"Ranges[1]", f.Ranges[1]}, {"Ranges[2]", f.Ranges[2]},
-		{"Ranges[3]", f.Ranges[3]}, {"Country", f.Country},
+		{"Ranges[3]", f.Ranges[3]}, {"Ranges[4]", f.Ranges[4]}, {"Country", f.Country},
 		{"Address", f.Address}, {"Network", f.Network}, {"Countries", f.Countries}} {
 		if v.v < 1 || v.v > maxLevel/2 {
 			return nil, fmt.Errorf("%w: Floors.%s %d not in 1..%d", ErrInvalidConfig, v.name, v.v, maxLevel/2)

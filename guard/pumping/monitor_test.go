@@ -164,7 +164,7 @@ func TestSequentialRun(t *testing.T) {
 	// Range floors high enough (as the thresholds learnt for a dense app
 	// are) that only the run signal trips.
 	f := DefaultFloors()
-	f.Ranges = [numRanges]int{10, 10, 10, 10}
+	f.Ranges = [numRanges]int{10, 10, 10, 10, 10}
 	m, clock, decs := newTest(t, Config{Floors: f})
 	// A script walking adjacent numbers: the third number of one block of
 	// ten trips a run, which blocks the 1,000 numbers around it.

@@ -100,11 +100,11 @@ func (bl *builder) finish() {
 var rangeKinds = [numRanges]struct {
 	k    kind
 	drop int
-}{{kindRange2, 2}, {kindRange3, 3}, {kindRange4, 4}, {kindRange6, 6}}
+}{{kindRange2, 2}, {kindRange3, 3}, {kindRange4, 4}, {kindRange5, 5}, {kindRange6, 6}}
 
 // numRanges is the number of range widths with a counter and a threshold:
-// 100, 1,000, 10,000 and 1,000,000 numbers.
-const numRanges = 4
+// 100 to 1,000,000 numbers.
+const numRanges = 5
 
 // minRangeDigits is how many national digits a range must keep: a block
 // of a whole country is the country signal's business.
