@@ -65,7 +65,7 @@ func TestCorpusRegionAndType(t *testing.T) {
 			if cc, _ := strconv.Atoi(r["calling_code"]); n.CallingCode != cc || n.NationalNumber != r["national_number"] {
 				t.Errorf("calling code %d national %s, want %d %s", n.CallingCode, n.NationalNumber, cc, r["national_number"])
 			}
-			if !n.Valid() {
+			if n.Type() == numbers.UnknownType {
 				t.Error("not valid")
 			}
 			if n.NonGeographic != (r["expected_region"] == "001") {
@@ -75,22 +75,19 @@ func TestCorpusRegionAndType(t *testing.T) {
 	}
 }
 
-// TestCorpusVoicePolicyDeniesCostlyTypes: every PREMIUM_RATE and SHARED_COST
-// example is denied for voice calls.
-func TestCorpusVoicePolicyDeniesCostlyTypes(t *testing.T) {
-	p := numbers.VoicePolicy()
+// TestCorpusModerateVoiceDeniesCostlyTypes: every PREMIUM_RATE and
+// SHARED_COST example is denied for voice calls.
+func TestCorpusModerateVoiceDeniesCostlyTypes(t *testing.T) {
+	p := numbers.ModeratePolicy()
 	checked := 0
 	for _, r := range readCSV(t, "corpus.csv") {
 		if r["expected_type"] != "PREMIUM_RATE" && r["expected_type"] != "SHARED_COST" {
 			continue
 		}
 		checked++
-		n, d, err := p.CheckString(r["e164"], "", numbers.Voice)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if d.Allowed {
-			t.Errorf("%s (%s %s) allowed for voice: %v", n.Masked(), r["region"], r["expected_type"], d)
+		n := mustParse(t, r["e164"])
+		if d := p.Check(n, numbers.Voice); d.Allowed {
+			t.Errorf("%s (%s %s) allowed for voice: %v", n, r["region"], r["expected_type"], d)
 		}
 	}
 	if checked != 151+54 {
@@ -102,9 +99,11 @@ func TestCorpusVoicePolicyDeniesCostlyTypes(t *testing.T) {
 // denies as a whole (top ten and non-geographic entries).
 func destinationRegions() map[string]bool {
 	m := map[string]bool{}
-	for _, e := range numbers.HighRisk().Filter(numbers.CategoryTopTen, numbers.CategoryNonGeographic).Entries() {
-		for _, r := range e.Regions {
-			m[r] = true
+	for _, e := range numbers.HighRisk().Entries {
+		if e.Category == numbers.CategoryTopTen || e.Category == numbers.CategoryNonGeographic {
+			for _, r := range e.Regions {
+				m[r] = true
+			}
 		}
 	}
 	return m
@@ -122,20 +121,18 @@ func TestCorpusModerateSMS(t *testing.T) {
 		if r["expected_type"] != "MOBILE" {
 			continue
 		}
-		n, d, err := p.CheckString(r["e164"], "", numbers.SMS)
-		if err != nil {
-			t.Fatal(err)
-		}
+		n := mustParse(t, r["e164"])
+		d := p.Check(n, numbers.SMS)
 		switch {
 		case risky[r["expected_region"]] && d.Allowed:
-			t.Errorf("%s (%s) allowed: %v", n.Masked(), r["expected_region"], d)
+			t.Errorf("%s (%s) allowed: %v", n, r["expected_region"], d)
 		case risky[r["expected_region"]]:
 			denied++
 			if d.Reason != numbers.ReasonHighRisk {
-				t.Errorf("%s (%s) denied with %v, want %s", n.Masked(), r["expected_region"], d, numbers.ReasonHighRisk)
+				t.Errorf("%s (%s) denied with %v, want %s", n, r["expected_region"], d, numbers.ReasonHighRisk)
 			}
 		case !d.Allowed:
-			t.Errorf("%s (%s) denied: %v", n.Masked(), r["expected_region"], d)
+			t.Errorf("%s (%s) denied: %v", n, r["expected_region"], d)
 		default:
 			allowed++
 		}
@@ -175,11 +172,11 @@ func edgeInput(t *testing.T, r map[string]string) string {
 // rejects on purpose, with the reason.
 var edgeRejects = map[string]numbers.Reason{
 	// Letters become keypad digits upstream: a different number.
-	"vanity_1800_flowers":      numbers.ReasonLetters,
-	"vanity_plus_1800_flowers": numbers.ReasonLetters,
-	"vanity_got_junk":          numbers.ReasonLetters,
-	"homoglyph_O_for_0":        numbers.ReasonLetters,
-	"surrounding_text":         numbers.ReasonLetters,
+	"vanity_1800_flowers":      numbers.ReasonCharacter,
+	"vanity_plus_1800_flowers": numbers.ReasonCharacter,
+	"vanity_got_junk":          numbers.ReasonCharacter,
+	"homoglyph_O_for_0":        numbers.ReasonCharacter,
+	"surrounding_text":         numbers.ReasonCharacter,
 	"emoji":                    numbers.ReasonCharacter,
 	// Parses upstream but no number of +1 has two digits.
 	"short_nsn_parses_invalid": numbers.ReasonTooShort,
@@ -188,7 +185,7 @@ var edgeRejects = map[string]numbers.Reason{
 // edgeReasons maps libphonenumber's error names to the reasons Parse may
 // give for them; Parse often says more precisely why.
 var edgeReasons = map[string][]numbers.Reason{
-	"NOT_A_NUMBER":         {numbers.ReasonNotANumber, numbers.ReasonEmpty, numbers.ReasonLetters},
+	"NOT_A_NUMBER":         {numbers.ReasonNotANumber, numbers.ReasonCharacter},
 	"TOO_LONG":             {numbers.ReasonTooLong},
 	"TOO_SHORT_AFTER_IDD":  {numbers.ReasonTooShort},
 	"INVALID_COUNTRY_CODE": {numbers.ReasonCountryCode},
@@ -221,7 +218,7 @@ func TestCorpusEdge(t *testing.T) {
 				if r["expected_type"] != "" && n.Type() != typeByName(t, r["expected_type"]) {
 					t.Errorf("type %v, want %s", n.Type(), r["expected_type"])
 				}
-				if r["expected_valid"] == "true" && !n.Valid() {
+				if r["expected_valid"] == "true" && n.Type() == numbers.UnknownType {
 					t.Error("not valid")
 				}
 			case r["expected_error"] != "":

@@ -9,56 +9,64 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/nyaruka/phonenumbers/v2"
 )
 
-// Category groups the entries of a [Dataset].
-type Category string
-
-// Categories of the embedded high-risk dataset.
+// Categories of the embedded high-risk dataset, for [DenyDataset] and
+// [Entry].Category.
 const (
 	// CategoryTopTen: the Anti-Fraud Developer's Guide's top ten fraudulent
 	// destinations: Latvia, Lithuania, Serbia, Somalia, the two Congos, the
 	// Pacific islands (+67x/+68x/+69x), the Caribbean islands (their own
 	// calling codes and NANP area codes such as +1 876), Chad, Gambia, Sierra
 	// Leone and Guinea.
-	CategoryTopTen Category = "top10"
+	CategoryTopTen = "top10"
 	// CategoryPremiumRate: premium-rate ranges from libphonenumber's metadata,
 	// limited to prefixes that no fixed-line or mobile range shares.
-	CategoryPremiumRate Category = "premium-rate"
+	CategoryPremiumRate = "premium-rate"
 	// CategoryNonGeographic: global service calling codes that belong to no
 	// country (+800, +808, +870, +878, +881, +882, +883, +888, +979).
-	CategoryNonGeographic Category = "non-geographic"
+	CategoryNonGeographic = "non-geographic"
 	// CategorySMSBlocklist: countries that Microsoft Entra External ID and
 	// Braze leave out of SMS by default against SMS pumping. Broad (it
 	// includes large markets such as +62 Indonesia and +7 Russia); not used by
 	// [ModeratePolicy].
-	CategorySMSBlocklist Category = "sms-blocklist"
+	CategorySMSBlocklist = "sms-blocklist"
 )
 
-// Entry is one prefix of a [Dataset] and where it comes from.
+// Entry is a prefix of a [Dataset] or a [PrefixSet], and where it comes
+// from.
 type Entry struct {
 	// Prefix is "+" and the leading E.164 digits it matches, such as "+371"
-	// or "+1876".
+	// or "+1876". Spaces and dashes are ignored where an Entry is read in.
 	Prefix string
-	// Category groups the entry.
-	Category Category
+	// Category groups the entries of a dataset, such as [CategoryTopTen].
+	Category string
 	// Regions lists the ISO 3166-1 codes the prefix belongs to ("001" for
-	// non-geographic codes).
+	// non-geographic codes), or is empty.
 	Regions []string
-	// Name is a human-readable name for the destination.
+	// Name is a human-readable name for the destination, or "".
 	Name string
 	// Note says why the entry is there.
 	Note string
-	// Source is where the entry comes from: a URL.
+	// Source is where the entry comes from: a URL, or the adaptive defense
+	// that blocked the prefix. [PrefixSet.Add] sets the set's name when it is
+	// empty.
 	Source string
+	// Expires is when a [PrefixSet] entry ends; the zero time means never.
+	// Dataset entries do not expire.
+	Expires time.Time
 }
 
-// String returns a one-line description, such as
+// describe returns a one-line description for decisions, such as
 // "+371 Latvia (LV): guide top ten #1 Latvia".
-func (e Entry) String() string {
-	s := e.Prefix + " " + e.Name
+func (e Entry) describe() string {
+	s := e.Prefix
+	if e.Name != "" {
+		s += " " + e.Name
+	}
 	if len(e.Regions) > 0 {
 		s += " (" + strings.Join(e.Regions, " ") + ")"
 	}
@@ -68,13 +76,17 @@ func (e Entry) String() string {
 	return s
 }
 
-// Dataset is an immutable, versioned list of high-risk prefixes, each with
-// its source. [HighRisk] returns the one embedded in this package; a policy
-// denies a dataset's prefixes with [DenyDataset]. A Dataset is safe for
-// concurrent use.
+// Dataset is a versioned list of high-risk prefixes, each with its source.
+// [HighRisk] returns the one embedded in this package and [ParseDataset]
+// reads one; a policy denies a dataset's prefixes with [DenyDataset], which
+// copies them, so a Dataset may be changed (extended, filtered) freely
+// before it is used and has no effect on policies built from it after.
 type Dataset struct {
-	version string
-	entries []Entry
+	// Version names the dataset's release, such as "2026.11.24". It
+	// appears in the Rule of decisions.
+	Version string
+	// Entries are the prefixes, in file order.
+	Entries []Entry
 }
 
 //go:embed data/highrisk.csv
@@ -95,9 +107,16 @@ var highRisk = sync.OnceValue(func() *Dataset {
 // names its source; data/README.md in the module says how the file was built
 // and which labels of the reference material were corrected.
 //
-// Use [Dataset.Filter] to keep some categories, and [ParseDataset] to load a
-// dataset of your own.
-func HighRisk() *Dataset { return highRisk() }
+// Each call returns a new copy. Deny some of its categories with
+// [DenyDataset]; load a dataset of your own with [ParseDataset].
+func HighRisk() *Dataset {
+	d := highRisk()
+	out := &Dataset{Version: d.Version, Entries: slices.Clone(d.Entries)}
+	for i := range out.Entries {
+		out.Entries[i].Regions = slices.Clone(out.Entries[i].Regions)
+	}
+	return out
+}
 
 // maxDatasetSize bounds what ParseDataset reads.
 const maxDatasetSize = 8 << 20
@@ -122,10 +141,10 @@ func ParseDataset(r io.Reader) (*Dataset, error) {
 	d := &Dataset{}
 	for line := range strings.Lines(string(data)) {
 		if v, ok := strings.CutPrefix(line, "# version:"); ok {
-			d.version = strings.TrimSpace(v)
+			d.Version = strings.TrimSpace(v)
 		}
 	}
-	if d.version == "" {
+	if d.Version == "" {
 		return nil, configError(`dataset has no "# version:" line`)
 	}
 	cr := csv.NewReader(strings.NewReader(string(data)))
@@ -147,21 +166,22 @@ func ParseDataset(r io.Reader) (*Dataset, error) {
 		if err != nil {
 			return nil, configError("dataset: " + err.Error())
 		}
-		e := Entry{Prefix: rec[0], Category: Category(rec[1]), Regions: strings.Fields(rec[2]), Name: rec[3], Note: rec[4], Source: rec[5]}
+		e := Entry{Prefix: rec[0], Category: rec[1], Regions: strings.Fields(rec[2]), Name: rec[3], Note: rec[4], Source: rec[5]}
 		line, _ := cr.FieldPos(0)
 		if err := e.validate(); err != nil {
 			return nil, configError(fmt.Sprintf("dataset line %d: %v", line, err))
 		}
-		key := [2]string{e.Prefix, string(e.Category)}
+		key := [2]string{e.Prefix, e.Category}
 		if seen[key] {
 			return nil, configError(fmt.Sprintf("dataset line %d: duplicate prefix %s in category %s", line, e.Prefix, e.Category))
 		}
 		seen[key] = true
-		d.entries = append(d.entries, e)
+		d.Entries = append(d.Entries, e)
 	}
 	return d, nil
 }
 
+// validate checks an entry of a dataset.
 func (e Entry) validate() error {
 	if _, err := normalizePrefix(e.Prefix); err != nil || !strings.HasPrefix(e.Prefix, "+") {
 		return fmt.Errorf("prefix %q is not \"+\" and 1 to 15 digits", e.Prefix)
@@ -185,37 +205,3 @@ func (e Entry) validate() error {
 func knownRegion(r string) bool {
 	return r == "001" || phonenumbers.GetSupportedRegions()[r]
 }
-
-// Version returns the dataset's version, such as "2026.11.24".
-func (d *Dataset) Version() string { return d.version }
-
-// Len returns the number of entries.
-func (d *Dataset) Len() int { return len(d.entries) }
-
-// Entries returns a copy of the entries, in file order.
-func (d *Dataset) Entries() []Entry {
-	out := make([]Entry, len(d.entries))
-	for i, e := range d.entries {
-		e.Regions = slices.Clone(e.Regions)
-		out[i] = e
-	}
-	return out
-}
-
-// Filter returns a dataset with only the entries of the given categories. The
-// version is kept.
-func (d *Dataset) Filter(categories ...Category) *Dataset {
-	out := &Dataset{version: d.version}
-	for _, e := range d.entries {
-		if slices.Contains(categories, e.Category) {
-			out.entries = append(out.entries, e)
-		}
-	}
-	return out
-}
-
-// configError is an error that unwraps to ErrConfig.
-type configError string
-
-func (e configError) Error() string { return "numbers: " + string(e) }
-func (e configError) Unwrap() error { return ErrConfig }

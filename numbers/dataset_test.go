@@ -28,11 +28,11 @@ func callingCodeOf(t *testing.T, prefix string) int {
 // labelled with, and NANP area codes resolve to the labelled region.
 func TestHighRiskRegions(t *testing.T) {
 	d := numbers.HighRisk()
-	if d.Version() == "" || d.Len() < 700 {
-		t.Fatalf("version %q, %d entries", d.Version(), d.Len())
+	if d.Version == "" || len(d.Entries) < 700 {
+		t.Fatalf("version %q, %d entries", d.Version, len(d.Entries))
 	}
-	for _, e := range d.Entries() {
-		t.Run(string(e.Category)+e.Prefix, func(t *testing.T) {
+	for _, e := range d.Entries {
+		t.Run(e.Category+e.Prefix, func(t *testing.T) {
 			if !strings.HasPrefix(e.Source, "https://") || e.Name == "" || len(e.Regions) == 0 {
 				t.Errorf("entry %+v lacks a source URL, a name or regions", e)
 			}
@@ -64,12 +64,12 @@ func TestHighRiskRegions(t *testing.T) {
 // TestHighRiskTopTen: the guide's ten destinations are all there.
 func TestHighRiskTopTen(t *testing.T) {
 	regions := map[string]bool{}
-	for _, e := range numbers.HighRisk().Filter(numbers.CategoryTopTen).Entries() {
+	for _, e := range numbers.HighRisk().Entries {
+		if e.Category != numbers.CategoryTopTen {
+			continue
+		}
 		for _, r := range e.Regions {
 			regions[r] = true
-		}
-		if e.Category != numbers.CategoryTopTen {
-			t.Errorf("Filter kept %s", e.Category)
 		}
 	}
 	// Latvia, Lithuania, Serbia, Somalia, Congo, Pacific/Caribbean islands
@@ -90,7 +90,15 @@ func TestHighRiskTopTen(t *testing.T) {
 // TestHighRiskPremiumSparesOrdinaryNumbers: no premium-rate prefix matches a
 // fixed-line or mobile example number.
 func TestHighRiskPremiumSparesOrdinaryNumbers(t *testing.T) {
-	premium := numbers.HighRisk().Filter(numbers.CategoryPremiumRate).Entries()
+	var premium []numbers.Entry
+	for _, e := range numbers.HighRisk().Entries {
+		if e.Category == numbers.CategoryPremiumRate {
+			premium = append(premium, e)
+		}
+	}
+	if len(premium) < 100 {
+		t.Fatalf("%d premium-rate entries", len(premium))
+	}
 	for _, r := range readCSV(t, "corpus.csv") {
 		switch r["expected_type"] {
 		case "FIXED_LINE", "MOBILE", "FIXED_LINE_OR_MOBILE":
@@ -112,8 +120,8 @@ func TestParseDataset(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if d.Version() != "1" || d.Len() != 2 || d.Entries()[1].Regions[0] != "001" {
-		t.Errorf("dataset %v %d %+v", d.Version(), d.Len(), d.Entries())
+	if d.Version != "1" || len(d.Entries) != 2 || d.Entries[1].Regions[0] != "001" {
+		t.Errorf("dataset %+v", d)
 	}
 	p := mustPolicy(t, numbers.DenyDataset(d))
 	if dec := p.Check(mustParse(t, lvMobile), numbers.SMS); dec.Reason != numbers.ReasonHighRisk || dec.Rule != "high-risk dataset 1 top10" || dec.Source != "https://example.com" {
@@ -135,9 +143,73 @@ func TestParseDataset(t *testing.T) {
 	}
 	for name, in := range bad {
 		t.Run(name, func(t *testing.T) {
-			if _, err := numbers.ParseDataset(strings.NewReader(in)); !errors.Is(err, numbers.ErrConfig) {
-				t.Errorf("ParseDataset = %v, want ErrConfig", err)
+			if _, err := numbers.ParseDataset(strings.NewReader(in)); !errors.Is(err, numbers.ErrInvalidConfig) {
+				t.Errorf("ParseDataset = %v, want ErrInvalidConfig", err)
 			}
 		})
+	}
+}
+
+// TestHighRiskIsACopy: a caller that changes the dataset HighRisk returned
+// changes neither the next copy nor the policies built from it.
+func TestHighRiskIsACopy(t *testing.T) {
+	d := numbers.HighRisk()
+	p := mustPolicy(t, numbers.DenyDataset(d, numbers.CategoryTopTen))
+	d.Entries[0].Regions[0] = "XX"
+	d.Entries = d.Entries[:0]
+	again := numbers.HighRisk()
+	if len(again.Entries) < 700 || again.Entries[0].Regions[0] == "XX" {
+		t.Errorf("HighRisk shares its entries: %d, %v", len(again.Entries), again.Entries[0].Regions)
+	}
+	if dec := p.Check(mustParse(t, lvMobile), numbers.SMS); dec.Reason != numbers.ReasonHighRisk {
+		t.Errorf("policy changed with its dataset: %v", dec)
+	}
+	derived, err := p.With(numbers.WithName("derived"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if dec := derived.Check(mustParse(t, lvMobile), numbers.SMS); dec.Reason != numbers.ReasonHighRisk {
+		t.Errorf("policy derived after the dataset changed: %v", dec)
+	}
+	// The same for the slices given to options.
+	regions := []string{"US"}
+	opt := numbers.AllowRegions(regions...)
+	regions[0] = "LV"
+	p = mustPolicy(t, opt)
+	if derived, err = p.With(); err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []*numbers.Policy{p, derived} {
+		if dec := q.Check(mustParse(t, lvMobile), numbers.SMS); dec.Reason != numbers.ReasonRegionDenied {
+			t.Errorf("option changed with its argument: %v", dec)
+		}
+	}
+}
+
+func TestDenyDatasetCategories(t *testing.T) {
+	n := mustParse(t, lvPremium) // +3719 premium-rate, +371 top ten
+	tests := []struct {
+		categories []string
+		entry      string
+	}{
+		{nil, "+3719"},
+		{[]string{numbers.CategoryPremiumRate}, "+3719"},
+		{[]string{numbers.CategoryTopTen}, "+371 Latvia"},
+		{[]string{numbers.CategoryTopTen, numbers.CategoryPremiumRate}, "+3719"},
+	}
+	for _, tt := range tests {
+		p := mustPolicy(t, numbers.DenyDataset(numbers.HighRisk(), tt.categories...))
+		if d := p.Check(n, numbers.Voice); d.Reason != numbers.ReasonHighRisk || !strings.HasPrefix(d.Entry, tt.entry) {
+			t.Errorf("categories %v: %v, want entry %s", tt.categories, d, tt.entry)
+		}
+	}
+	if d := mustPolicy(t, numbers.DenyDataset(numbers.HighRisk(), numbers.CategoryNonGeographic)).Check(n, numbers.Voice); d.Reason == numbers.ReasonHighRisk {
+		t.Errorf("non-geographic entries denied a Latvian number: %v", d)
+	}
+	// A user's own dataset: prefixes are normalized like DenyPrefixes'.
+	own := &numbers.Dataset{Version: "own-1", Entries: []numbers.Entry{{Prefix: "+1 876", Category: "caribbean", Source: "ops team"}}}
+	d := mustPolicy(t, numbers.DenyDataset(own)).Check(mustParse(t, jmMobile), numbers.SMS)
+	if d.Reason != numbers.ReasonHighRisk || d.Entry != "+1876" || d.Rule != "high-risk dataset own-1 caribbean" || d.Source != "ops team" {
+		t.Errorf("own dataset: %v", d)
 	}
 }

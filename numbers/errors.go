@@ -2,6 +2,7 @@ package numbers
 
 import (
 	"errors"
+	"fmt"
 	"strconv"
 )
 
@@ -16,11 +17,17 @@ var (
 	// [*BlockedError] that carries the [Decision].
 	ErrBlocked = errors.New("numbers: number blocked by policy")
 
-	// ErrConfig means a [Policy], [Dataset] or [PrefixSet] was given a bad
-	// configuration value, such as an unknown region code or a malformed
-	// prefix.
-	ErrConfig = errors.New("numbers: invalid configuration")
+	// ErrInvalidConfig means [NewPolicy], [Policy.With], [ParseDataset] or a
+	// [PrefixSet] was given a bad value, such as an unknown region code or a
+	// malformed prefix.
+	ErrInvalidConfig = errors.New("numbers: invalid configuration")
 )
+
+// configError returns an error with message "numbers: msg: numbers:
+// invalid configuration" that wraps ErrInvalidConfig.
+func configError(msg string) error {
+	return fmt.Errorf("numbers: %s: %w", msg, ErrInvalidConfig)
+}
 
 // Reason is a stable, machine-readable code that says why [Parse] rejected an
 // input or why a [Policy] decided as it did. The values are lower-case
@@ -28,69 +35,64 @@ var (
 // log, count and match on.
 type Reason string
 
-// Reasons for which [Parse] rejects an input. They appear in
-// [ParseError.Reason], and in [Decision.Reason] when [Policy.CheckString]
-// could not parse its input.
+// Reasons for which [Parse] rejects an input, in [ParseError.Reason]. Each is
+// something the person typing the number can fix, so a form can say which.
 const (
-	ReasonEmpty            Reason = "empty"                // nothing but white space
-	ReasonTooLong          Reason = "too_long"             // longer than [MaxInputLen] bytes, or too many digits
-	ReasonEncoding         Reason = "invalid_utf8"         // not valid UTF-8
-	ReasonControl          Reason = "control_character"    // control, bidi or other invisible formatting characters
-	ReasonLetters          Reason = "letters"              // surrounding text, or vanity letters without [AllowVanity]
-	ReasonCharacter        Reason = "unexpected_character" // a symbol that has no place in a phone number
-	ReasonNotANumber       Reason = "not_a_number"         // the characters do not form a phone number
-	ReasonCountryCode      Reason = "invalid_country_code" // unknown calling code, or national format without a usable default region
-	ReasonTooShort         Reason = "too_short"            // too few digits for the calling code
-	ReasonInvalidForRegion Reason = "invalid_for_region"   // a length no number of that calling code has
-	ReasonParserPanic      Reason = "parser_panic"         // the underlying parser panicked; the input is treated as invalid
+	// ReasonNotANumber: empty input, or characters that do not form a phone
+	// number. [Policy.Check] gives it for a [Number] not produced by Parse.
+	ReasonNotANumber Reason = "not_a_number"
+	// ReasonCharacter: a character that has no place in a phone number:
+	// letters outside an extension label (unless [AllowVanity]), symbols,
+	// control, bidi and invisible formatting characters, or invalid UTF-8.
+	// [ParseError.Offset] says where.
+	ReasonCharacter Reason = "invalid_character"
+	// ReasonCountryCode: an unknown calling code, or a number in national
+	// format without a usable default region.
+	ReasonCountryCode Reason = "invalid_country_code"
+	// ReasonTooShort: too few digits for the calling code, a local number
+	// without its area code, or a length between two that the calling code
+	// has.
+	ReasonTooShort Reason = "too_short"
+	// ReasonTooLong: more digits than any number of the calling code has, or
+	// more than 250 bytes of input.
+	ReasonTooLong Reason = "too_long"
 )
 
-// Reasons that appear in a [Decision].
+// Reasons in a [Decision]. A decision that allows has [ReasonAllowed], or
+// [ReasonUnknownRange] when the policy allows numbers outside the known
+// ranges; every other reason denies.
 const (
-	// ReasonAllowed: no rule denied the number.
+	// ReasonAllowed: no rule denied the number, or the policy's safe list
+	// allowed it ([SafeNumbers], [SafeBlocks]; the Decision's Rule says so).
 	ReasonAllowed Reason = "allowed"
-	// ReasonSafeListed: the number or its block is on the policy's safe list,
-	// which wins over every deny rule.
-	ReasonSafeListed Reason = "safe_listed"
-	// ReasonRegionNotAllowed: the region is not on the policy's allow-list.
-	ReasonRegionNotAllowed Reason = "region_not_allowed"
-	// ReasonRegionDenied: the region is on the policy's deny-list.
+	// ReasonRegionDenied: the number's region is not on the policy's
+	// allow-list ([AllowRegions]) or is on its deny-list ([DenyRegions]).
 	ReasonRegionDenied Reason = "region_denied"
-	// ReasonCallingCodeDenied: the country calling code is denied.
-	ReasonCallingCodeDenied Reason = "calling_code_denied"
-	// ReasonPrefixDenied: a prefix rule of the policy denied the number.
+	// ReasonPrefixDenied: a prefix of the policy ([DenyPrefixes]) matched.
 	ReasonPrefixDenied Reason = "prefix_denied"
-	// ReasonHighRisk: an entry of a high-risk [Dataset] matched the number.
+	// ReasonHighRisk: an entry of a high-risk [Dataset] ([DenyDataset])
+	// matched.
 	ReasonHighRisk Reason = "high_risk_destination"
-	// ReasonPrefixBlocked: an active entry of a [PrefixSet] matched the number.
+	// ReasonPrefixBlocked: an active entry of a [PrefixSet] matched: a block
+	// that an adaptive defense put in place for a while.
 	ReasonPrefixBlocked Reason = "prefix_blocked"
 	// ReasonTypeDenied: the number type (premium rate, landline for SMS, ...)
-	// is not allowed on the channel.
+	// is not allowed on the channel, or the channel is not one this package
+	// defines.
 	ReasonTypeDenied Reason = "type_denied"
 	// ReasonUnknownRange: the number has a possible length but matches no
 	// range in the bundled metadata (a new range, or not a real number). The
-	// policy's stance decides whether it is allowed; the reason is the same
-	// either way so that it can be counted.
+	// policy decides whether it is allowed (see [UnknownType]); the reason is
+	// the same either way so that such numbers can be counted.
 	ReasonUnknownRange Reason = "unknown_range"
-	// ReasonNotParsed: the [Number] was not produced by [Parse] (for example
-	// the zero Number).
-	ReasonNotParsed Reason = "not_parsed"
-	// ReasonUnknownChannel: the [Channel] is not one this package defines.
-	ReasonUnknownChannel Reason = "unknown_channel"
 )
 
 var reasonText = map[Reason]string{
-	ReasonEmpty:            "empty input",
-	ReasonTooLong:          "too long",
-	ReasonEncoding:         "not valid UTF-8",
-	ReasonControl:          "control or invisible formatting character",
-	ReasonLetters:          "letters are not part of a phone number",
-	ReasonCharacter:        "unexpected character",
-	ReasonNotANumber:       "not a phone number",
-	ReasonCountryCode:      "invalid country calling code",
-	ReasonTooShort:         "too short",
-	ReasonInvalidForRegion: "invalid length for the region",
-	ReasonParserPanic:      "phone number parser failed",
+	ReasonNotANumber:  "not a phone number",
+	ReasonCharacter:   "invalid character",
+	ReasonCountryCode: "invalid country calling code",
+	ReasonTooShort:    "too short",
+	ReasonTooLong:     "too long",
 }
 
 // ParseError is the error [Parse] returns. It unwraps to [ErrInvalid].
@@ -100,10 +102,10 @@ type ParseError struct {
 	// Reason says why the input was rejected.
 	Reason Reason
 	// Offset is the byte offset of the offending character for
-	// [ReasonControl], [ReasonLetters], [ReasonCharacter] and
-	// [ReasonEncoding], and -1 otherwise.
+	// [ReasonCharacter], and -1 otherwise.
 	Offset int
-	// Detail adds a short explanation, or is empty.
+	// Detail adds a short explanation, such as "letters are allowed only in
+	// extension labels" or "character U+202E", or is empty.
 	Detail string
 }
 

@@ -16,6 +16,48 @@ import (
 	"github.com/nyaruka/phonenumbers/v2/metadata"
 )
 
+// longTests is set by ANTIFRAUD_LONG=1 (as .ci/run does): the differential
+// tests below then compare every case they generate, as many as before the
+// switch existed (fewer under -short and -race, which slows
+// libphonenumber's regular expressions tenfold). By default they compare a
+// fixed sample of about one case in sampleEvery, spread over every calling
+// code, region and way of writing, so that go test -race ./... stays quick.
+var longTests = os.Getenv("ANTIFRAUD_LONG") != ""
+
+const sampleEvery = 25
+
+// differential returns the functions that a differential test calls for
+// each case it generates: same runs checkSame, and number runs checkNumber
+// on what libphonenumber parses from e164 (if anything), on every case in
+// long mode and on a sample chosen by seed otherwise.
+func differential(t *testing.T, seed uint64) (same func(s, region string), number func(e164 string)) {
+	t.Helper()
+	rng := rand.New(rand.NewPCG(seed, 0x5a))
+	keep := func() bool { return longTests || rng.IntN(sampleEvery) == 0 }
+	checked := 0
+	t.Cleanup(func() { t.Logf("%d cases compared (long mode: %v)", checked, longTests) })
+	same = func(s, region string) {
+		if keep() {
+			checked++
+			checkSame(t, s, region)
+		}
+	}
+	number = func(e164 string) {
+		if !keep() {
+			return
+		}
+		if pn, err := phonenumbers.Parse(e164, ""); err == nil {
+			checked++
+			checkNumber(t, pn)
+		}
+	}
+	return same, number
+}
+
+// reduced reports whether the long differential tests run with their
+// smaller sizes: under -short and -race.
+func reduced() bool { return testing.Short() || raceEnabled }
+
 // checkSame parses s with the fast path and with libphonenumber alone (the
 // code before the fast path existed) and fails on any difference: the
 // error, every field of the Number, the type and whether the E.164 form is
@@ -147,6 +189,7 @@ func exampleNumbers() []*phonenumbers.PhoneNumber {
 // code and without one, and with a few digits changed.
 func TestFastMatchesLibraryExamples(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
+	same, _ := differential(t, 1)
 	examples := exampleNumbers()
 	if len(examples) < 1000 {
 		t.Fatalf("only %d example numbers", len(examples))
@@ -156,23 +199,23 @@ func TestFastMatchesLibraryExamples(t *testing.T) {
 		nsn := phonenumbers.GetNationalSignificantNumber(pn)
 		checkNumber(t, pn)
 		regions := append([]string{"", "US", "GB"}, phonenumbers.GetRegionCodesForCountryCode(cc)...)
-		if testing.Short() || raceEnabled {
+		if reduced() {
 			regions = []string{"", phonenumbers.GetRegionCodeForNumber(pn)}
 		}
 		numbers := []string{nsn, mutate(rng, nsn, 1), mutate(rng, nsn, 3), nsn[:len(nsn)-1], nsn + "1"}
 		for _, region := range regions {
 			for _, d := range numbers {
 				for _, s := range variants(cc, d) {
-					checkSame(t, s, region)
+					same(s, region)
 				}
 			}
 			for _, f := range []phonenumbers.PhoneNumberFormat{phonenumbers.E164, phonenumbers.INTERNATIONAL, phonenumbers.NATIONAL} {
-				checkSame(t, phonenumbers.Format(pn, f), region)
+				same(phonenumbers.Format(pn, f), region)
 			}
 			if m := regionMatcherFor(region); m != nil {
 				for _, idd := range m.iddLiterals {
-					checkSame(t, idd+" "+strconv.Itoa(cc)+" "+nsn, region)
-					checkSame(t, idd+strconv.Itoa(cc)+mutate(rng, nsn, 2), region)
+					same(idd+" "+strconv.Itoa(cc)+" "+nsn, region)
+					same(idd+strconv.Itoa(cc)+mutate(rng, nsn, 2), region)
 				}
 			}
 		}
@@ -196,8 +239,9 @@ func mutate(rng *rand.Rand, s string, k int) string {
 // code, and in national format for every region.
 func TestFastMatchesLibraryRandom(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 4))
+	same, number := differential(t, 3)
 	perCode := 300
-	if testing.Short() || raceEnabled {
+	if reduced() {
 		perCode = 30
 	}
 	digits := func(n int) string {
@@ -210,16 +254,14 @@ func TestFastMatchesLibraryRandom(t *testing.T) {
 	for cc, regions := range metadata.CountryCodeToRegion() {
 		for range perCode {
 			d := digits(1 + rng.IntN(17))
-			checkSame(t, "+"+strconv.Itoa(cc)+d, "")
+			same("+"+strconv.Itoa(cc)+d, "")
 			region := regions[rng.IntN(len(regions))]
-			checkSame(t, d, region)
-			checkSame(t, "("+d, region)
+			same(d, region)
+			same("("+d, region)
 			for _, idd := range []struct{ prefix, region string }{{"00", "GB"}, {"011", "US"}, {"00", "DE"}, {"0", "US"}, {"01", "US"}} {
-				checkSame(t, idd.prefix+strconv.Itoa(cc)+d, idd.region)
+				same(idd.prefix+strconv.Itoa(cc)+d, idd.region)
 			}
-			if pn, err := phonenumbers.Parse("+"+strconv.Itoa(cc)+d, ""); err == nil {
-				checkNumber(t, pn)
-			}
+			number("+" + strconv.Itoa(cc) + d)
 		}
 	}
 	// Numbers starting with a prefix of a valid number: more of them are
@@ -229,9 +271,9 @@ func TestFastMatchesLibraryRandom(t *testing.T) {
 		for range 5 {
 			k := rng.IntN(len(nsn) + 1)
 			d := nsn[:k] + digits(rng.IntN(len(nsn)-k+3))
-			checkSame(t, "+"+strconv.Itoa(int(pn.GetCountryCode()))+d, "")
+			same("+"+strconv.Itoa(int(pn.GetCountryCode()))+d, "")
 			for _, r := range phonenumbers.GetRegionCodesForCountryCode(int(pn.GetCountryCode())) {
-				checkSame(t, d, r)
+				same(d, r)
 			}
 		}
 	}
@@ -240,6 +282,7 @@ func TestFastMatchesLibraryRandom(t *testing.T) {
 // TestFastMatchesLibraryCorpus: the example corpus in testdata, and the
 // shared research corpus when it is there.
 func TestFastMatchesLibraryCorpus(t *testing.T) {
+	same, _ := differential(t, 5)
 	files := []string{filepath.Join("testdata", "corpus.csv"), filepath.Join("testdata", "corpus_edge.csv")}
 	for _, name := range []string{"corpus.csv", "corpus_edge.csv"} {
 		p := filepath.Join("..", "..", "shared", "testdata", "numbers", name)
@@ -271,7 +314,11 @@ func TestFastMatchesLibraryCorpus(t *testing.T) {
 					continue
 				}
 				for _, region := range []string{"", "US", rowValue(head, row, "region"), rowValue(head, row, "default_region")} {
-					checkSame(t, v, region)
+					if strings.HasSuffix(file, "corpus_edge.csv") {
+						checkSame(t, v, region) // few and all different: every one
+					} else {
+						same(v, region)
+					}
 				}
 			}
 		}
@@ -353,7 +400,7 @@ func FuzzFastMatchesLibrary(f *testing.F) {
 		}
 	}
 	f.Fuzz(func(t *testing.T, s, region string) {
-		if len(s) > MaxInputLen || strings.ContainsRune(s, 0) {
+		if len(s) > maxInputLen || strings.ContainsRune(s, 0) {
 			return
 		}
 		checkSame(t, s, region)

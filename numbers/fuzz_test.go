@@ -67,10 +67,10 @@ func FuzzParse(f *testing.F) {
 			n.E164 != "+"+strconv.Itoa(n.CallingCode)+n.NationalNumber {
 			t.Fatalf("inconsistent number %+v", n)
 		}
-		if n.Type() != n2.Type() || n.Valid() != n2.Valid() {
+		if n.Type() != n2.Type() {
 			t.Fatalf("type not deterministic")
 		}
-		if n.Valid() {
+		if n.Type() != numbers.UnknownType {
 			again, err := numbers.Parse(n.E164, "")
 			if err != nil || again.E164 != n.E164 || again.Region != n.Region || again.Type() != n.Type() {
 				t.Fatalf("%s re-parses to %s %s %v, %v", n.E164, again.E164, again.Region, again.Type(), err)
@@ -79,9 +79,9 @@ func FuzzParse(f *testing.F) {
 	})
 }
 
-// FuzzCheck: checking any parsed input under the ready-made policies never
-// panics, is deterministic, and an allowed number's E.164 form re-parses to
-// the same number and decision.
+// FuzzCheck: checking any parsed input under the ready-made policies and a
+// strict one never panics, is deterministic, and an allowed number's E.164
+// form re-parses to the same number and decision.
 func FuzzCheck(f *testing.F) {
 	addSeeds(f, func(s, region string) { f.Add(s, region, uint8(0)) })
 	f.Add("+1 876 210 1234", "", uint8(1))
@@ -90,17 +90,19 @@ func FuzzCheck(f *testing.F) {
 	if err != nil {
 		f.Fatal(err)
 	}
-	policies := []*numbers.Policy{sms, numbers.ModeratePolicy(), numbers.VoicePolicy()}
+	strict, err := numbers.NewPolicy(numbers.DenyDataset(numbers.HighRisk()), numbers.DenyTypes(numbers.Voice, numbers.VoIP, numbers.TollFree))
+	if err != nil {
+		f.Fatal(err)
+	}
+	policies := []*numbers.Policy{sms, numbers.ModeratePolicy(), strict}
 	f.Fuzz(func(t *testing.T, s, region string, ch uint8) {
 		channel := numbers.Channel(ch % 4) // 3 is not a channel
+		n, err := numbers.Parse(s, region)
+		if err != nil {
+			return
+		}
 		for _, p := range policies {
-			n, d, err := p.CheckString(s, region, channel)
-			if err != nil {
-				if d.Allowed || d.Reason == "" {
-					t.Fatalf("parse error %v with decision %v", err, d)
-				}
-				continue
-			}
+			d := p.Check(n, channel)
 			if d2 := p.Check(n, channel); d2 != d {
 				t.Fatalf("not deterministic: %v / %v", d, d2)
 			}
@@ -110,9 +112,12 @@ func FuzzCheck(f *testing.F) {
 			if !d.Allowed {
 				continue
 			}
-			again, d2, err := p.CheckString(n.E164, "", channel)
-			if err != nil || again.E164 != n.E164 || d2 != d {
-				t.Fatalf("allowed %s re-parses to %s (%v), %v", n.E164, again.E164, d2, err)
+			again, err := numbers.Parse(n.E164, "")
+			if err != nil || again.E164 != n.E164 {
+				t.Fatalf("allowed %s re-parses to %s, %v", n.E164, again.E164, err)
+			}
+			if d2 := p.Check(again, channel); d2 != d {
+				t.Fatalf("allowed %s re-parses to %v, was %v", n.E164, d2, d)
 			}
 		}
 	})

@@ -14,8 +14,14 @@ import (
 type Type uint8
 
 // Number types.
+//
+// UnknownType is the type of a number that has a possible length but matches
+// no range of its region in the bundled metadata: libphonenumber's
+// IsValidNumber would say false. A [Policy] denies such numbers unless
+// [AllowTypes] allows UnknownType on the channel, with [ReasonUnknownRange]
+// either way.
 const (
-	UnknownType       Type = iota // matches no range of its region: not valid under the bundled metadata
+	UnknownType       Type = iota // matches no known range: not valid under the bundled metadata
 	FixedLine                     // landline
 	Mobile                        // mobile
 	FixedLineOrMobile             // cannot be told apart from the number (as in the US and Canada)
@@ -70,19 +76,19 @@ var fromLibType = map[phonenumbers.PhoneNumberType]Type{
 	phonenumbers.UNKNOWN:              UnknownType,
 }
 
-// Number is a parsed phone number. Get one from [Parse] or
-// [Policy.CheckString]; a Number built by hand has no type and is denied by
-// every [Policy].
+// Number is a parsed phone number. Get one from [Parse]; a Number built by
+// hand has no type and is denied by every [Policy] with [ReasonNotANumber].
 //
-// The number type and validity are computed on first use by [Number.Type] or
-// [Number.Valid] and then remembered, because a [Policy] often decides
-// without them. Copies of a Number share
-// that memory; a Number is safe for concurrent use.
+// The number type is computed on first use by [Number.Type] and then
+// remembered, because a [Policy] often decides without it. Copies of a
+// Number share that memory; a Number is safe for concurrent use.
 //
 // Compare numbers by their E164 field, not with ==.
 //
 // String and LogValue mask the number (see [Mask]), so a Number passed to a
-// logger or fmt does not leak the full phone number.
+// logger or fmt does not leak the full phone number. Ranges of numbers, for
+// counting or blocking, are prefixes of E164: E164[:len(E164)-3] is the
+// 1000-number block that pumpers cycle through.
 type Number struct {
 	// E164 is the number in E.164 format, such as "+14155552671".
 	E164 string
@@ -136,9 +142,10 @@ type lazyNumber struct {
 
 const nonCanonical = 1 << 8
 
-// Type returns the number type. It is computed on first call (a walk over the
-// region's compiled patterns, tens of nanoseconds) and remembered.
-// A Number that did not come from [Parse] has [UnknownType].
+// Type returns the number type; [UnknownType] means the number is not valid
+// under the bundled metadata. It is computed on first call (a walk over the
+// region's compiled patterns, tens of nanoseconds) and remembered. A Number
+// that did not come from [Parse] has UnknownType.
 func (n Number) Type() Type {
 	t, _ := n.typeInfo()
 	return t
@@ -200,48 +207,13 @@ func (l *lazyNumber) compute(e164 string) (v uint32) {
 	return v
 }
 
-// Valid reports whether the number matches a range of its region in the
-// bundled metadata, like libphonenumber's IsValidNumber. Every Number from
-// [Parse] has a possible length; Valid is false when it falls outside the known
-// ranges (see [ReasonUnknownRange]).
-func (n Number) Valid() bool { return n.Type() != UnknownType }
-
-// Prefix returns "+" followed by the first digits of the E.164 number, at
-// most digits of them, such as "+1876" for Prefix(4). It is a substring of
-// E164 and does not allocate.
-func (n Number) Prefix(digits int) string {
-	if n.E164 == "" {
-		return ""
-	}
-	if digits < 0 {
-		digits = 0
-	}
-	if digits+1 > len(n.E164) {
-		return n.E164
-	}
-	return n.E164[:digits+1]
-}
-
-// Block returns the 1000-number block the number belongs to: the E.164
-// number without its last three digits, such as "+1415555" for
-// +14155552671. It is the key to count or block numbers that pumpers cycle
-// through. It does not allocate.
-func (n Number) Block() string {
-	if len(n.E164) <= 4 {
-		return n.E164
-	}
-	return n.E164[:len(n.E164)-3]
-}
-
-// Masked returns the number masked for logs, like [Mask].
-func (n Number) Masked() string { return maskDigits(n.E164, len(strconv.Itoa(n.CallingCode))) }
-
-// String returns the masked number, so that printing a Number does not leak
-// it. Use the E164 field for the real number.
-func (n Number) String() string { return n.Masked() }
+// String returns the number masked for logs, like [Mask]: "+44******0123".
+// Printing a Number does not leak it; use the E164 field for the real
+// number.
+func (n Number) String() string { return maskDigits(n.E164, len(strconv.Itoa(n.CallingCode))) }
 
 // LogValue implements [slog.LogValuer]: a Number logs as its masked form.
-func (n Number) LogValue() slog.Value { return slog.StringValue(n.Masked()) }
+func (n Number) LogValue() slog.Value { return slog.StringValue(n.String()) }
 
 // Mask returns an E.164 number with all digits but the calling code and the
 // last four replaced by '*', such as "+44******0123" for "+447700900123",

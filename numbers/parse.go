@@ -10,10 +10,10 @@ import (
 	"github.com/nyaruka/phonenumbers/v2"
 )
 
-// MaxInputLen is the longest input, in bytes, that [Parse] looks at. Longer
-// input is rejected with [ReasonTooLong] before any other work. It matches
+// maxInputLen is the longest input, in bytes, that Parse looks at. Longer
+// input is rejected with ReasonTooLong before any other work. It matches
 // libphonenumber's own bound.
-const MaxInputLen = 250
+const maxInputLen = 250
 
 // maxE164Digits is the most digits an E.164 number has, calling code
 // included. libphonenumber accepts national numbers of up to 17 digits.
@@ -28,7 +28,7 @@ type parseOptions struct {
 
 // AllowVanity lets [Parse] accept vanity numbers such as "1-800-FLOWERS",
 // whose letters are read as keypad digits. Without it, letters other than
-// extension labels are rejected with [ReasonLetters]: libphonenumber turns any
+// extension labels are rejected with [ReasonCharacter]: libphonenumber turns any
 // letters into digits, so "call 0800 123 4567 now" would otherwise become a
 // different, longer number, and "+1 650 253 OOOO" (letter O) a real one.
 func AllowVanity() ParseOption { return allowVanity }
@@ -46,17 +46,20 @@ func allowVanity(o *parseOptions) { o.vanity = true }
 // when every input starts with "+".
 //
 // Parse rejects, with a [*ParseError] that wraps [ErrInvalid] and says why:
-// empty input; input longer than [MaxInputLen] (checked first); invalid UTF-8;
-// control, bidi and other invisible formatting characters (zero-width space,
-// word joiner and soft hyphen excepted, as libphonenumber allows them);
-// letters, unless they are an extension label or [AllowVanity] is given;
-// symbols; and numbers whose length is impossible for their calling code.
-// A number with a possible length that matches no known range is returned:
-// [Number.Valid] reports false and a [Policy] applies its stance on unknown
-// ranges.
+// empty input ([ReasonNotANumber]); input longer than 250 bytes (checked
+// first, [ReasonTooLong]); invalid UTF-8, control, bidi and other invisible
+// formatting characters (zero-width space, word joiner and soft hyphen
+// excepted, as libphonenumber allows them), letters unless they are an
+// extension label or [AllowVanity] is given, and symbols
+// ([ReasonCharacter]); an unknown calling code or a national number without
+// a default region ([ReasonCountryCode]); and numbers whose length is
+// impossible for their calling code ([ReasonTooShort], [ReasonTooLong]). A
+// number with a possible length that matches no known range is returned:
+// its [Number.Type] is [UnknownType] and a [Policy] applies its stance on
+// unknown ranges.
 //
 // Parse does not compute the number type; [Number.Type] does so on first use.
-// A panic in the underlying parser is turned into [ReasonParserPanic].
+// A panic in the underlying parser is turned into [ReasonNotANumber].
 func Parse(s, defaultRegion string, opts ...ParseOption) (Number, error) {
 	if len(opts) == 0 {
 		return parse(s, defaultRegion, parseOptions{}, true)
@@ -71,8 +74,8 @@ func Parse(s, defaultRegion string, opts ...ParseOption) (Number, error) {
 // parse is Parse. With fast false it uses only libphonenumber's functions,
 // as the tests' reference.
 func parse(s, defaultRegion string, o parseOptions, fast bool) (Number, error) {
-	if len(s) > MaxInputLen {
-		return Number{}, &ParseError{Reason: ReasonTooLong, Offset: -1, Detail: "more than " + strconv.Itoa(MaxInputLen) + " bytes"}
+	if len(s) > maxInputLen {
+		return Number{}, &ParseError{Reason: ReasonTooLong, Offset: -1, Detail: "more than " + strconv.Itoa(maxInputLen) + " bytes"}
 	}
 	s, err := screen(s, o)
 	if err != nil {
@@ -100,7 +103,7 @@ func parse(s, defaultRegion string, o parseOptions, fast bool) (Number, error) {
 func libParse(s, defaultRegion string, pn *phonenumbers.PhoneNumber) (err error) {
 	defer func() {
 		if recover() != nil {
-			err = &ParseError{Reason: ReasonParserPanic, Offset: -1}
+			err = parserPanic()
 		}
 	}()
 	switch e := phonenumbers.ParseToNumber(s, defaultRegion, pn); e {
@@ -130,7 +133,7 @@ func libParse(s, defaultRegion string, pn *phonenumbers.PhoneNumber) (err error)
 func fill(l *lazyNumber, nsn string, fast bool) (n Number, err error) {
 	defer func() {
 		if recover() != nil {
-			n, err = Number{}, &ParseError{Reason: ReasonParserPanic, Offset: -1}
+			n, err = Number{}, parserPanic()
 		}
 	}()
 	pn := &l.pn
@@ -176,9 +179,10 @@ func fill(l *lazyNumber, nsn string, fast bool) (n Number, err error) {
 	case phonenumbers.INVALID_COUNTRY_CODE:
 		return Number{}, &ParseError{Reason: ReasonCountryCode, Offset: -1, Detail: "unknown country calling code"}
 	case phonenumbers.IS_POSSIBLE_LOCAL_ONLY:
-		return Number{}, &ParseError{Reason: ReasonInvalidForRegion, Offset: -1, Detail: "local number without its area code"}
+		return Number{}, &ParseError{Reason: ReasonTooShort, Offset: -1, Detail: "local number without its area code"}
 	default:
-		return Number{}, &ParseError{Reason: ReasonInvalidForRegion, Offset: -1, Detail: "no number of this calling code has this length"}
+		// A length between two that the calling code has.
+		return Number{}, &ParseError{Reason: ReasonTooShort, Offset: -1, Detail: "no number of this calling code has this length"}
 	}
 	cc := int(pn.GetCountryCode())
 	var buf [24]byte
@@ -208,7 +212,7 @@ func fill(l *lazyNumber, nsn string, fast bool) (n Number, err error) {
 func screen(s string, o parseOptions) (string, error) {
 	s = strings.TrimSpace(s)
 	if s == "" {
-		return "", &ParseError{Reason: ReasonEmpty, Offset: -1}
+		return "", &ParseError{Reason: ReasonNotANumber, Offset: -1, Detail: "empty"}
 	}
 	var (
 		digits  int
@@ -234,19 +238,19 @@ func screen(s string, o parseOptions) (string, error) {
 				i += 1 + rfc3966Param(s[i+1:])
 				continue
 			case c == ':':
-				return "", charError(ReasonCharacter, i, rune(c))
+				return "", charError(i, rune(c))
 			case c < 0x20 || c == 0x7f:
-				return "", charError(ReasonControl, i, rune(c))
+				return "", charError(i, rune(c))
 			case isASCIILetter(c):
 				// handled with the other letters below
 			default:
-				return "", charError(ReasonCharacter, i, rune(c))
+				return "", charError(i, rune(c))
 			}
 		}
 		r, size := utf8.DecodeRuneInString(s[i:])
 		switch {
 		case r == utf8.RuneError && size == 1:
-			return "", &ParseError{Reason: ReasonEncoding, Offset: i}
+			return "", &ParseError{Reason: ReasonCharacter, Offset: i, Detail: "not valid UTF-8"}
 		case unicode.IsLetter(r):
 			end := wordEnd(s, i)
 			word := s[i:end]
@@ -261,7 +265,7 @@ func screen(s string, o parseOptions) (string, error) {
 			case o.vanity && !inExt && isASCIIWord(word):
 			default:
 				d := `letters are allowed only in extension labels ("ext", "x") and, with AllowVanity, vanity numbers`
-				return "", &ParseError{Reason: ReasonLetters, Offset: i, Detail: d}
+				return "", &ParseError{Reason: ReasonCharacter, Offset: i, Detail: d}
 			}
 			i = end
 			continue
@@ -272,9 +276,9 @@ func screen(s string, o parseOptions) (string, error) {
 		case unicode.Is(unicode.Zs, r):
 			rewrite = true
 		case unicode.IsControl(r) || unicode.Is(unicode.Cf, r):
-			return "", charError(ReasonControl, i, r)
+			return "", charError(i, r)
 		default:
-			return "", charError(ReasonCharacter, i, r)
+			return "", charError(i, r)
 		}
 		i += size
 	}
@@ -289,16 +293,18 @@ func screen(s string, o parseOptions) (string, error) {
 	return s, nil
 }
 
-func charError(reason Reason, offset int, r rune) *ParseError {
-	return &ParseError{Reason: reason, Offset: offset, Detail: "character " + unicodeName(r)}
+// charError reports the character r at offset: "character U+0021 '!'", or
+// "control or invisible formatting character U+202E".
+func charError(offset int, r rune) *ParseError {
+	d := fmt.Sprintf("character U+%04X %q", r, r)
+	if !unicode.IsPrint(r) {
+		d = fmt.Sprintf("control or invisible formatting character U+%04X", r)
+	}
+	return &ParseError{Reason: ReasonCharacter, Offset: offset, Detail: d}
 }
 
-// unicodeName returns "U+202E", or "U+0021 '!'" for printable characters.
-func unicodeName(r rune) string {
-	if unicode.IsPrint(r) {
-		return fmt.Sprintf("U+%04X %q", r, r)
-	}
-	return fmt.Sprintf("U+%04X", r)
+func parserPanic() *ParseError {
+	return &ParseError{Reason: ReasonNotANumber, Offset: -1, Detail: "the phone number parser failed"}
 }
 
 // rfc3966Param returns how many bytes after a ';' belong to a parameter

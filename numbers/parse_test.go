@@ -46,39 +46,42 @@ func TestParseAccepts(t *testing.T) {
 }
 
 func TestParseRejects(t *testing.T) {
+	const letters, control = "letters are allowed only", "control or invisible formatting character"
 	tests := []struct {
 		name, in, region string
 		reason           numbers.Reason
+		detail           string // in ParseError.Detail
+		offset           int
 	}{
-		{"empty", "", "US", numbers.ReasonEmpty},
-		{"blank", " \t ", "US", numbers.ReasonEmpty},
-		{"too long", "+1 415 555 2671" + strings.Repeat(" ", 250), "", numbers.ReasonTooLong},
-		{"too long before anything else", strings.Repeat("\x00", 251), "", numbers.ReasonTooLong},
-		{"surrounding text", "call 0800 123 4567 now", "GB", numbers.ReasonLetters},
-		{"vanity without option", "1-800-FLOWERS", "US", numbers.ReasonLetters},
-		{"homoglyph", "+1 650 253 OOOO", "", numbers.ReasonLetters},
-		{"extension label before digits", "ext 1234", "US", numbers.ReasonLetters},
-		{"letters after extension", "+1 415 555 2671 ext 12 ab", "", numbers.ReasonLetters},
-		{"tel not at start", "+1 tel:415 555 2671", "", numbers.ReasonLetters},
-		{"bidi override", "\u202e+1 415 555 2671", "", numbers.ReasonControl},
-		{"nul", "+1 415 555\x00 2671", "", numbers.ReasonControl},
-		{"newline inside", "+1 415\n555 2671", "", numbers.ReasonControl},
-		{"zero width no-break space", "+1 415\ufeff555 2671", "", numbers.ReasonControl},
-		{"invalid utf-8", "+1 415 \xff555 2671", "", numbers.ReasonEncoding},
-		{"exclamation", "+1 415 555 2671!", "", numbers.ReasonCharacter},
-		{"colon", "+1: 415 555 2671", "", numbers.ReasonCharacter},
-		{"superscript digit", "+¹ 415 555 2671", "", numbers.ReasonCharacter},
-		{"star", "*121#", "GB", numbers.ReasonCharacter},
-		{"plus only", "+", "", numbers.ReasonNotANumber},
-		{"no region", "415 555 2671", "", numbers.ReasonCountryCode},
-		{"unknown region", "415 555 2671", "XX", numbers.ReasonCountryCode},
-		{"unknown calling code", "+999 123456789", "", numbers.ReasonCountryCode},
-		{"too short", "+1 23", "", numbers.ReasonTooShort},
-		{"one digit too many", "+1 415 555 26711", "", numbers.ReasonTooLong},
-		{"local-only length", "+44 1234 5678", "", numbers.ReasonInvalidForRegion},
-		{"local only", "555 2671", "US", numbers.ReasonInvalidForRegion},
-		{"too many digits", "+49 12345678901234567", "", numbers.ReasonTooLong},
-		{"more than 15 digits", "00100000000000000", "ID", numbers.ReasonTooLong}, // found by FuzzParse
+		{"empty", "", "US", numbers.ReasonNotANumber, "empty", -1},
+		{"blank", " \t ", "US", numbers.ReasonNotANumber, "empty", -1},
+		{"too long", "+1 415 555 2671" + strings.Repeat(" ", 250), "", numbers.ReasonTooLong, "more than 250 bytes", -1},
+		{"too long before anything else", strings.Repeat("\x00", 251), "", numbers.ReasonTooLong, "more than 250 bytes", -1},
+		{"surrounding text", "call 0800 123 4567 now", "GB", numbers.ReasonCharacter, letters, 0},
+		{"vanity without option", "1-800-FLOWERS", "US", numbers.ReasonCharacter, letters, 6},
+		{"homoglyph", "+1 650 253 OOOO", "", numbers.ReasonCharacter, letters, 11},
+		{"extension label before digits", "ext 1234", "US", numbers.ReasonCharacter, letters, 0},
+		{"letters after extension", "+1 415 555 2671 ext 12 ab", "", numbers.ReasonCharacter, letters, 23},
+		{"tel not at start", "+1 tel:415 555 2671", "", numbers.ReasonCharacter, letters, 3},
+		{"bidi override", "\u202e+1 415 555 2671", "", numbers.ReasonCharacter, control + " U+202E", 0},
+		{"nul", "+1 415 555\x00 2671", "", numbers.ReasonCharacter, control + " U+0000", 10},
+		{"newline inside", "+1 415\n555 2671", "", numbers.ReasonCharacter, control + " U+000A", 6},
+		{"zero width no-break space", "+1 415\ufeff555 2671", "", numbers.ReasonCharacter, control + " U+FEFF", 6},
+		{"invalid utf-8", "+1 415 \xff555 2671", "", numbers.ReasonCharacter, "not valid UTF-8", 7},
+		{"exclamation", "+1 415 555 2671!", "", numbers.ReasonCharacter, "character U+0021 '!'", 15},
+		{"colon", "+1: 415 555 2671", "", numbers.ReasonCharacter, "U+003A", 2},
+		{"superscript digit", "+¹ 415 555 2671", "", numbers.ReasonCharacter, "U+00B9", 1},
+		{"star", "*121#", "GB", numbers.ReasonCharacter, "U+002A", 0},
+		{"plus only", "+", "", numbers.ReasonNotANumber, "", -1},
+		{"no region", "415 555 2671", "", numbers.ReasonCountryCode, "no default region", -1},
+		{"unknown region", "415 555 2671", "XX", numbers.ReasonCountryCode, `"XX"`, -1},
+		{"unknown calling code", "+999 123456789", "", numbers.ReasonCountryCode, "", -1},
+		{"too short", "+1 23", "", numbers.ReasonTooShort, "", -1},
+		{"one digit too many", "+1 415 555 26711", "", numbers.ReasonTooLong, "", -1},
+		{"local-only length", "+44 1234 5678", "", numbers.ReasonTooShort, "", -1},
+		{"local only", "555 2671", "US", numbers.ReasonTooShort, "local number without its area code", -1},
+		{"too many digits", "+49 12345678901234567", "", numbers.ReasonTooLong, "", -1},
+		{"more than 15 digits", "00100000000000000", "ID", numbers.ReasonTooLong, "", -1}, // found by FuzzParse
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -87,8 +90,8 @@ func TestParseRejects(t *testing.T) {
 			if !errors.As(err, &pe) || !errors.Is(err, numbers.ErrInvalid) {
 				t.Fatalf("Parse(%q) = %s, %v; want a *ParseError", tt.in, n.E164, err)
 			}
-			if pe.Reason != tt.reason {
-				t.Errorf("reason %s, want %s (%v)", pe.Reason, tt.reason, err)
+			if pe.Reason != tt.reason || !strings.Contains(pe.Detail, tt.detail) || pe.Offset != tt.offset {
+				t.Errorf("reason %s detail %q offset %d, want %s, %q, %d", pe.Reason, pe.Detail, pe.Offset, tt.reason, tt.detail, tt.offset)
 			}
 			if !strings.HasPrefix(err.Error(), "numbers: ") {
 				t.Errorf("message %q lacks the package prefix", err)
@@ -103,7 +106,7 @@ func TestParseRejects(t *testing.T) {
 // TestParseErrorMessage: the message says where and what, without the input.
 func TestParseErrorMessage(t *testing.T) {
 	_, err := numbers.Parse("+1 415 555 2671\u202e", "")
-	want := "numbers: control or invisible formatting character at byte 15: character U+202E"
+	want := "numbers: invalid character at byte 15: control or invisible formatting character U+202E"
 	if err == nil || err.Error() != want {
 		t.Errorf("error %q, want %q", err, want)
 	}

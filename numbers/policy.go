@@ -1,15 +1,17 @@
 package numbers
 
 import (
-	"github.com/nyaruka/phonenumbers/v2"
+	"fmt"
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/nyaruka/phonenumbers/v2"
 )
 
 // Policy decides whether a number may be texted or called. Build one with
 // [NewPolicy], start from a ready-made one ([SMSVerificationPolicy],
-// [ModeratePolicy], [VoicePolicy]), and derive variants with [Policy.With].
+// [ModeratePolicy]), and derive variants with [Policy.With].
 //
 // [Policy.Check] applies the rules in this order; the first that decides
 // wins:
@@ -17,12 +19,12 @@ import (
 //  1. Safe list ([SafeNumbers], [SafeBlocks]): allowed, whatever else says.
 //  2. Region allow-list and deny-list ([AllowRegions], [DenyRegions]).
 //  3. Prefix rules by longest match on the E.164 digits: [DenyPrefixes],
-//     [AllowPrefixes], [DenyCallingCodes] and the entries of [DenyDataset].
-//     A policy's own rules win over dataset entries of the same length.
+//     [AllowPrefixes] and the entries of [DenyDataset]. A policy's own
+//     prefixes win over dataset entries of the same length.
 //  4. Prefix sets ([WithPrefixSet]), which change while serving.
-//  5. Numbers outside the known ranges of the metadata: the policy's stance
-//     ([AllowUnknownRanges], [DenyUnknownRanges]).
-//  6. Number type for the channel ([AllowTypes], [DenyTypes]).
+//  5. Number type for the channel ([AllowTypes], [DenyTypes]), where
+//     [UnknownType] stands for numbers outside the known ranges of the
+//     metadata.
 //
 // Steps 1 to 4 do not need the number type, so numbers denied there are
 // decided without the cost of computing it.
@@ -30,7 +32,7 @@ import (
 // A built Policy is immutable and safe for concurrent use; the prefix sets it
 // consults are safe to change while it is in use.
 type Policy struct {
-	cfg policyConfig
+	cfg config
 
 	allowRegions, denyRegions   regionSet
 	hasAllowList                bool
@@ -51,27 +53,59 @@ type Policy struct {
 	ccAllowed, ccDenied callingCodeSet
 }
 
-// Option configures a [Policy]. Options are applied in order.
-type Option func(*policyConfig) error
+// Option configures a [Policy]. Options record what they are given and
+// never fail; [NewPolicy] and [Policy.With] check them all, in order.
+type Option func(*config)
 
-type policyConfig struct {
-	name         string
-	allowRegions []string
-	denyRegions  []string
-	rules        []prefixRule
-	safe         []prefixRule
-	datasets     []*Dataset
-	sets         []*PrefixSet
-	allowedTypes [numChannels]uint16
-	allowUnknown [numChannels]bool
+// config is what the options of a Policy record, unchecked.
+type config struct {
+	name     string
+	regions  []regionRule
+	prefixes []prefixRule
+	datasets []datasetRule
+	sets     []*PrefixSet
+	types    []typeRule
+}
+
+type ruleKind uint8
+
+const (
+	denyPrefix ruleKind = iota
+	allowPrefix
+	safeBlock
+	safeNumber
+)
+
+var ruleOption = [...]string{denyPrefix: "DenyPrefixes", allowPrefix: "AllowPrefixes", safeBlock: "SafeBlocks", safeNumber: "SafeNumbers"}
+
+type regionRule struct {
+	allow   bool
+	regions []string
 }
 
 type prefixRule struct {
-	digits string
-	allow  bool   // AllowPrefixes, not a deny rule
-	code   bool   // DenyCallingCodes
-	exact  bool   // SafeNumbers
-	text   string // as given, for the decision
+	kind   ruleKind
+	prefix string // as given
+}
+
+type datasetRule struct {
+	d          *Dataset
+	categories []string
+}
+
+type typeRule struct {
+	allow bool
+	ch    Channel
+	types []Type
+}
+
+func (c config) clone() config {
+	c.regions = slices.Clone(c.regions)
+	c.prefixes = slices.Clone(c.prefixes)
+	c.datasets = slices.Clone(c.datasets)
+	c.sets = slices.Clone(c.sets)
+	c.types = slices.Clone(c.types)
+	return c
 }
 
 func typeMask(types ...Type) uint16 {
@@ -83,51 +117,24 @@ func typeMask(types ...Type) uint16 {
 }
 
 // Default type rules: texts go to mobiles only; calls avoid costly types.
+// Numbers outside the known ranges (UnknownType) are denied everywhere.
 var (
 	defaultSMSTypes   = typeMask(Mobile, FixedLineOrMobile)
 	defaultVoiceTypes = typeMask(FixedLine, Mobile, FixedLineOrMobile, TollFree, VoIP)
 )
 
-func defaultConfig() policyConfig {
-	var c policyConfig
-	c.name = "numbers.NewPolicy"
-	c.allowedTypes[SMS] = defaultSMSTypes
-	c.allowedTypes[WhatsApp] = defaultSMSTypes
-	c.allowedTypes[Voice] = defaultVoiceTypes
-	return c
-}
-
-func (c policyConfig) clone() policyConfig {
-	c.allowRegions = slices.Clone(c.allowRegions)
-	c.denyRegions = slices.Clone(c.denyRegions)
-	c.rules = slices.Clone(c.rules)
-	c.safe = slices.Clone(c.safe)
-	c.datasets = slices.Clone(c.datasets)
-	c.sets = slices.Clone(c.sets)
-	return c
-}
-
-// NewPolicy builds a policy from options. With no options it denies nothing
-// by region or prefix and applies the default type rules: SMS and WhatsApp
-// only to MOBILE and FIXED_LINE_OR_MOBILE numbers; voice to any type but
-// PREMIUM_RATE, SHARED_COST, UAN, PERSONAL_NUMBER, PAGER and VOICEMAIL (that
-// is, FIXED_LINE, MOBILE, FIXED_LINE_OR_MOBILE, TOLL_FREE and VOIP); numbers
-// outside the known ranges denied on every channel.
+// NewPolicy builds a policy from options, applied in order. With no options
+// it denies nothing by region or prefix and applies the default type rules:
+// SMS and WhatsApp only to MOBILE and FIXED_LINE_OR_MOBILE numbers; voice to
+// any type but PREMIUM_RATE, SHARED_COST, UAN, PERSONAL_NUMBER, PAGER and
+// VOICEMAIL (that is, FIXED_LINE, MOBILE, FIXED_LINE_OR_MOBILE, TOLL_FREE and
+// VOIP); numbers outside the known ranges ([UnknownType]) denied on every
+// channel.
 //
-// A bad option value (an unknown region code, a malformed prefix) is an error
-// that wraps [ErrConfig].
+// A bad option value (an unknown region code, a malformed prefix, a nil
+// dataset) is an error that wraps [ErrInvalidConfig] and names the option.
 func NewPolicy(opts ...Option) (*Policy, error) {
-	return build(defaultConfig(), opts)
-}
-
-// MustPolicy is like [NewPolicy] but panics on error. It is meant for
-// policies built from constants at program start.
-func MustPolicy(opts ...Option) *Policy {
-	p, err := NewPolicy(opts...)
-	if err != nil {
-		panic(err)
-	}
-	return p
+	return build(config{name: "numbers.NewPolicy"}, opts)
 }
 
 // With returns a new policy with the rules of p and then opts. p is not
@@ -136,276 +143,256 @@ func (p *Policy) With(opts ...Option) (*Policy, error) {
 	return build(p.cfg.clone(), opts)
 }
 
-// Name returns the policy's name (see [WithName]).
-func (p *Policy) Name() string { return p.cfg.name }
-
-func build(cfg policyConfig, opts []Option) (*Policy, error) {
+func build(cfg config, opts []Option) (*Policy, error) {
 	for _, o := range opts {
-		if err := o(&cfg); err != nil {
-			return nil, err
-		}
+		o(&cfg)
 	}
-	return compile(cfg), nil
+	return compile(cfg)
 }
 
 // WithName names the policy. The name is the Source of decisions made by the
-// policy's own rules (not dataset entries), so that a log line says which
-// policy denied a number.
+// policy's own rules (not dataset or prefix-set entries), so that a log line
+// says which policy denied a number.
 func WithName(name string) Option {
-	return func(c *policyConfig) error {
-		c.name = name
-		return nil
-	}
+	return func(c *config) { c.name = name }
 }
 
 // AllowRegions makes an allow-list: only numbers of these regions (ISO
-// 3166-1 alpha-2 codes, or "001" for non-geographic numbers) are allowed.
-// Repeated use extends the list. The guide's advice: "restrict calling only
-// to countries you expect".
+// 3166-1 alpha-2 codes, in any case, or "001" for non-geographic numbers)
+// are allowed. Repeated use extends the list. The guide's advice: "restrict
+// calling only to countries you expect".
 //
-// Numbers whose region the metadata cannot tell (an unknown NANP area code)
-// are left to the unknown-range stance.
+// A number whose region the metadata cannot tell (an unknown NANP area
+// code) is allowed when a region of its calling code is.
 func AllowRegions(regions ...string) Option {
-	return func(c *policyConfig) error {
-		rs, err := checkRegions(regions)
-		c.allowRegions = append(c.allowRegions, rs...)
-		return err
-	}
+	regions = slices.Clone(regions)
+	return func(c *config) { c.regions = append(c.regions, regionRule{true, regions}) }
 }
 
-// DenyRegions denies numbers of these regions (ISO 3166-1 alpha-2 codes, or
-// "001" for non-geographic numbers).
+// DenyRegions denies numbers of these regions (ISO 3166-1 alpha-2 codes, in
+// any case, or "001" for non-geographic numbers). A number whose region the
+// metadata cannot tell is denied when every region of its calling code is.
 func DenyRegions(regions ...string) Option {
-	return func(c *policyConfig) error {
-		rs, err := checkRegions(regions)
-		c.denyRegions = append(c.denyRegions, rs...)
-		return err
-	}
-}
-
-func checkRegions(regions []string) ([]string, error) {
-	out := make([]string, 0, len(regions))
-	for _, r := range regions {
-		r = strings.ToUpper(strings.TrimSpace(r))
-		if !knownRegion(r) {
-			return nil, configError("unknown region " + strconv.Quote(r))
-		}
-		out = append(out, r)
-	}
-	return out, nil
-}
-
-// DenyCallingCodes denies whole country calling codes, such as 371 for
-// Latvia or 882 for international networks.
-func DenyCallingCodes(codes ...int) Option {
-	return func(c *policyConfig) error {
-		for _, cc := range codes {
-			if cc <= 0 || cc > 999 {
-				return configError("calling code " + strconv.Itoa(cc) + " out of range 1-999")
-			}
-			d := strconv.Itoa(cc)
-			c.rules = append(c.rules, prefixRule{digits: d, code: true, text: "+" + d})
-		}
-		return nil
-	}
+	regions = slices.Clone(regions)
+	return func(c *config) { c.regions = append(c.regions, regionRule{false, regions}) }
 }
 
 // DenyPrefixes denies numbers whose E.164 digits start with one of the
-// prefixes: an NANP area code ("+1 876"), an operator range ("+23276"), a
-// 1000-number block ("+1415555267"). Prefixes are "+" and up to 15 digits;
-// spaces and dashes are ignored.
-func DenyPrefixes(prefixes ...string) Option { return prefixOption(prefixes, false) }
+// prefixes: a whole calling code ("+371"), an NANP area code ("+1 876"), an
+// operator range ("+23276"), a 1000-number block ("+1415555267"). Prefixes
+// are "+" and up to 15 digits; spaces and dashes are ignored.
+func DenyPrefixes(prefixes ...string) Option { return prefixOption(denyPrefix, prefixes) }
 
 // AllowPrefixes makes exceptions to broader deny prefixes and dataset
 // entries: by longest match, a number under an allowed prefix is not denied
-// by a shorter prefix rule. It does not bypass region, prefix-set, range or
-// type rules; use [SafeBlocks] for that.
-func AllowPrefixes(prefixes ...string) Option { return prefixOption(prefixes, true) }
-
-func prefixOption(prefixes []string, allow bool) Option {
-	return func(c *policyConfig) error {
-		for _, p := range prefixes {
-			d, err := normalizePrefix(p)
-			if err != nil {
-				return err
-			}
-			c.rules = append(c.rules, prefixRule{digits: d, allow: allow, text: "+" + d})
-		}
-		return nil
-	}
-}
+// by a shorter prefix rule. It does not bypass region, prefix-set or type
+// rules; use [SafeBlocks] for that.
+func AllowPrefixes(prefixes ...string) Option { return prefixOption(allowPrefix, prefixes) }
 
 // SafeNumbers safe-lists exact E.164 numbers, such as a test team's phones
 // in a denied country. A safe-listed number is allowed whatever the other
 // rules say.
-func SafeNumbers(e164 ...string) Option { return safeOption(e164, true) }
+func SafeNumbers(e164 ...string) Option { return prefixOption(safeNumber, e164) }
 
 // SafeBlocks safe-lists every number under the prefixes (for example a
 // company's own 1000-number block). Like [SafeNumbers], it wins over every
-// deny rule.
-func SafeBlocks(prefixes ...string) Option { return safeOption(prefixes, false) }
+// other rule, prefix sets included.
+func SafeBlocks(prefixes ...string) Option { return prefixOption(safeBlock, prefixes) }
 
-func safeOption(prefixes []string, exact bool) Option {
-	return func(c *policyConfig) error {
+func prefixOption(kind ruleKind, prefixes []string) Option {
+	prefixes = slices.Clone(prefixes)
+	return func(c *config) {
 		for _, p := range prefixes {
-			d, err := normalizePrefix(p)
-			if err != nil {
-				return err
-			}
-			c.safe = append(c.safe, prefixRule{digits: d, exact: exact, text: "+" + d})
+			c.prefixes = append(c.prefixes, prefixRule{kind, p})
 		}
-		return nil
 	}
 }
 
-// DenyDataset denies the prefixes of a dataset, such as [HighRisk] or part
-// of it ([Dataset.Filter]). Decisions name the entry and its source. Datasets
-// added first win over later ones for the same prefix.
-func DenyDataset(d *Dataset) Option {
-	return func(c *policyConfig) error {
-		if d == nil {
-			return configError("nil dataset")
-		}
-		c.datasets = append(c.datasets, d)
-		return nil
-	}
+// DenyDataset denies the entries of a dataset, such as [HighRisk], in the
+// given categories, or all of them when none are given. Decisions name the
+// entry and its source. Datasets added first win over later ones for the
+// same prefix. A category that no entry of d has is an error, so that a
+// typo does not deny nothing, and so is an entry that [ParseDataset] would
+// reject or that has an expiry (a block that ends belongs in a [PrefixSet]).
+//
+// The policy copies what it needs: changing d later does not change it.
+func DenyDataset(d *Dataset, categories ...string) Option {
+	categories = slices.Clone(categories)
+	return func(c *config) { c.datasets = append(c.datasets, datasetRule{d, categories}) }
 }
 
 // WithPrefixSet makes the policy consult s on every check: a number under an
 // active entry is denied with [ReasonPrefixBlocked], unless safe-listed.
 func WithPrefixSet(s *PrefixSet) Option {
-	return func(c *policyConfig) error {
-		if s == nil || s.snap.Load() == nil {
-			return configError("prefix set not made by NewPrefixSet")
-		}
-		c.sets = append(c.sets, s)
-		return nil
-	}
+	return func(c *config) { c.sets = append(c.sets, s) }
 }
 
 // AllowTypes allows number types on a channel, in addition to those already
 // allowed; for example AllowTypes(SMS, FixedLine) for landlines that receive
 // texts as voice, or AllowTypes(Voice, PremiumRate) for an app that must call
 // premium numbers.
+//
+// AllowTypes(ch, UnknownType) allows numbers that have a possible length but
+// match no range of the bundled metadata. Metadata goes stale as countries
+// open new ranges; this stance keeps real users of new ranges from being
+// locked out. Decisions on them carry [ReasonUnknownRange], so they can be
+// counted, and every rule but the type rules still applies. A number whose
+// E.164 form would parse as another number stays denied.
 func AllowTypes(ch Channel, types ...Type) Option {
-	return func(c *policyConfig) error {
-		if err := checkTypes(ch, types); err != nil {
-			return err
-		}
-		c.allowedTypes[ch] |= typeMask(types...)
-		return nil
-	}
+	types = slices.Clone(types)
+	return func(c *config) { c.types = append(c.types, typeRule{true, ch, types}) }
 }
 
 // DenyTypes denies number types on a channel; for example
-// DenyTypes(Voice, VoIP, TollFree).
+// DenyTypes(Voice, VoIP, TollFree), or DenyTypes(SMS, UnknownType) to undo
+// the allowance for unknown ranges of a ready-made policy.
 func DenyTypes(ch Channel, types ...Type) Option {
-	return func(c *policyConfig) error {
-		if err := checkTypes(ch, types); err != nil {
-			return err
-		}
-		c.allowedTypes[ch] &^= typeMask(types...)
-		return nil
-	}
+	types = slices.Clone(types)
+	return func(c *config) { c.types = append(c.types, typeRule{false, ch, types}) }
 }
 
-func checkTypes(ch Channel, types []Type) error {
-	if ch >= numChannels {
-		return configError("unknown channel " + strconv.Itoa(int(ch)))
-	}
-	for _, t := range types {
-		if t == UnknownType || t >= numTypes {
-			return configError("type " + t.String() + " cannot be allowed or denied; see AllowUnknownRanges")
+// checkRegions upper-cases regions and checks that they are known.
+func checkRegions(opt string, regions []string) ([]string, error) {
+	out := make([]string, 0, len(regions))
+	for _, r := range regions {
+		u := strings.ToUpper(strings.TrimSpace(r))
+		if !knownRegion(u) {
+			return nil, configError(opt + ": unknown region " + strconv.Quote(r))
 		}
+		out = append(out, u)
 	}
-	return nil
+	return out, nil
 }
 
-// AllowUnknownRanges allows, on the given channels (all when none are
-// given), numbers that have a possible length but match no range of the
-// bundled metadata. Metadata goes stale as countries open new ranges; this
-// stance keeps real users of new ranges from being locked out. Decisions
-// still carry [ReasonUnknownRange], so such numbers can be counted. Type
-// rules do not apply to them (their type is unknown); every other rule does.
-func AllowUnknownRanges(channels ...Channel) Option { return unknownOption(channels, true) }
-
-// DenyUnknownRanges denies numbers outside the known ranges on the given
-// channels (all when none are given), with [ReasonUnknownRange]. This is the
-// default.
-func DenyUnknownRanges(channels ...Channel) Option { return unknownOption(channels, false) }
-
-func unknownOption(channels []Channel, allow bool) Option {
-	return func(c *policyConfig) error {
-		if len(channels) == 0 {
-			channels = []Channel{SMS, Voice, WhatsApp}
-		}
-		for _, ch := range channels {
-			if ch >= numChannels {
-				return configError("unknown channel " + strconv.Itoa(int(ch)))
-			}
-			c.allowUnknown[ch] = allow
-		}
-		return nil
-	}
-}
-
-// compile turns a configuration into the structures Check walks.
-func compile(cfg policyConfig) *Policy {
-	p := &Policy{cfg: cfg, trie: newTrie(), sets: cfg.sets, allowedTypes: cfg.allowedTypes}
+// compile checks a configuration and turns it into the structures Check
+// walks.
+func compile(cfg config) (*Policy, error) {
+	p := &Policy{cfg: cfg, trie: newTrie()}
 	src := cfg.name
-	for _, r := range cfg.allowRegions {
+	var allowList, denyList []string
+	for _, r := range cfg.regions {
+		opt := "DenyRegions"
+		if r.allow {
+			opt = "AllowRegions"
+		}
+		rs, err := checkRegions(opt, r.regions)
+		if err != nil {
+			return nil, err
+		}
+		if r.allow {
+			allowList = append(allowList, rs...)
+		} else {
+			denyList = append(denyList, rs...)
+		}
+	}
+	for _, r := range allowList {
 		p.allowRegions.add(r)
 	}
-	p.hasAllowList = len(cfg.allowRegions) > 0
-	for _, r := range cfg.denyRegions {
+	p.hasAllowList = len(allowList) > 0
+	for _, r := range denyList {
 		p.denyRegions.add(r)
 	}
-	p.regionAllowRule = Decision{Reason: ReasonRegionNotAllowed, Rule: "region allow-list " + strings.Join(cfg.allowRegions, " "), Source: src}
-	p.regionDeny = Decision{Reason: ReasonRegionDenied, Rule: "region deny-list " + strings.Join(cfg.denyRegions, " "), Source: src}
+	p.regionAllowRule = Decision{Reason: ReasonRegionDenied, Rule: "region allow-list " + strings.Join(allowList, " "), Source: src}
+	p.regionDeny = Decision{Reason: ReasonRegionDenied, Rule: "region deny-list " + strings.Join(denyList, " "), Source: src}
 
-	for _, r := range cfg.rules {
-		d := Decision{Reason: ReasonPrefixDenied, Rule: "deny prefix", Entry: r.text, Source: src}
-		switch {
-		case r.allow:
-			d = Decision{Allowed: true, Reason: ReasonAllowed, Rule: "allow prefix", Entry: r.text, Source: src}
-		case r.code:
-			d = Decision{Reason: ReasonCallingCodeDenied, Rule: "deny calling code", Entry: r.text, Source: src}
+	for _, r := range cfg.prefixes {
+		d, err := normalizePrefix(r.prefix)
+		if err != nil {
+			return nil, configError(ruleOption[r.kind] + ": " + err.Error())
 		}
-		p.trie.node(r.digits).rule = int32(len(p.rules)) // later rules override earlier ones
-		p.rules = append(p.rules, d)
+		n := p.trie.node(d)
+		text := "+" + d
+		switch r.kind {
+		case denyPrefix, allowPrefix:
+			dec := Decision{Reason: ReasonPrefixDenied, Rule: "deny prefix", Entry: text, Source: src}
+			if r.kind == allowPrefix {
+				dec = Decision{Allowed: true, Reason: ReasonAllowed, Rule: "allow prefix", Entry: text, Source: src}
+			}
+			n.rule = int32(len(p.rules)) // later rules override earlier ones
+			p.rules = append(p.rules, dec)
+		case safeBlock:
+			n.safe = int32(len(p.safe))
+			p.safe = append(p.safe, Decision{Allowed: true, Reason: ReasonAllowed, Rule: "safe block", Entry: text, Source: src})
+		case safeNumber:
+			n.exact = int32(len(p.safe))
+			p.safe = append(p.safe, Decision{Allowed: true, Reason: ReasonAllowed, Rule: "safe number", Entry: Mask(text), Source: src})
+		}
 	}
-	for _, ds := range cfg.datasets {
-		for _, e := range ds.entries {
-			n := p.trie.node(e.Prefix[1:])
+	for i, ds := range cfg.datasets {
+		if ds.d == nil {
+			return nil, configError("DenyDataset: nil dataset")
+		}
+		// Keep what was denied, so that With does not see later changes
+		// of ds.d.
+		kept := &Dataset{Version: ds.d.Version}
+		p.cfg.datasets[i] = datasetRule{d: kept}
+		for _, c := range ds.categories {
+			if !slices.ContainsFunc(ds.d.Entries, func(e Entry) bool { return e.Category == c }) {
+				return nil, configError("DenyDataset: no entry of dataset " + strconv.Quote(ds.d.Version) + " has category " + strconv.Quote(c))
+			}
+		}
+		for i, e := range ds.d.Entries {
+			if len(ds.categories) > 0 && !slices.Contains(ds.categories, e.Category) {
+				continue
+			}
+			if err := e.validate(); err != nil {
+				return nil, configError(fmt.Sprintf("DenyDataset: dataset %q entry %d: %v", ds.d.Version, i, err))
+			}
+			if !e.Expires.IsZero() {
+				return nil, configError(fmt.Sprintf("DenyDataset: dataset %q entry %d has an expiry; use a PrefixSet", ds.d.Version, i))
+			}
+			e.Regions = slices.Clone(e.Regions)
+			kept.Entries = append(kept.Entries, e)
+			digits, _ := normalizePrefix(e.Prefix)
+			e.Prefix = "+" + digits
+			n := p.trie.node(digits)
 			if n.rule >= 0 {
 				continue // the policy's own rules and earlier datasets win
 			}
 			n.rule = int32(len(p.rules))
 			p.rules = append(p.rules, Decision{
 				Reason: ReasonHighRisk,
-				Rule:   "high-risk dataset " + ds.version + " " + string(e.Category),
-				Entry:  e.String(),
+				Rule:   "high-risk dataset " + ds.d.Version + " " + e.Category,
+				Entry:  e.describe(),
 				Source: e.Source,
 			})
 		}
 	}
-	for _, r := range cfg.safe {
-		n := p.trie.node(r.digits)
-		d := Decision{Allowed: true, Reason: ReasonSafeListed, Rule: "safe block", Entry: r.text, Source: src}
-		if r.exact {
-			d.Rule = "safe number"
-			d.Entry = Mask(r.text)
-			n.exact = int32(len(p.safe))
-		} else {
-			n.safe = int32(len(p.safe))
+	for _, s := range cfg.sets {
+		if s == nil {
+			return nil, configError("WithPrefixSet: nil prefix set")
 		}
-		p.safe = append(p.safe, d)
 	}
+	p.sets = cfg.sets
 
+	p.allowedTypes[SMS] = defaultSMSTypes
+	p.allowedTypes[WhatsApp] = defaultSMSTypes
+	p.allowedTypes[Voice] = defaultVoiceTypes
+	for _, r := range cfg.types {
+		opt := "DenyTypes"
+		if r.allow {
+			opt = "AllowTypes"
+		}
+		i, ok := channelIndex(r.ch)
+		if !ok {
+			return nil, configError(opt + ": unknown channel " + strconv.Itoa(int(r.ch)))
+		}
+		for _, t := range r.types {
+			if t >= numTypes {
+				return nil, configError(opt + ": unknown type " + t.String())
+			}
+		}
+		if r.allow {
+			p.allowedTypes[i] |= typeMask(r.types...)
+		} else {
+			p.allowedTypes[i] &^= typeMask(r.types...)
+		}
+	}
 	for ch := range Channel(numChannels) {
+		i, _ := channelIndex(ch)
 		var names []string
-		for t := range Type(numTypes) {
-			if cfg.allowedTypes[ch]&(1<<t) != 0 {
+		for t := FixedLine; t < numTypes; t++ {
+			if p.allowedTypes[i]&(1<<t) != 0 {
 				names = append(names, t.String())
 			}
 		}
@@ -413,11 +400,11 @@ func compile(cfg policyConfig) *Policy {
 		if len(names) == 0 {
 			rule = ch.String() + " allows no type"
 		}
-		p.typeDeny[ch] = Decision{Reason: ReasonTypeDenied, Rule: rule, Source: src}
-		if cfg.allowUnknown[ch] {
-			p.unknown[ch] = Decision{Allowed: true, Reason: ReasonUnknownRange, Rule: ch.String() + " allows numbers outside known ranges", Source: src}
+		p.typeDeny[i] = Decision{Reason: ReasonTypeDenied, Rule: rule, Source: src}
+		if p.allowedTypes[i]&(1<<UnknownType) != 0 {
+			p.unknown[i] = Decision{Allowed: true, Reason: ReasonUnknownRange, Rule: ch.String() + " allows numbers outside known ranges", Source: src}
 		} else {
-			p.unknown[ch] = Decision{Reason: ReasonUnknownRange, Rule: ch.String() + " denies numbers outside known ranges", Source: src}
+			p.unknown[i] = Decision{Reason: ReasonUnknownRange, Rule: ch.String() + " denies numbers outside known ranges", Source: src}
 		}
 	}
 	for cc := 1; cc < 1000; cc++ {
@@ -435,19 +422,26 @@ func compile(cfg policyConfig) *Policy {
 	}
 	p.allowed = Decision{Allowed: true, Reason: ReasonAllowed}
 	p.ambiguous = Decision{Reason: ReasonUnknownRange, Rule: "number outside known ranges whose E.164 form reads as another number", Source: src}
-	p.notParsed = Decision{Reason: ReasonNotParsed, Rule: "number not produced by Parse", Source: src}
-	p.unknownChan = Decision{Reason: ReasonUnknownChannel, Rule: "unknown channel", Source: src}
-	return p
+	p.notParsed = Decision{Reason: ReasonNotANumber, Rule: "number not produced by Parse", Source: src}
+	p.unknownChan = Decision{Reason: ReasonTypeDenied, Rule: "unknown channel", Source: src}
+	return p, nil
 }
+
+// channelIndex returns the index of ch in a Policy's per-channel tables.
+func channelIndex(ch Channel) (int, bool) { return int(ch), ch < numChannels }
 
 // Check decides whether n may be reached on channel ch. It does not
 // allocate. The number type is computed (once per Number) only when no
 // earlier rule decided; see [Policy] for the order of the rules.
+//
+// A Number that did not come from [Parse] is denied with [ReasonNotANumber];
+// a Channel this package does not define, with [ReasonTypeDenied].
 func (p *Policy) Check(n Number, ch Channel) Decision {
 	if n.lazy == nil || len(n.E164) < 2 {
 		return p.notParsed
 	}
-	if ch >= numChannels {
+	ci, ok := channelIndex(ch)
+	if !ok {
 		return p.unknownChan
 	}
 	rule, safe := p.trie.match(n.E164[1:])
@@ -483,8 +477,8 @@ func (p *Policy) Check(n Number, ch Channel) Decision {
 		return p.rules[rule]
 	}
 	for _, s := range p.sets {
-		if e, ok := s.Lookup(n.E164); ok {
-			return Decision{Reason: ReasonPrefixBlocked, Rule: s.rule, Entry: e.desc, Source: e.Source}
+		if d, ok := s.check(n.E164); ok {
+			return d
 		}
 	}
 	t, canonical := n.typeInfo()
@@ -492,35 +486,19 @@ func (p *Policy) Check(n Number, ch Channel) Decision {
 		if !canonical {
 			return p.ambiguous
 		}
-		return p.unknown[ch]
+		return p.unknown[ci]
 	}
-	if p.allowedTypes[ch]&(1<<t) == 0 {
-		d := p.typeDeny[ch]
+	if p.allowedTypes[ci]&(1<<t) == 0 {
+		d := p.typeDeny[ci]
 		d.Entry = typeNames[t]
 		return d
 	}
 	return p.allowed
 }
 
-// CheckString parses s (see [Parse]) and checks the number. When s cannot be
-// parsed it returns the [*ParseError] and a denying decision whose Reason is
-// the parse error's. A denial by the policy is not an error: look at
-// [Decision.Allowed], or use [Decision.Err].
-func (p *Policy) CheckString(s, defaultRegion string, ch Channel, opts ...ParseOption) (Number, Decision, error) {
-	n, err := Parse(s, defaultRegion, opts...)
-	if err != nil {
-		d := Decision{Reason: ReasonNotANumber, Rule: "parse"}
-		if pe, ok := err.(*ParseError); ok {
-			d.Reason = pe.Reason
-		}
-		return n, d, err
-	}
-	return n, p.Check(n, ch), nil
-}
-
 // Decision is the outcome of [Policy.Check]: whether the number is allowed,
-// a stable reason code, and the rule that decided, with the dataset entry and
-// its source when a dataset rule fired.
+// a stable reason code, and the rule that decided, with the dataset or
+// prefix-set entry and its source when one of those fired.
 type Decision struct {
 	// Allowed is the verdict.
 	Allowed bool
@@ -531,7 +509,8 @@ type Decision struct {
 	// or "high-risk dataset 2026.11.24 top10"; empty when no rule objected.
 	Rule string
 	// Entry is what the rule matched: the region, the prefix, the type, or
-	// the dataset entry with its description.
+	// the dataset or prefix-set entry with its description. A safe-listed
+	// number is masked.
 	Entry string
 	// Source is where the rule comes from: the URL of a dataset entry's
 	// source, the source of a prefix-set entry, or the policy's name.

@@ -1,8 +1,9 @@
 package numbers
 
 import (
+	"fmt"
+	"maps"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -23,12 +24,12 @@ func normalizePrefix(p string) (string, error) {
 			b.WriteByte(c)
 		case c == ' ' || c == '-':
 		default:
-			return "", configError("prefix " + strconv.Quote(p) + ": want \"+\" and digits")
+			return "", fmt.Errorf("prefix %q: want \"+\" and digits", p)
 		}
 	}
 	d := b.String()
 	if d == "" || d[0] == '0' || len(d) > maxPrefixDigits {
-		return "", configError("prefix " + strconv.Quote(p) + ": want 1 to 15 digits, not starting with 0")
+		return "", fmt.Errorf("prefix %q: want 1 to 15 digits, not starting with 0", p)
 	}
 	return d, nil
 }
@@ -97,85 +98,63 @@ func (t *trie) match(digits string) (rule, safe int32) {
 // PrefixSet is a set of blocked prefixes that can change while requests are
 // being served, for adaptive defenses: a monitor that sees verification codes
 // sent to a prefix but never confirmed can block that prefix for an hour.
-// A [Policy] consults it on every check (see [WithPrefixSet]).
+// A [Policy] consults it on every check (see [WithPrefixSet]) and denies the
+// numbers under an active entry with [ReasonPrefixBlocked].
 //
 // Reads never wait for writers: each change builds a new snapshot and swaps
 // it in atomically, so a change costs time proportional to the size of the
 // set, which is meant for hundreds of entries, not millions. Expired entries
-// are ignored by lookups and dropped at the next change.
+// are ignored by checks and dropped at the next change.
 //
-// A PrefixSet is safe for concurrent use. The zero value is not usable; call
-// [NewPrefixSet].
+// The zero value is an empty set that reads the time from [time.Now]. Set
+// Name and Now before the set is first used and do not change them after. A
+// PrefixSet is safe for concurrent use and must not be copied after first
+// use.
 type PrefixSet struct {
-	name string
-	rule string // "prefix set <name>", for decisions
-	now  func() time.Time
+	// Name identifies the set in decisions ("prefix set <Name>") and is the
+	// Source of entries added without one.
+	Name string
+	// Now returns the current time, against which entries expire. Nil means
+	// time.Now; tests pass a fake clock.
+	Now func() time.Time
 
 	mu   sync.Mutex // serialises writers
 	snap atomic.Pointer[prefixSnapshot]
 }
 
-// PrefixEntry is one blocked prefix of a [PrefixSet].
-type PrefixEntry struct {
-	// Prefix is "+" and the leading E.164 digits, such as "+23276".
-	Prefix string
-	// Reason says why the prefix is blocked.
-	Reason string
-	// Source says who blocked it; [PrefixSet.Add] sets the set's name.
-	Source string
-	// Expires is when the block ends; the zero time means never.
-	Expires time.Time
-
-	desc string // Prefix and Reason, for decisions
-}
-
 type prefixSnapshot struct {
-	entries map[string]PrefixEntry // by digits, without "+"
-	list    []PrefixEntry          // the same entries, indexed by trie rules
+	entries map[string]Entry // by digits, without "+"
+	list    []Entry          // the same entries, indexed by trie rules
+	desc    []string         // describe() of list, for decisions
+	rule    string           // "prefix set <Name>", for decisions
 	trie    trie
 }
 
-// PrefixSetOption configures a [PrefixSet].
-type PrefixSetOption func(*PrefixSet)
-
-// WithClock sets the function a [PrefixSet] reads the time from, for
-// expiries; tests pass a fake clock. The default is [time.Now].
-func WithClock(now func() time.Time) PrefixSetOption {
-	return func(s *PrefixSet) { s.now = now }
-}
-
-// NewPrefixSet returns an empty set. name identifies it in decisions
-// ("prefix set <name>") and is the Source of entries added with Add.
-func NewPrefixSet(name string, opts ...PrefixSetOption) *PrefixSet {
-	s := &PrefixSet{name: name, rule: "prefix set " + name, now: time.Now}
-	for _, o := range opts {
-		o(s)
+func (s *PrefixSet) now() time.Time {
+	if s.Now != nil {
+		return s.Now()
 	}
-	s.snap.Store(&prefixSnapshot{})
-	return s
+	return time.Now()
 }
 
-// Name returns the name given to [NewPrefixSet].
-func (s *PrefixSet) Name() string { return s.name }
-
-// Add blocks prefix for ttl (for good when ttl <= 0), replacing any entry for
-// the same prefix. prefix is "+" and 1 to 15 digits; spaces and dashes are
-// ignored. The error wraps [ErrConfig].
-func (s *PrefixSet) Add(prefix string, ttl time.Duration, reason string) error {
-	e := PrefixEntry{Prefix: prefix, Reason: reason, Source: s.name}
-	if ttl > 0 {
-		e.Expires = s.now().Add(ttl)
-	}
-	return s.update(false, e)
+// Add blocks the prefixes of entries until their Expires time (for good when
+// it is zero), replacing any entry for the same prefix, all at once. An
+// entry without a Source gets the set's Name. The error wraps
+// [ErrInvalidConfig]; on error the set is unchanged.
+func (s *PrefixSet) Add(entries ...Entry) error {
+	return s.update(false, entries)
 }
 
-// Replace swaps the whole content of the set for entries, at once. The error
-// wraps [ErrConfig]; on error the set is unchanged.
-func (s *PrefixSet) Replace(entries ...PrefixEntry) error {
-	return s.update(true, entries...)
+// Replace swaps the whole content of the set for entries, at once, as Add
+// would add them to an empty set: for example to load the blocks that
+// another instance decided. The error wraps [ErrInvalidConfig]; on error the
+// set is unchanged.
+func (s *PrefixSet) Replace(entries ...Entry) error {
+	return s.update(true, entries)
 }
 
-// Remove unblocks prefix and reports whether it was in the set.
+// Remove unblocks prefix ("+" and digits; spaces and dashes are ignored)
+// and reports whether it was in the set.
 func (s *PrefixSet) Remove(prefix string) bool {
 	d, err := normalizePrefix(prefix)
 	if err != nil {
@@ -184,43 +163,44 @@ func (s *PrefixSet) Remove(prefix string) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	old := s.snap.Load()
+	if old == nil {
+		return false
+	}
 	if _, ok := old.entries[d]; !ok {
 		return false
 	}
-	s.store(old, false, func(m map[string]PrefixEntry) { delete(m, d) })
+	s.store(old, false, func(m map[string]Entry) { delete(m, d) })
 	return true
 }
 
-func (s *PrefixSet) update(replace bool, entries ...PrefixEntry) error {
-	clean := make(map[string]PrefixEntry, len(entries))
+func (s *PrefixSet) update(replace bool, entries []Entry) error {
+	clean := make(map[string]Entry, len(entries))
 	for _, e := range entries {
 		d, err := normalizePrefix(e.Prefix)
 		if err != nil {
-			return err
+			return configError("PrefixSet: " + err.Error())
 		}
 		e.Prefix = "+" + d
-		e.desc = e.Prefix
-		if e.Reason != "" {
-			e.desc += " " + e.Reason
+		if e.Source == "" {
+			e.Source = s.Name
 		}
+		e.Regions = slices.Clone(e.Regions)
 		clean[d] = e
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.store(s.snap.Load(), replace, func(m map[string]PrefixEntry) {
-		for d, e := range clean {
-			m[d] = e
-		}
+	s.store(s.snap.Load(), replace, func(m map[string]Entry) {
+		maps.Copy(m, clean)
 	})
 	return nil
 }
 
-// store builds a new snapshot from old (unless replace), without expired
-// entries, applies change and swaps it in. s.mu must be held.
-func (s *PrefixSet) store(old *prefixSnapshot, replace bool, change func(map[string]PrefixEntry)) {
+// store builds a new snapshot from old (unless replace or nil), without
+// expired entries, applies change and swaps it in. s.mu must be held.
+func (s *PrefixSet) store(old *prefixSnapshot, replace bool, change func(map[string]Entry)) {
 	now := s.now()
-	m := make(map[string]PrefixEntry, len(old.entries)+1)
-	if !replace {
+	m := make(map[string]Entry)
+	if !replace && old != nil {
 		for d, e := range old.entries {
 			if !e.expired(now) {
 				m[d] = e
@@ -228,25 +208,26 @@ func (s *PrefixSet) store(old *prefixSnapshot, replace bool, change func(map[str
 		}
 	}
 	change(m)
-	next := &prefixSnapshot{entries: m, trie: newTrie()}
+	next := &prefixSnapshot{entries: m, rule: "prefix set " + s.Name, trie: newTrie()}
 	for d, e := range m {
 		next.trie.node(d).rule = int32(len(next.list))
 		next.list = append(next.list, e)
+		next.desc = append(next.desc, e.describe())
 	}
 	s.snap.Store(next)
 }
 
-func (e PrefixEntry) expired(now time.Time) bool {
+func (e Entry) expired(now time.Time) bool {
 	return !e.Expires.IsZero() && !now.Before(e.Expires)
 }
 
-// Lookup returns the longest active entry whose prefix starts e164 (an E.164
-// number such as "+23276123456"). It does not allocate, and reads the clock
-// only when a matching entry has an expiry.
-func (s *PrefixSet) Lookup(e164 string) (PrefixEntry, bool) {
+// check returns the decision for the longest active entry whose prefix
+// starts e164. It does not allocate, and reads the clock only when a
+// matching entry has an expiry.
+func (s *PrefixSet) check(e164 string) (Decision, bool) {
 	snap := s.snap.Load()
-	if len(snap.list) == 0 || len(e164) < 2 || e164[0] != '+' {
-		return PrefixEntry{}, false
+	if snap == nil || len(snap.list) == 0 || len(e164) < 2 || e164[0] != '+' {
+		return Decision{}, false
 	}
 	t := &snap.trie
 	best := int32(-1)
@@ -275,24 +256,25 @@ func (s *PrefixSet) Lookup(e164 string) (PrefixEntry, bool) {
 		best = r
 	}
 	if best < 0 {
-		return PrefixEntry{}, false
+		return Decision{}, false
 	}
-	return snap.list[best], true
+	return Decision{Reason: ReasonPrefixBlocked, Rule: snap.rule, Entry: snap.desc[best], Source: snap.list[best].Source}, true
 }
 
 // Entries returns the active entries, sorted by prefix.
-func (s *PrefixSet) Entries() []PrefixEntry {
+func (s *PrefixSet) Entries() []Entry {
 	snap := s.snap.Load()
+	if snap == nil {
+		return nil
+	}
 	now := s.now()
-	out := make([]PrefixEntry, 0, len(snap.entries))
+	out := make([]Entry, 0, len(snap.entries))
 	for _, e := range snap.entries {
 		if !e.expired(now) {
+			e.Regions = slices.Clone(e.Regions)
 			out = append(out, e)
 		}
 	}
-	slices.SortFunc(out, func(a, b PrefixEntry) int { return strings.Compare(a.Prefix, b.Prefix) })
+	slices.SortFunc(out, func(a, b Entry) int { return strings.Compare(a.Prefix, b.Prefix) })
 	return out
 }
-
-// Len returns the number of active entries.
-func (s *PrefixSet) Len() int { return len(s.Entries()) }

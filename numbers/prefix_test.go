@@ -7,27 +7,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/antifraud-go/antifraud/internal/testkit"
 	"github.com/antifraud-go/antifraud/numbers"
 )
-
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
-func newClock() *fakeClock { return &fakeClock{t: time.Date(2025, 11, 24, 12, 0, 0, 0, time.UTC)} }
 
 func prefixes(s *numbers.PrefixSet) []string {
 	var out []string
@@ -37,84 +19,77 @@ func prefixes(s *numbers.PrefixSet) []string {
 	return out
 }
 
-func TestPrefixSetLongestMatch(t *testing.T) {
-	s := numbers.NewPrefixSet("test")
-	for _, p := range []string{"+232", "+1 876", "+23276-12"} {
-		if err := s.Add(p, 0, "r"+p); err != nil {
-			t.Fatal(err)
-		}
+// TestPrefixSetZeroValue: a zero PrefixSet is an empty set that works.
+func TestPrefixSetZeroValue(t *testing.T) {
+	var s numbers.PrefixSet
+	if s.Entries() != nil || s.Remove("+44") {
+		t.Error("zero set not empty")
 	}
-	tests := []struct{ e164, want string }{
-		{"+23276123456", "+2327612"},
-		{"+23277123456", "+232"},
-		{"+18762101234", "+1876"},
-		{"+14155552671", ""},
-		{"23276123456", ""}, // not E.164
-		{"+", ""},
-		{"", ""},
+	p := mustPolicy(t, numbers.WithPrefixSet(&s))
+	if d := p.Check(mustParse(t, gbMobile), numbers.SMS); !d.Allowed {
+		t.Errorf("empty set blocks: %v", d)
 	}
-	for _, tt := range tests {
-		e, ok := s.Lookup(tt.e164)
-		if ok != (tt.want != "") || e.Prefix != tt.want {
-			t.Errorf("Lookup(%q) = %q, %v; want %q", tt.e164, e.Prefix, ok, tt.want)
-		}
-		if ok && e.Source != "test" {
-			t.Errorf("Source %q", e.Source)
-		}
+	if err := s.Add(numbers.Entry{Prefix: "+44 7400"}); err != nil {
+		t.Fatal(err)
 	}
-	if got := prefixes(s); !slices.Equal(got, []string{"+1876", "+232", "+2327612"}) {
-		t.Errorf("Entries() = %v", got)
+	if d := p.Check(mustParse(t, gbMobile), numbers.SMS); d.Reason != numbers.ReasonPrefixBlocked || d.Entry != "+447400" || d.Rule != "prefix set " {
+		t.Errorf("after Add: %v", d)
 	}
 }
 
-func TestPrefixSetExpiry(t *testing.T) {
-	clock := newClock()
-	s := numbers.NewPrefixSet("test", numbers.WithClock(clock.Now))
-	if err := s.Add("+232", time.Hour, "one hour"); err != nil {
+func TestPrefixSetEntries(t *testing.T) {
+	clock := testkit.NewClock()
+	s := &numbers.PrefixSet{Name: "monitor", Now: clock.Now}
+	regions := []string{"SL"}
+	err := s.Add(
+		numbers.Entry{Prefix: "+232 76", Note: "pumping", Regions: regions, Expires: clock.Now().Add(time.Hour)},
+		numbers.Entry{Prefix: "+1876", Source: "ops"},
+	)
+	if err != nil {
 		t.Fatal(err)
 	}
-	if err := s.Add("+2327", 0, "for good"); err != nil {
+	regions[0] = "XX" // the set keeps its own copy
+	got := s.Entries()
+	want := []numbers.Entry{
+		{Prefix: "+1876", Source: "ops"},
+		{Prefix: "+23276", Note: "pumping", Regions: []string{"SL"}, Source: "monitor", Expires: clock.Now().Add(time.Hour)},
+	}
+	if len(got) != len(want) {
+		t.Fatalf("Entries() = %+v", got)
+	}
+	for i := range want {
+		if got[i].Prefix != want[i].Prefix || got[i].Note != want[i].Note || got[i].Source != want[i].Source ||
+			!got[i].Expires.Equal(want[i].Expires) || !slices.Equal(got[i].Regions, want[i].Regions) {
+			t.Errorf("entry %d = %+v, want %+v", i, got[i], want[i])
+		}
+	}
+	got[1].Regions[0] = "YY"
+	if s.Entries()[1].Regions[0] != "SL" {
+		t.Error("Entries shares the set's memory")
+	}
+	// Adding a prefix again replaces its entry.
+	if err := s.Add(numbers.Entry{Prefix: "+23276", Note: "for good"}); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.Add("+23276", 30*time.Minute, "half an hour"); err != nil {
-		t.Fatal(err)
-	}
-	if e, _ := s.Lookup("+23276123456"); e.Prefix != "+23276" || !e.Expires.Equal(clock.Now().Add(30*time.Minute)) {
-		t.Errorf("Lookup = %+v", e)
-	}
-	clock.Advance(30 * time.Minute)
-	if e, _ := s.Lookup("+23276123456"); e.Prefix != "+2327" {
-		t.Errorf("after 30 min, Lookup = %q, want the permanent +2327", e.Prefix)
-	}
-	if e, _ := s.Lookup("+23288123456"); e.Prefix != "+232" {
-		t.Errorf("after 30 min, Lookup = %q, want +232", e.Prefix)
-	}
-	clock.Advance(30 * time.Minute)
-	if e, ok := s.Lookup("+23288123456"); ok {
-		t.Errorf("after an hour, Lookup = %q", e.Prefix)
-	}
-	if s.Len() != 1 {
-		t.Errorf("Len() = %d, want 1", s.Len())
+	if e := s.Entries()[1]; e.Note != "for good" || !e.Expires.IsZero() {
+		t.Errorf("replaced entry %+v", e)
 	}
 }
 
 func TestPrefixSetReplaceAndRemove(t *testing.T) {
-	clock := newClock()
-	s := numbers.NewPrefixSet("test", numbers.WithClock(clock.Now))
-	if err := s.Add("+232", 0, ""); err != nil {
+	clock := testkit.NewClock()
+	s := &numbers.PrefixSet{Name: "test", Now: clock.Now}
+	if err := s.Add(numbers.Entry{Prefix: "+232"}); err != nil {
 		t.Fatal(err)
 	}
-	err := s.Replace(numbers.PrefixEntry{Prefix: "+371", Source: "feed"}, numbers.PrefixEntry{Prefix: "+370", Expires: clock.Now().Add(time.Minute)})
+	err := s.Replace(numbers.Entry{Prefix: "+371", Source: "feed"}, numbers.Entry{Prefix: "+370", Expires: clock.Now().Add(time.Minute)})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if got := prefixes(s); !slices.Equal(got, []string{"+370", "+371"}) {
 		t.Errorf("after Replace: %v", got)
 	}
-	if e, _ := s.Lookup("+37120012345"); e.Source != "feed" {
-		t.Errorf("Source %q", e.Source)
-	}
-	if err := s.Replace(numbers.PrefixEntry{Prefix: "+44"}, numbers.PrefixEntry{Prefix: "bad"}); !errors.Is(err, numbers.ErrConfig) {
+	if err := s.Replace(numbers.Entry{Prefix: "+44"}, numbers.Entry{Prefix: "bad"}); !errors.Is(err, numbers.ErrInvalidConfig) {
 		t.Errorf("Replace(bad) = %v", err)
 	}
 	if got := prefixes(s); !slices.Equal(got, []string{"+370", "+371"}) {
@@ -126,39 +101,45 @@ func TestPrefixSetReplaceAndRemove(t *testing.T) {
 	if got := prefixes(s); !slices.Equal(got, []string{"+370"}) {
 		t.Errorf("after Remove: %v", got)
 	}
+	clock.Advance(time.Minute)
+	if got := prefixes(s); got != nil {
+		t.Errorf("after expiry: %v", got)
+	}
 }
 
 func TestPrefixSetBadPrefix(t *testing.T) {
-	s := numbers.NewPrefixSet("test")
+	var s numbers.PrefixSet
 	for _, p := range []string{"", "+", "+0", "abc", "+1234567890123456", "+44 x"} {
-		if err := s.Add(p, 0, ""); !errors.Is(err, numbers.ErrConfig) {
+		if err := s.Add(numbers.Entry{Prefix: "+44"}, numbers.Entry{Prefix: p}); !errors.Is(err, numbers.ErrInvalidConfig) {
 			t.Errorf("Add(%q) = %v", p, err)
 		}
 	}
-	if s.Len() != 0 || s.Name() != "test" {
-		t.Errorf("Len %d Name %q", s.Len(), s.Name())
+	if len(s.Entries()) != 0 {
+		t.Errorf("a failed Add changed the set: %v", prefixes(&s))
 	}
 }
 
 // TestPrefixSetConcurrent reads while writers add and remove; run with -race.
 func TestPrefixSetConcurrent(t *testing.T) {
-	s := numbers.NewPrefixSet("test")
+	s := &numbers.PrefixSet{Name: "test"}
+	p := mustPolicy(t, numbers.WithPrefixSet(s))
+	n := mustParse(t, deMobile)
 	var wg sync.WaitGroup
 	for w := range 2 {
 		wg.Go(func() {
 			for i := range 100 {
-				p := "+23" + string(rune('0'+w)) + string(rune('0'+i%10))
-				if err := s.Add(p, time.Minute, ""); err != nil {
+				prefix := "+49" + string(rune('0'+w)) + string(rune('0'+i%10))
+				if err := s.Add(numbers.Entry{Prefix: prefix, Expires: time.Now().Add(time.Minute)}); err != nil {
 					t.Error(err)
 				}
-				s.Remove(p)
+				s.Remove(prefix)
 			}
 		})
 	}
 	for range 4 {
 		wg.Go(func() {
 			for range 500 {
-				s.Lookup("+23276123456")
+				p.Check(n, numbers.SMS)
 				s.Entries()
 			}
 		})

@@ -343,8 +343,8 @@ func (s *Service) parsePhone(phone string) (numbers.Number, destination, error) 
 	if n.Extension != "" {
 		return n, destination{}, fmt.Errorf("%w: numbers with an extension cannot receive codes", ErrInvalidNumber)
 	}
-	// n.Masked knows the calling code: no lookup as in numbers.Mask.
-	return n, destination{to: n.E164, key: n.E164, masked: n.Masked(), region: n.Region, callingCode: n.CallingCode}, nil
+	// n.String knows the calling code: no lookup as in numbers.Mask.
+	return n, destination{to: n.E164, key: n.E164, masked: n.String(), region: n.Region, callingCode: n.CallingCode}, nil
 }
 
 const maxEmailLen = 254

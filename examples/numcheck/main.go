@@ -8,13 +8,13 @@
 // Use it to audit the numbers already stored in a user table before turning
 // a policy on, or to gate a script:
 //
-//	go run ./examples/numcheck -policy moderate -channel sms +14155552671 +18762345678
+//	go run ./examples/numcheck -channel voice +14155552671 +18762345678
 //	psql -Atc 'select phone from users' | go run ./examples/numcheck -region US -csv > audit.csv
 //
 // Flags:
 //
 //	-region R    region for numbers in national format, such as US
-//	-policy P    moderate (default), voice, or sms (SMS verification; needs -allow)
+//	-policy P    moderate (default), or sms (SMS verification; needs -allow)
 //	-allow L     comma-separated regions for -policy sms, such as US,CA
 //	-channel C   sms (default), voice or whatsapp
 //	-vanity      accept vanity numbers such as 1-800-FLOWERS
@@ -117,7 +117,7 @@ func parseFlags(args []string, stderr io.Writer) (*config, []string, error) {
 		fs.PrintDefaults()
 	}
 	region := fs.String("region", "", "region for numbers in national format, such as US")
-	policy := fs.String("policy", "moderate", "policy: moderate, voice, or sms (SMS verification; needs -allow)")
+	policy := fs.String("policy", "moderate", "policy: moderate, or sms (SMS verification; needs -allow)")
 	allow := fs.String("allow", "", "comma-separated regions for -policy sms, such as US,CA")
 	channel := fs.String("channel", "sms", "channel: sms, voice or whatsapp")
 	vanity := fs.Bool("vanity", false, "accept vanity numbers such as 1-800-FLOWERS")
@@ -138,8 +138,6 @@ func parseFlags(args []string, stderr io.Writer) (*config, []string, error) {
 	switch *policy {
 	case "moderate":
 		cfg.policy = numbers.ModeratePolicy()
-	case "voice":
-		cfg.policy = numbers.VoicePolicy()
 	case "sms":
 		if *allow == "" {
 			return nil, nil, errors.New("-policy sms needs -allow, such as -allow US,CA")
@@ -149,7 +147,7 @@ func parseFlags(args []string, stderr io.Writer) (*config, []string, error) {
 			return nil, nil, err
 		}
 	default:
-		return nil, nil, fmt.Errorf("unknown policy %q (want moderate, voice or sms)", *policy)
+		return nil, nil, fmt.Errorf("unknown policy %q (want moderate or sms)", *policy)
 	}
 	if *allow != "" && *policy != "sms" {
 		return nil, nil, errors.New("-allow only goes with -policy sms")
@@ -162,20 +160,27 @@ func parseFlags(args []string, stderr io.Writer) (*config, []string, error) {
 
 // check checks one input, writes its line and reports whether it is allowed.
 func (c *config) check(input string, out *writer) bool {
-	n, d, err := c.policy.CheckString(input, c.region, c.channel, c.parse...)
-	r := row{input: input, e164: "-", region: "-", typ: "-", result: "denied", reason: string(d.Reason), rule: "-", source: "-"}
+	r := row{input: input, e164: "-", region: "-", typ: "-", result: "denied", rule: "-", source: "-"}
 	if c.mask {
 		r.input = numbers.Mask(input)
 	}
+	n, err := numbers.Parse(input, c.region, c.parse...)
 	if err != nil {
 		r.result = "invalid"
+		r.reason = string(numbers.ReasonNotANumber)
+		var pe *numbers.ParseError
+		if errors.As(err, &pe) {
+			r.reason = string(pe.Reason)
+		}
 		r.rule = strings.TrimPrefix(err.Error(), "numbers: ")
 		out.write(r)
 		return false
 	}
+	d := c.policy.Check(n, c.channel)
+	r.reason = string(d.Reason)
 	r.e164 = n.E164
 	if c.mask {
-		r.e164 = n.Masked()
+		r.e164 = n.String()
 	}
 	if n.Region != "" {
 		r.region = n.Region

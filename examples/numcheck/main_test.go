@@ -38,11 +38,11 @@ func TestNumcheck(t *testing.T) {
 			args:     []string{"-region", "us"},
 			stdin:    "# users table\n(415) 555-2671\n\n  +1 900 234 5678  \ncall me\n",
 			exit:     exitDenied,
-			contains: []string{"(415) 555-2671", "+14155552671", "allowed", "+19002345678", "PREMIUM_RATE", "denied", "high_risk_destination", "call me", "invalid", "letters"},
+			contains: []string{"(415) 555-2671", "+14155552671", "allowed", "+19002345678", "PREMIUM_RATE", "denied", "high_risk_destination", "call me", "invalid", "invalid_character"},
 		},
 		{
-			name:     "voice policy",
-			args:     []string{"-policy", "voice", "-channel", "voice", "+442079460018", "+33884012345"},
+			name:     "voice channel",
+			args:     []string{"-channel", "voice", "+442079460018", "+33884012345"},
 			exit:     exitDenied,
 			contains: []string{"+442079460018", "FIXED_LINE", "allowed", "+33884012345", "SHARED_COST", "denied", "type_denied"},
 		},
@@ -50,7 +50,7 @@ func TestNumcheck(t *testing.T) {
 			name:     "sms verification policy",
 			args:     []string{"-policy", "sms", "-allow", "US,CA", "+15062345678", "+447400123456"},
 			exit:     exitDenied,
-			contains: []string{"+15062345678", "CA", "allowed", "+447400123456", "denied", "region_not_allowed", "region allow-list US CA [GB]"},
+			contains: []string{"+15062345678", "CA", "allowed", "+447400123456", "denied", "region_denied", "region allow-list US CA [GB]"},
 		},
 		{
 			name:     "vanity",
@@ -68,7 +68,7 @@ func TestNumcheck(t *testing.T) {
 			name:     "control characters are quoted",
 			args:     []string{"\u202e+1 415 555 2671"},
 			exit:     exitDenied,
-			contains: []string{`"\u202e+1 415 555 2671"`, "invalid", "control_character"},
+			contains: []string{`"\u202e+1 415 555 2671"`, "invalid", "invalid_character", "control or invisible formatting character U+202E"},
 		},
 		{name: "unknown policy", args: []string{"-policy", "lax", "+14155552671"}, exit: exitUsage, stderr: "unknown policy"},
 		{name: "unknown channel", args: []string{"-channel", "fax", "+14155552671"}, exit: exitUsage, stderr: "unknown channel"},
@@ -127,7 +127,7 @@ func TestNumcheckCSV(t *testing.T) {
 	if r := recs[2]; r[2] != "JM" || r[4] != "denied" || r[5] != "high_risk_destination" || !strings.HasPrefix(r[7], "+1876 Jamaica (JM)") || !strings.HasPrefix(r[8], "https://") {
 		t.Errorf("Jamaica record %q", r)
 	}
-	if r := recs[3]; r[4] != "invalid" || r[5] != "letters" {
+	if r := recs[3]; r[4] != "invalid" || r[5] != "invalid_character" {
 		t.Errorf("invalid record %q", r)
 	}
 }
