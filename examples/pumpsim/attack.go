@@ -234,7 +234,7 @@ func (a *attacker) burst() {
 		ip := randomV4(a.rng)
 		s.at(t, func() {
 			n, err := numbers.Parse(num, "")
-			if err != nil || !n.Valid() {
+			if err != nil || n.Type() == numbers.UnknownType {
 				return
 			}
 			a.send(key, request{num: n, ip: ip})

@@ -157,7 +157,7 @@ func newAdaptive(now func() time.Time, limits verify.Limits, shadow bool, floors
 	if err != nil {
 		return nil, err
 	}
-	set := numbers.NewPrefixSet("pumping", numbers.WithClock(now))
+	set := &numbers.PrefixSet{Name: "pumping", Now: now}
 	policy, err := numbers.ModeratePolicy().With(numbers.WithPrefixSet(set))
 	if err != nil {
 		return nil, err

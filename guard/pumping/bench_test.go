@@ -19,7 +19,7 @@ func benchSends(b *testing.B, n int) []Send {
 	for i := 0; len(out) < n; i++ {
 		f := formats[i%len(formats)]
 		nb, err := numbers.Parse(fmt.Sprintf(f, 1+i%9, (i*37)%100, (i*7919)%1000000), "")
-		if err != nil || !nb.Valid() {
+		if err != nil || nb.Type() == numbers.UnknownType {
 			continue
 		}
 		out = append(out, Send{Number: nb, ClientIP: v4(i)})

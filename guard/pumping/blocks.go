@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/antifraud-go/antifraud/numbers"
 )
 
 // block is a block in force.
@@ -125,13 +127,13 @@ func (m *Monitor) decide(now int64, s *Send, t trip) (*block, bool) {
 	m.boundStrikes(now)
 	m.mu.Unlock()
 	if t.scope == ScopeRange && !shadow {
-		_ = m.set.Add(t.key, d, "pumping: "+string(t.signal))
+		_ = m.set.Add(numbers.Entry{Prefix: t.key, Note: "pumping: " + string(t.signal), Expires: time.Unix(0, now+int64(d))})
 	}
 	m.record(Decision{
 		Time: time.Unix(0, now).UTC(), Scope: t.scope, Key: t.key, Signal: t.signal,
 		Level: int(t.level), Threshold: int(t.threshold), Baseline: t.base, Strike: n,
 		For: d, Until: time.Unix(0, now+int64(d)).UTC(), Shadow: shadow,
-		Region: t.region, Masked: s.Number.Masked(),
+		Region: t.region, Masked: s.Number.String(),
 	})
 	if t.scope == ScopeRange && t.signal != SignalRefused {
 		m.widen(now, s, t, n == 1, newly)

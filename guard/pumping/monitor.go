@@ -274,7 +274,7 @@ func New(lim *ratelimit.Limiter, cfg Config) (*Monitor, error) {
 		m.now = time.Now
 	}
 	if m.set == nil {
-		m.set = numbers.NewPrefixSet("pumping", numbers.WithClock(m.now))
+		m.set = &numbers.PrefixSet{Name: "pumping", Now: m.now}
 	}
 	empty := map[string]*baseline{}
 	m.regions.Store(&empty)

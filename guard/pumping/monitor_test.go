@@ -280,7 +280,7 @@ func TestShadow(t *testing.T) {
 	if len(*decs) == 0 || !(*decs)[0].Shadow {
 		t.Fatalf("decisions %+v", *decs)
 	}
-	if m.Blocklist().Len() != 0 {
+	if len(m.Blocklist().Entries()) != 0 {
 		t.Errorf("shadow mode wrote to the blocklist: %v", m.Blocklist().Entries())
 	}
 	b, ok := m.Blocked(Send{Number: gb(t, "12", 1)})
@@ -503,7 +503,7 @@ func TestUnblockRange(t *testing.T) {
 	if err != nil || !lifted {
 		t.Fatalf("Unblock = %v, %v", lifted, err)
 	}
-	if m.Blocklist().Len() != 0 || len(m.Blocks()) != 0 {
+	if len(m.Blocklist().Entries()) != 0 || len(m.Blocks()) != 0 {
 		t.Errorf("still blocked: %v %v", m.Blocklist().Entries(), m.Blocks())
 	}
 	// Pardoned: the range is not blocked again for StrikeMemory.
@@ -562,8 +562,8 @@ func TestBounded(t *testing.T) {
 		t.Errorf("blocks %d strikes %d family %d confirmed %d pending %d decisions %d",
 			nb, ns, nf, nc, len(m.pend.m), len(m.Decisions()))
 	}
-	if m.Blocklist().Len() > 64 {
-		t.Errorf("blocklist holds %d", m.Blocklist().Len())
+	if n := len(m.Blocklist().Entries()); n > 64 {
+		t.Errorf("blocklist holds %d", n)
 	}
 }
 
