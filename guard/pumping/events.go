@@ -20,7 +20,9 @@ var errNoNumber = errors.New("pumping: send without a number")
 // that a block covers (as [Monitor.Check]), records the send about to be
 // made, and refuses it too when it trips a signal, with a *BlockedError.
 // It costs one operation on the store. Call it once the number policy and
-// the limits allowed the send, just before sending.
+// the limits allowed the send, just before sending. A store that cannot
+// answer gives the Limiter's error (wrapping ratelimit.ErrUnavailable),
+// or, with ratelimit.WithFailOpen, counters read as empty.
 func (m *Monitor) Allow(ctx context.Context, s Send) error {
 	if err := m.Check(s); err != nil {
 		return err
@@ -108,7 +110,9 @@ func (m *Monitor) sent(ctx context.Context, s Send) (*block, error) {
 	defer planPool.Put(p)
 	bl := builder{p: p}
 	bl.build(&s, region, unit, kindCost{k: kindPair, cost: unit})
-	if err := m.store.apply(ctx, p.ops[:p.n], p.lv[:p.n]); err != nil {
+	err := m.store.apply(ctx, p.ops[:p.n], p.lv[:p.n])
+	p.dropKeys()
+	if err != nil {
 		return nil, err
 	}
 	lv := p.levels()
@@ -117,9 +121,9 @@ func (m *Monitor) sent(ctx context.Context, s Send) (*block, error) {
 
 // Confirmed records a code to s confirmed. It costs one operation on the
 // store: the confirmation takes 1+β sends off every counter of the send
-// (β from the region's learnt conversion, see the package doc), and the
-// levels it finds there teach the monitor what legitimate traffic looks
-// like.
+// (β from the region's learnt conversion, see the package doc). What the
+// send found when this process saw it made teaches the monitor what
+// legitimate traffic looks like.
 func (m *Monitor) Confirmed(ctx context.Context, s Send) error {
 	if len(s.Number.E164) < 2 {
 		return errNoNumber
@@ -138,7 +142,9 @@ func (m *Monitor) Confirmed(ctx context.Context, s Send) error {
 	bl := builder{p: p}
 	day := now / int64(24*time.Hour)
 	bl.build(&s, region, -g, kindCost{k: kindSpread, cost: -unit}, kindCost{k: kindDay, cost: unit, day: day})
-	if err := m.store.apply(ctx, p.ops[:p.n], p.lv[:p.n]); err != nil {
+	err := m.store.apply(ctx, p.ops[:p.n], p.lv[:p.n])
+	p.dropKeys()
+	if err != nil {
 		return err
 	}
 	m.mu.Lock()

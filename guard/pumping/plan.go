@@ -27,6 +27,13 @@ type plan struct {
 	buf [512]byte
 }
 
+// dropKeys lets go of the keys, so that a plan in the pool keeps none alive.
+func (p *plan) dropKeys() {
+	for i := range p.n {
+		p.ops[i].key = ""
+	}
+}
+
 func (p *plan) reset() {
 	p.n = 0
 	for i := range p.at {
