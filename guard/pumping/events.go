@@ -528,7 +528,9 @@ func (m *Monitor) spread(ctx context.Context, now int64, s *Send, region string,
 	p.n = 1
 	p.ops[0] = counterOp{key: keyNS + kinds[kindSpread].tag + ":" + addrKey(s.ClientIP), kind: kindSpread, cost: unit}
 	p.at[kindSpread] = 0
-	if err := m.store.apply(ctx, p.ops[:1], p.lv[:1]); err != nil {
+	err := m.store.apply(ctx, p.ops[:1], p.lv[:1])
+	p.dropKeys()
+	if err != nil {
 		return err
 	}
 	lv := (p.lv[0] + unit - 1) / unit
