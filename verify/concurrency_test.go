@@ -57,7 +57,7 @@ func TestConcurrentStartsSameNumberCooldown(t *testing.T) {
 
 func TestConcurrentStartsSameNumberLimit(t *testing.T) {
 	e := newEnv(t, func(c *verify.Config) {
-		c.Cooldown.Base = -1
+		c.Cooldown = -1
 		c.Limits = &verify.Limits{Phone: ratelimit.PerHour(3)}
 	})
 	ok, cool, lim := race(t, e, 64, func(i int) verify.StartRequest {

@@ -1,73 +1,151 @@
-package verify
+package verify_test
 
 import (
-	"fmt"
+	"context"
+	"errors"
 	"testing"
 	"time"
+
+	"github.com/antifraud-go/antifraud/internal/testkit"
+	"github.com/antifraud-go/antifraud/ratelimit"
+	"github.com/antifraud-go/antifraud/verify"
+	"github.com/antifraud-go/antifraud/verify/verifytest"
 )
 
-func TestCooldownWait(t *testing.T) {
-	c, err := Cooldown{}.withDefaults()
-	if err != nil {
+// instances returns n Services with a shared cooldown, as n instances of
+// one app, that share one limiter store (standing in for a Redis store), one
+// fake Twilio and one clock.
+func instances(t *testing.T, n int, cfg verify.Config) ([]*verify.Service, *testkit.Clock, *verifytest.Server) {
+	t.Helper()
+	clock := testkit.NewClock()
+	srv := verifytest.NewServer(verifytest.WithNow(clock.Now))
+	t.Cleanup(srv.Close)
+	store := newFlakyStore(t, clock.Now)
+	var out []*verify.Service
+	for range n {
+		lim, err := ratelimit.New(store)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sender, err := verify.NewTwilioSender(srv.RestClient().VerifyV2, verifytest.ServiceSID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := cfg
+		c.SharedCooldown, c.Now = true, clock.Now
+		svc, err := verify.New(sender, lim, c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, svc)
+	}
+	return out, clock, srv
+}
+
+// TestCooldownAcrossInstances: a code sent by one instance puts the number
+// in cooldown on every other, and the waits grow.
+func TestCooldownAcrossInstances(t *testing.T) {
+	ctx := context.Background()
+	req := verify.StartRequest{Phone: ukPhone, ClientIP: ip1}
+	svcs, clock, srv := instances(t, 2, verify.Config{Limits: noLimits()})
+	for i, wait := range []time.Duration{30 * time.Second, time.Minute, 2 * time.Minute, 4 * time.Minute, 8 * time.Minute, 10 * time.Minute, 10 * time.Minute} {
+		a, b := svcs[i%2], svcs[(i+1)%2]
+		res, err := a.Start(ctx, req)
+		if err != nil {
+			t.Fatalf("send %d: %v", i, err)
+		}
+		if res.ResendAfter != wait {
+			t.Fatalf("send %d: ResendAfter %v, want %v", i, res.ResendAfter, wait)
+		}
+		// The other instance refuses until the wait is over.
+		clock.Advance(wait - time.Second)
+		_, err = b.Start(ctx, req)
+		var le *verify.LimitError
+		if !errors.As(err, &le) || le.RetryAfter != time.Second || le.Scope != "cooldown" || !errors.Is(err, verify.ErrCooldown) {
+			t.Fatalf("send %d, other instance 1s early: %v", i, err)
+		}
+		clock.Advance(time.Second)
+	}
+	if got := len(srv.Requests()); got != 7 {
+		t.Fatalf("provider saw %d requests, want 7 sends", got)
+	}
+}
+
+// TestCooldownApprovalStartsFresh: an approved code resets the cooldown, on
+// every instance: the next code to the same number goes out at once, and is
+// treated as the first, whatever the cooldown had grown to.
+func TestCooldownApprovalStartsFresh(t *testing.T) {
+	ctx := context.Background()
+	req := verify.StartRequest{Phone: ukPhone, ClientIP: ip1}
+	svcs, clock, srv := instances(t, 2, verify.Config{Limits: noLimits()})
+	a, b := svcs[0], svcs[1]
+	// Three codes: the next wait is 2 minutes.
+	var res verify.StartResult
+	for i := range 3 {
+		var err error
+		if res, err = a.Start(ctx, req); err != nil {
+			t.Fatalf("send %d: %v", i, err)
+		}
+		if i < 2 {
+			clock.Advance(res.ResendAfter)
+		}
+	}
+	if res.ResendAfter != 2*time.Minute {
+		t.Fatalf("third wait %v", res.ResendAfter)
+	}
+	clock.Advance(10 * time.Second)
+	code, _ := srv.Code(ukPhone)
+	if _, err := b.Check(ctx, verify.CheckRequest{Phone: ukPhone, Code: code, ClientIP: ip1}); err != nil {
 		t.Fatal(err)
 	}
-	want := []time.Duration{30 * time.Second, time.Minute, 2 * time.Minute, 4 * time.Minute, 8 * time.Minute, 10 * time.Minute, 10 * time.Minute}
-	for i, w := range want {
-		if got := c.wait(i + 1); got != w {
-			t.Errorf("wait(%d) = %v, want %v", i+1, got, w)
-		}
+	// A new sign-up at once, on the other instance: sent, as a first code.
+	res, err := a.Start(ctx, req)
+	if err != nil {
+		t.Fatalf("start after approval: %v", err)
 	}
-	if got := c.wait(1000); got != 10*time.Minute {
-		t.Errorf("wait(1000) = %v", got)
+	if res.ResendAfter != 30*time.Second {
+		t.Fatalf("after the approval: ResendAfter %v, want the first wait", res.ResendAfter)
 	}
-}
-
-func TestCooldownReleaseRestores(t *testing.T) {
-	cfg, _ := Cooldown{}.withDefaults()
-	c := newCooldowns(cfg)
-	now := time.Unix(1_000_000, 0)
-	r1, _, ok := c.reserve("k", now)
-	if !ok {
-		t.Fatal("first reserve refused")
+	var le *verify.LimitError
+	if _, err := b.Start(ctx, req); !errors.As(err, &le) || le.Scope != "cooldown" || le.RetryAfter != 30*time.Second {
+		t.Fatalf("second start after the approval: %v, want the first wait", err)
 	}
-	now = now.Add(30 * time.Second)
-	r2, _, ok := c.reserve("k", now)
-	if !ok || r2.cur.sends != 2 {
-		t.Fatalf("second reserve: %+v %v", r2, ok)
+	if got := srv.Sends(ukPhone); got != 4 {
+		t.Fatalf("provider sent %d codes, want 4", got)
 	}
-	c.release(r2) // back to one send at the first time
-	if _, left, ok := c.reserve("k", now.Add(-time.Second)); ok || left != time.Second {
-		t.Fatalf("after release: left %v ok %v", left, ok)
+	// A number whose code was not approved keeps its cooldown.
+	if _, err := a.Start(ctx, verify.StartRequest{Phone: "+14155550100", ClientIP: ip1}); err != nil {
+		t.Fatal(err)
 	}
-	r3, _, ok := c.reserve("k", now)
-	if !ok || r3.cur.sends != 2 {
-		t.Fatalf("third reserve: %+v %v", r3, ok)
-	}
-	c.release(r1) // stale: r3 was recorded since r1; must not undo it
-	if _, _, ok := c.reserve("k", now); ok {
-		t.Fatal("stale release undid a later send")
-	}
-	c.reset("k")
-	if c.len() != 0 {
-		t.Fatal("reset kept the entry")
+	if _, err := b.Start(ctx, verify.StartRequest{Phone: "+14155550100", ClientIP: ip1}); !errors.Is(err, verify.ErrCooldown) {
+		t.Fatalf("no approval, no reset: %v", err)
 	}
 }
 
-func TestCooldownBounded(t *testing.T) {
-	cfg, _ := Cooldown{MaxTracked: 320}.withDefaults()
-	c := newCooldowns(cfg)
-	now := time.Unix(1_000_000, 0)
-	for i := range 10_000 {
-		if _, _, ok := c.reserve(fmt.Sprint("+1555", i), now); !ok {
-			t.Fatalf("fresh key %d refused", i)
-		}
+// TestCooldownAllOrNothing: a Start refused by a limit leaves no
+// cooldown behind, and a Start refused by the cooldown spends no limit.
+func TestCooldownAllOrNothing(t *testing.T) {
+	ctx := context.Background()
+	svcs, _, _ := instances(t, 1, verify.Config{
+		Limits: &verify.Limits{IP: ratelimit.PerHour(2)},
+	})
+	svc := svcs[0]
+	if _, err := svc.Start(ctx, verify.StartRequest{Phone: ukPhone, ClientIP: ip1}); err != nil {
+		t.Fatal(err)
 	}
-	if n := c.len(); n > 320 {
-		t.Fatalf("%d entries tracked, bound is 320", n)
+	// Cooling down: refused, and the IP's second token is not spent.
+	if _, err := svc.Start(ctx, verify.StartRequest{Phone: ukPhone, ClientIP: ip1}); !errors.Is(err, verify.ErrCooldown) {
+		t.Fatalf("second start: %v, want a cooldown", err)
 	}
-	// Entries past Reset are the first to go, and are not cooling down.
-	now = now.Add(cfg.Reset)
-	if _, _, ok := c.reserve("+15550", now); !ok {
-		t.Fatal("key past Reset still cooling down")
+	if _, err := svc.Start(ctx, verify.StartRequest{Phone: "+14155550100", ClientIP: ip1}); err != nil {
+		t.Fatalf("other number from the same IP: %v", err)
+	}
+	// The IP is spent: refused, and the number gets no cooldown from it.
+	other := "+447400123999"
+	if _, err := svc.Start(ctx, verify.StartRequest{Phone: other, ClientIP: ip1}); !errors.Is(err, verify.ErrRateLimited) {
+		t.Fatalf("third from ip1: %v, want rate limited", err)
+	}
+	if _, err := svc.Start(ctx, verify.StartRequest{Phone: other, ClientIP: ip2}); err != nil {
+		t.Fatalf("same number from ip2: %v (a refused start left a cooldown)", err)
 	}
 }

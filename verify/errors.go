@@ -2,7 +2,6 @@ package verify
 
 import (
 	"errors"
-	"fmt"
 	"strconv"
 	"time"
 
@@ -22,22 +21,26 @@ var (
 	// ErrInvalidChannel means the channel is unknown or not enabled on
 	// the Service.
 	ErrInvalidChannel = errors.New("verify: channel not available")
+	// ErrInvalidLocale means the locale is not a well-formed BCP 47 tag of
+	// a language Twilio Verify supports (see [StartRequest.Locale]).
+	ErrInvalidLocale = errors.New("verify: invalid locale")
 	// ErrBlocked means the number policy, or the provider's own fraud
 	// defenses (Twilio 60410 Fraud Guard, 60605 geo permissions), refuse to
 	// send to this number. See [BlockedError].
 	ErrBlocked = errors.New("verify: number blocked")
-	// ErrRateLimited means a limit was reached: one of the Service's limits,
-	// or the provider's (Twilio 60203 max send attempts, 60212 concurrent
-	// requests, 20429 too many requests). See [RateLimitError].
+	// ErrRateLimited means a limit was reached: one of the Service's
+	// [Limits], or the provider's (Twilio 60203 max send attempts, 60212
+	// concurrent requests, 20429 too many requests). See [LimitError].
 	ErrRateLimited = errors.New("verify: rate limited")
-	// ErrCooldown means a code was sent to this number recently and the
-	// next one may only be sent later. See [CooldownError].
+	// ErrCooldown means a code was sent to this destination recently and
+	// the next one may only be sent later. See [LimitError] and
+	// [Config.Cooldown].
 	ErrCooldown = errors.New("verify: resend cooldown")
 	// ErrInvalidCode means the code is wrong (Twilio answers a wrong code
 	// with status "pending"), or malformed (Twilio 60200 on a check).
 	ErrInvalidCode = errors.New("verify: invalid code")
 	// ErrTooManyAttempts means too many codes were checked for this number
-	// or from this client (Twilio 60202). See [AttemptsError].
+	// or from this client (Twilio 60202). See [LimitError].
 	ErrTooManyAttempts = errors.New("verify: too many attempts")
 	// ErrExpired means there is no pending verification to check: it
 	// expired, was already approved, or was never started (Twilio 20404 on a
@@ -47,11 +50,9 @@ var (
 	// doing: a network error, a timeout, a 5xx, bad credentials, an unknown
 	// error code. See [ProviderError].
 	ErrProvider = errors.New("verify: provider error")
-	// ErrUnsafeInProduction is returned by [NewUnsafeLocalSender] when the
-	// environment says the program runs in production.
-	ErrUnsafeInProduction = errors.New("verify: unsafe local sender refused in production")
-	// ErrInvalidConfig is wrapped by constructor errors about bad
-	// configuration.
+	// ErrInvalidConfig is wrapped by every error of [New],
+	// [NewTwilioSender] and [NewUnsafeLocalSender], including the local
+	// sender's refusal to run in production.
 	ErrInvalidConfig = errors.New("verify: invalid configuration")
 )
 
@@ -71,6 +72,8 @@ type ProviderError struct {
 	// when there was no answer (network failure, timeout, cancellation).
 	Code int
 	// Status is the provider's HTTP status, or 0 when there was no answer.
+	// Zero or a 5xx means the provider is unavailable (an HTTP answer of
+	// 503 rather than 502).
 	Status int
 	// Message is the provider's error message, if any.
 	Message string
@@ -117,12 +120,6 @@ func (e *ProviderError) Unwrap() []error {
 	return []error{kind, e.Err}
 }
 
-// Unavailable reports whether the provider could not be reached or answered
-// with a server error: a reason to answer 503 rather than 502.
-func (e *ProviderError) Unavailable() bool {
-	return e.Status == 0 || e.Status >= 500
-}
-
 // BlockedError is returned when a number may not be sent a code. It unwraps
 // to [ErrBlocked] and to its cause: the policy's *numbers.BlockedError (so
 // errors.Is(err, numbers.ErrBlocked) holds too), or the provider's
@@ -151,70 +148,58 @@ func (e *BlockedError) Error() string {
 // Unwrap returns [ErrBlocked] and the cause.
 func (e *BlockedError) Unwrap() []error { return unwrap(ErrBlocked, e.Err) }
 
-// RateLimitError is returned when a limit was reached. It unwraps to
-// [ErrRateLimited], and to the provider's error when the limit was the
-// provider's.
-type RateLimitError struct {
+// LimitError is returned when a limit says "not now": one of the
+// Service's [Limits], the resend cooldown, or the provider's own limits. It
+// unwraps, by Scope, to [ErrCooldown] ("cooldown"), [ErrTooManyAttempts]
+// (too many checks: "check_phone", "check_ip", "attempts") or
+// [ErrRateLimited] (every other scope), and to its cause.
+type LimitError struct {
 	// RetryAfter is how long to wait before trying again, rounded up to a
-	// whole second (at least one second).
+	// whole second (at least one second). It is zero only when a wait
+	// would not help: the provider's attempts on one code are spent, and
+	// only a new code will do.
 	RetryAfter time.Duration
-	// Scope names the limit that fired, for logs and metrics: "phone",
-	// "ip", "prefix", "country", "global", "check_phone", "check_ip", or
-	// "provider". Do not show it to the user: it tells an attacker which
-	// key to rotate.
+	// Scope names the limit, for logs and metrics: a [Limits] field in
+	// snake case ("phone", "ip", "prefix", "country", "global",
+	// "refusals", "check_phone", "check_ip"); "cooldown"; "provider" for
+	// the provider's limits on sends (Twilio 60203, 60212, 20429); or
+	// "attempts" for its limit on checks of one code (Twilio 60202). Do
+	// not show it to the user: it tells an attacker which key to rotate.
 	Scope string
-	// Err is the cause: the provider's error, or the limiter's.
+	// Err is the cause: the provider's error, or nil.
 	Err error
 }
 
-// Error implements error.
-func (e *RateLimitError) Error() string {
-	return fmt.Sprintf("verify: rate limited (%s), retry after %s", e.Scope, e.RetryAfter)
-}
-
-// Unwrap returns [ErrRateLimited] and the cause.
-func (e *RateLimitError) Unwrap() []error { return unwrap(ErrRateLimited, e.Err) }
-
-// CooldownError is returned by a Start that comes too soon after the last
-// code sent to the same number. It unwraps to [ErrCooldown].
-type CooldownError struct {
-	// RetryAfter is the time left in the cooldown, rounded up to a whole
-	// second.
-	RetryAfter time.Duration
-}
-
-// Error implements error.
-func (e *CooldownError) Error() string {
-	return "verify: resend cooldown, retry after " + e.RetryAfter.String()
-}
-
-// Unwrap returns [ErrCooldown].
-func (e *CooldownError) Unwrap() error { return ErrCooldown }
-
-// AttemptsError is returned when too many codes were checked. It unwraps to
-// [ErrTooManyAttempts], and to the provider's error (Twilio 60202) when the
-// provider counted the attempts.
-type AttemptsError struct {
-	// RetryAfter is how long to wait before checking again, or zero when
-	// only a new verification helps (the provider's case).
-	RetryAfter time.Duration
-	// Scope is "phone", "ip" or "provider". Like RateLimitError.Scope, it
-	// is for logs, not for users.
-	Scope string
-	// Err is the cause.
-	Err error
-}
-
-// Error implements error.
-func (e *AttemptsError) Error() string {
-	if e.RetryAfter <= 0 {
-		return "verify: too many attempts (" + e.Scope + ")"
+// sentinel returns the sentinel of e's scope.
+func (e *LimitError) sentinel() error {
+	switch e.Scope {
+	case "cooldown":
+		return ErrCooldown
+	case "check_phone", "check_ip", "attempts":
+		return ErrTooManyAttempts
 	}
-	return fmt.Sprintf("verify: too many attempts (%s), retry after %s", e.Scope, e.RetryAfter)
+	return ErrRateLimited
 }
 
-// Unwrap returns [ErrTooManyAttempts] and the cause.
-func (e *AttemptsError) Unwrap() []error { return unwrap(ErrTooManyAttempts, e.Err) }
+// Error implements error.
+func (e *LimitError) Error() string {
+	var b []byte
+	b = append(b, e.sentinel().Error()...)
+	if e.Scope != "" && e.Scope != "cooldown" && e.Scope != "attempts" {
+		b = append(b, " ("...)
+		b = append(b, e.Scope...)
+		b = append(b, ')')
+	}
+	if e.RetryAfter > 0 {
+		b = append(b, ", retry after "...)
+		b = append(b, e.RetryAfter.String()...)
+	}
+	return string(b)
+}
+
+// Unwrap returns the sentinel ([ErrRateLimited], [ErrCooldown] or
+// [ErrTooManyAttempts]) and the cause.
+func (e *LimitError) Unwrap() []error { return unwrap(e.sentinel(), e.Err) }
 
 func unwrap(sentinel, cause error) []error {
 	if cause == nil {
@@ -223,21 +208,12 @@ func unwrap(sentinel, cause error) []error {
 	return []error{sentinel, cause}
 }
 
-// RetryAfter returns how long the caller should wait before retrying after
-// err, and whether err says so at all. It reads [RateLimitError],
-// [CooldownError] and [AttemptsError].
-func RetryAfter(err error) (time.Duration, bool) {
-	var rl *RateLimitError
-	if errors.As(err, &rl) {
-		return rl.RetryAfter, true
-	}
-	var cd *CooldownError
-	if errors.As(err, &cd) {
-		return cd.RetryAfter, true
-	}
-	var at *AttemptsError
-	if errors.As(err, &at) && at.RetryAfter > 0 {
-		return at.RetryAfter, true
+// retryAfter returns how long the caller should wait before retrying after
+// err, and whether err says so at all.
+func retryAfter(err error) (time.Duration, bool) {
+	var le *LimitError
+	if errors.As(err, &le) && le.RetryAfter > 0 {
+		return le.RetryAfter, true
 	}
 	return 0, false
 }

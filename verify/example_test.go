@@ -5,12 +5,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"net/http"
-	"net/http/httptest"
 	"net/netip"
 	"regexp"
-	"strings"
 
 	"github.com/antifraud-go/antifraud/numbers"
 	"github.com/antifraud-go/antifraud/ratelimit"
@@ -36,7 +32,7 @@ func Example() {
 	if err != nil {
 		panic(err)
 	}
-	svc, err := verify.New(verify.Config{Sender: sender, Limiter: limiter, DefaultRegion: "GB"})
+	svc, err := verify.New(sender, limiter, verify.Config{DefaultRegion: "GB"})
 	if err != nil {
 		panic(err)
 	}
@@ -64,63 +60,16 @@ func Example() {
 	// verified: +447400123456 <nil>
 }
 
-// The start and check handlers, mounted as they are, in front of Twilio
-// Verify, here the fake of package verifytest.
-func ExampleService_StartHandler() {
-	srv := verifytest.NewServer()
-	defer srv.Close()
-	sender, err := verify.NewTwilioSender(srv.VerifyV2(), verifytest.ServiceSID)
-	if err != nil {
-		panic(err)
-	}
-	store, _ := ratelimit.NewMemoryStore(ratelimit.MemoryConfig{})
-	defer store.Close(context.Background())
-	limiter, _ := ratelimit.New(store)
-	policy, err := numbers.SMSVerificationPolicy("US", "CA")
-	if err != nil {
-		panic(err)
-	}
-	svc, err := verify.New(verify.Config{Sender: sender, Limiter: limiter, Policy: policy, DefaultRegion: "US"})
-	if err != nil {
-		panic(err)
-	}
-	mux := http.NewServeMux()
-	mux.Handle("POST /verify/start", svc.StartHandler())
-	mux.Handle("POST /verify/check", svc.CheckHandler())
-	app := httptest.NewServer(mux)
-	defer app.Close()
-
-	post := func(path, body string) {
-		res, err := http.Post(app.URL+path, "application/json", strings.NewReader(body))
-		if err != nil {
-			panic(err)
-		}
-		defer res.Body.Close()
-		b, _ := io.ReadAll(res.Body)
-		fmt.Println(res.StatusCode, res.Header.Get("Retry-After"), strings.TrimSpace(string(b)))
-	}
-	post("/verify/start", `{"phone": "(415) 555-0100"}`)
-	post("/verify/start", `{"phone": "+44 7400 123456"}`)
-	post("/verify/check", `{"phone": "4155550100", "code": "000000"}`)
-	code, _ := srv.Code("+14155550100")
-	post("/verify/check", `{"phone": "4155550100", "code": "`+code+`"}`)
-	// Output:
-	// 202  {"status":"pending","to":"+1******0100","channel":"sms","resend_after":30}
-	// 403  {"type":"https://pkg.go.dev/github.com/antifraud-go/antifraud/verify#ErrBlocked","title":"Number not allowed","status":403,"detail":"Verification codes cannot be sent to this number."}
-	// 422  {"type":"https://pkg.go.dev/github.com/antifraud-go/antifraud/verify#ErrInvalidCode","title":"Invalid code","status":422,"detail":"The code is incorrect or has expired."}
-	// 200  {"status":"approved"}
-}
-
 // A TwilioSender alone, over the fake Verify API of package verifytest.
 func ExampleTwilioSender() {
 	srv := verifytest.NewServer()
 	defer srv.Close()
-	sender, err := verify.NewTwilioSender(srv.VerifyV2(), verifytest.ServiceSID)
+	sender, err := verify.NewTwilioSender(srv.RestClient().VerifyV2, verifytest.ServiceSID)
 	if err != nil {
 		panic(err)
 	}
 	ctx := context.Background()
-	if err := sender.SendCode(ctx, verify.SendRequest{To: "+15005550006", Channel: verify.SMS}); err != nil {
+	if err := sender.SendCode(ctx, verify.SendRequest{To: "+15005550006", Channel: numbers.SMS}); err != nil {
 		panic(err)
 	}
 	fmt.Println(errors.Is(sender.CheckCode(ctx, "+15005550006", "000000"), verify.ErrInvalidCode))

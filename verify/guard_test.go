@@ -2,11 +2,14 @@ package verify
 
 import (
 	"context"
+	"fmt"
 	"net/netip"
 	"slices"
 	"sync"
 	"testing"
+	"time"
 
+	"github.com/antifraud-go/antifraud/internal/testkit"
 	"github.com/antifraud-go/antifraud/numbers"
 	"github.com/antifraud-go/antifraud/ratelimit"
 )
@@ -38,29 +41,39 @@ func TestLimitKeysUnchanged(t *testing.T) {
 	v4, v6 := netip.MustParseAddr("192.0.2.1"), netip.MustParseAddr("2001:db8:1:2:3:4:5:6")
 	all := ratelimit.PerHour(100)
 	limits := Limits{Phone: all, IP: all, Prefix: all, Country: all, Global: all, CheckPhone: all, CheckIP: all}
+	cool := []string{
+		"verify:cool0:phone:+447400123456", "verify:cool1:phone:+447400123456", "verify:cool2:phone:+447400123456",
+		"verify:cool3:phone:+447400123456", "verify:cool4:phone:+447400123456", "verify:cool5:phone:+447400123456",
+	}
 	tests := []struct {
 		name   string
 		limits Limits
+		cool   bool
 		dst    destination
 		ip     netip.Addr
 		check  bool
 		want   []string
 	}{
-		{"start number", limits, gb, v4, false, []string{
+		{"start number, refusals, cooldown", Limits{IP: all, Refusals: all}, true, gb, v4, false, append([]string{
+			"verify:start:ip:192.0.2.1", "verify:refused:ip:192.0.2.1"}, cool...)},
+		{"start email, cooldown", Limits{}, true, email, v4, false, []string{
+			"verify:cool0:email:a@example.com", "verify:cool1:email:a@example.com", "verify:cool2:email:a@example.com",
+			"verify:cool3:email:a@example.com", "verify:cool4:email:a@example.com", "verify:cool5:email:a@example.com"}},
+		{"start number", limits, false, gb, v4, false, []string{
 			"verify:start:phone:+447400123456", "verify:start:ip:192.0.2.1", "verify:start:prefix:+447400123",
 			"verify:start:country:GB", "global:verify:start"}},
-		{"start non-geographic number, IPv6", limits, intl, v6, false, []string{
+		{"start non-geographic number, IPv6", limits, false, intl, v6, false, []string{
 			"verify:start:phone:+80012345678", "verify:start:ip:2001:db8:1:2::/64", "verify:start:prefix:+80012345",
 			"verify:start:cc:800", "global:verify:start"}},
-		{"start without an address", limits, gb, netip.Addr{}, false, []string{
+		{"start without an address", limits, false, gb, netip.Addr{}, false, []string{
 			"verify:start:phone:+447400123456", "verify:start:ip:invalid IP", "verify:start:prefix:+447400123",
 			"verify:start:country:GB", "global:verify:start"}},
-		{"start email", limits, email, v4, false, []string{
+		{"start email", limits, false, email, v4, false, []string{
 			"verify:start:email:a@example.com", "verify:start:ip:192.0.2.1", "global:verify:start"}},
-		{"start, some limits off, blocks of 100", Limits{IP: all, Prefix: all, PrefixDrop: 2}, gb, v4, false, []string{
+		{"start, some limits off, blocks of 100", Limits{IP: all, Prefix: all, PrefixDrop: 2}, false, gb, v4, false, []string{
 			"verify:start:ip:192.0.2.1", "verify:start:prefix:+4474001234"}},
-		{"check number", limits, gb, v4, true, []string{"verify:check:phone:+447400123456", "verify:check:ip:192.0.2.1"}},
-		{"check email", limits, email, v6, true, []string{"verify:check:email:a@example.com", "verify:check:ip:2001:db8:1:2::/64"}},
+		{"check number", limits, false, gb, v4, true, []string{"verify:check:phone:+447400123456", "verify:check:ip:192.0.2.1"}},
+		{"check email", limits, false, email, v6, true, []string{"verify:check:email:a@example.com", "verify:check:ip:2001:db8:1:2::/64"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -74,14 +87,18 @@ func TestLimitKeysUnchanged(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			s, err := New(Config{Sender: nopSender{}, Limiter: lim, Limits: &tt.limits})
+			cfg := Config{Limits: &tt.limits, Cooldown: -1}
+			if tt.cool {
+				cfg.Cooldown, cfg.SharedCooldown = 0, true
+			}
+			s, err := New(nopSender{}, lim, cfg)
 			if err != nil {
 				t.Fatal(err)
 			}
 			if tt.check {
-				err = s.take(context.Background(), s.check, tt.dst, tt.ip, true)
+				_, err = s.take(context.Background(), s.check, false, tt.dst, tt.ip, nil)
 			} else {
-				_, err = s.guardStart(context.Background(), tt.dst, tt.ip)
+				_, err = s.guardStart(context.Background(), tt.dst, tt.ip, nil)
 			}
 			if err != nil {
 				t.Fatal(err)
@@ -93,10 +110,12 @@ func TestLimitKeysUnchanged(t *testing.T) {
 	}
 }
 
-// TestTakeAllocations: the guard of a Start allocates its keys (one
-// string) and nothing else, on a memory store.
+// TestTakeAllocations: the guard of a Start (every limit, the refusals and
+// the cooldown) allocates its keys (one string) and nothing else beyond what
+// the store allocates for the same take.
 func TestTakeAllocations(t *testing.T) {
-	store, err := ratelimit.NewMemoryStore(ratelimit.MemoryConfig{SweepInterval: -1})
+	clock := testkit.NewClock()
+	store, err := ratelimit.NewMemoryStore(ratelimit.MemoryConfig{Now: clock.Now, SweepInterval: -1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -106,23 +125,41 @@ func TestTakeAllocations(t *testing.T) {
 		t.Fatal(err)
 	}
 	high := ratelimit.PerSecond(1_000_000).WithBurst(1 << 40)
-	s, err := New(Config{Sender: nopSender{}, Limiter: lim,
-		Limits: &Limits{Phone: high, IP: high, Prefix: high, Country: high, Global: high}})
+	s, err := New(nopSender{}, lim, Config{
+		Limits: &Limits{Phone: high, IP: high, Prefix: high, Country: high, Global: high, Refusals: high}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	dst := destination{to: "+447400123456", key: "+447400123456", region: "GB", callingCode: 44}
 	ip := netip.MustParseAddr("192.0.2.1")
 	allocs := testing.AllocsPerRun(100, func() {
-		if err := s.take(context.Background(), s.startPhone, dst, ip, false); err != nil {
+		clock.Advance(time.Hour) // past the cooldown
+		if _, err := s.take(context.Background(), s.startPhone, true, dst, ip, nil); err != nil {
 			t.Fatal(err)
+		}
+	})
+	// The same take, requests and results built beforehand.
+	reqs := make([]ratelimit.Request, 0, maxTake)
+	var buf []byte
+	for _, l := range s.startPhone {
+		reqs = append(reqs, ratelimit.Request{Key: string(s.appendKey(buf[:0], l.kind, dst, ip)), Limit: l.limit, Peek: l.peek})
+	}
+	for j, c := range s.cool.buckets {
+		reqs = append(reqs, ratelimit.Request{Key: fmt.Sprint("cool", j), Limit: c.limit, Cost: c.cost})
+	}
+	results := make([]ratelimit.Result, len(reqs))
+	storeAllocs := testing.AllocsPerRun(100, func() {
+		clock.Advance(time.Hour)
+		if d, err := lim.AllowAll(context.Background(), reqs, results); err != nil || !d.Allowed {
+			t.Fatal(d, err)
 		}
 	})
 	// AllocsPerRun truncates the mean, which absorbs the pool's occasional
 	// misses (the race detector makes it drop a quarter of what is put).
-	if allocs > 1 {
-		t.Fatalf("%v allocations per take, want 1 (the keys)", allocs)
+	if allocs > storeAllocs+1 {
+		t.Fatalf("%v allocations per take, want 1 (the keys) + the store's %v", allocs, storeAllocs)
 	}
+	t.Logf("%d requests: %v allocations, %v of them the store's", len(reqs), allocs, storeAllocs)
 }
 
 // TestDestinationMasked: the mask made at parse time, from the parsed
@@ -131,7 +168,7 @@ func TestDestinationMasked(t *testing.T) {
 	s := &Service{policy: numbers.ModeratePolicy()}
 	for _, phone := range []string{"+447400123456", "+14155550100", "+37120012345", "+35312345678", "+80012345678", "+3545511234"} {
 		t.Run(phone, func(t *testing.T) {
-			_, dst, err := s.parsePhone(phone)
+			dst, _, err := s.parseDestination(phone, "", numbers.SMS)
 			if err != nil {
 				t.Fatal(err)
 			}

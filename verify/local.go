@@ -15,10 +15,9 @@ import (
 	"github.com/antifraud-go/antifraud/numbers"
 )
 
-// ProductionEnvVar is the environment variable [NewUnsafeLocalSender] reads
-// to learn whether it runs in production. When its value is "production" or
-// "prod" (in any case), the constructor refuses with [ErrUnsafeInProduction].
-const ProductionEnvVar = "ANTIFRAUD_ENV"
+// productionEnvVar is the environment variable NewUnsafeLocalSender reads
+// to learn whether it runs in production.
+const productionEnvVar = "ANTIFRAUD_ENV"
 
 // LocalConfig configures an [UnsafeLocalSender]. The zero value is usable.
 type LocalConfig struct {
@@ -72,13 +71,14 @@ type localVerification struct {
 	attempts int
 }
 
-// NewUnsafeLocalSender returns a development sender. It refuses, with
-// [ErrUnsafeInProduction], when the [ProductionEnvVar] environment variable
-// says "production" or "prod", and it prints a warning to cfg.Out when it
-// starts.
+// NewUnsafeLocalSender returns a development sender, and prints a warning
+// to cfg.Out. It refuses to run in production: when the environment
+// variable ANTIFRAUD_ENV is "production" or "prod" (in any case), its error
+// wraps [ErrInvalidConfig] and says so. Its other errors, about cfg, wrap
+// [ErrInvalidConfig] too.
 func NewUnsafeLocalSender(cfg LocalConfig) (*UnsafeLocalSender, error) {
-	if env := strings.TrimSpace(os.Getenv(ProductionEnvVar)); strings.EqualFold(env, "production") || strings.EqualFold(env, "prod") {
-		return nil, fmt.Errorf("%w (%s=%s)", ErrUnsafeInProduction, ProductionEnvVar, env)
+	if env := strings.TrimSpace(os.Getenv(productionEnvVar)); strings.EqualFold(env, "production") || strings.EqualFold(env, "prod") {
+		return nil, fmt.Errorf("%w: the unsafe local sender prints codes and refuses to run in production (%s=%s)", ErrInvalidConfig, productionEnvVar, env)
 	}
 	s := &UnsafeLocalSender{
 		out:         cfg.Out,
@@ -113,7 +113,7 @@ func NewUnsafeLocalSender(cfg LocalConfig) (*UnsafeLocalSender, error) {
 	if s.now == nil {
 		s.now = time.Now
 	}
-	s.println("verify: WARNING: UnsafeLocalSender prints verification codes; never use it in production (set " + ProductionEnvVar + "=production to make it refuse)")
+	s.println("verify: WARNING: UnsafeLocalSender prints verification codes; never use it in production (set " + productionEnvVar + "=production to make it refuse)")
 	if s.logger != nil {
 		s.logger.Warn("verify: UNSAFE local sender in use; never use it in production")
 	}
@@ -148,7 +148,7 @@ func (s *UnsafeLocalSender) SendCode(ctx context.Context, req SendRequest) error
 	masked := maskDestination(req.To)
 	s.println(fmt.Sprintf("verify: UNSAFE local sender: %s code for %s is %s", req.Channel, masked, code))
 	if s.logger != nil {
-		s.logger.Warn("verify: UNSAFE local sender code", "to", masked, "channel", string(req.Channel), "code", code)
+		s.logger.Warn("verify: UNSAFE local sender code", "to", masked, "channel", req.Channel.String(), "code", code)
 	}
 	return nil
 }
@@ -171,7 +171,7 @@ func (s *UnsafeLocalSender) CheckCode(ctx context.Context, to, code string) erro
 		return ErrExpired
 	}
 	if v.attempts >= s.maxAttempts {
-		return &AttemptsError{RetryAfter: roundUpSecond(v.expires.Sub(now)), Scope: "provider"}
+		return &LimitError{RetryAfter: roundUpSecond(v.expires.Sub(now)), Scope: "attempts"}
 	}
 	v.attempts++
 	if subtle.ConstantTimeCompare([]byte(code), []byte(v.code)) == 1 {

@@ -1,57 +1,17 @@
 package verify_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/antifraud-go/antifraud/internal/testkit"
+	"github.com/antifraud-go/antifraud/numbers"
 	"github.com/antifraud-go/antifraud/verify"
 )
-
-// fakeClock is a clock tests move by hand.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func newFakeClock() *fakeClock {
-	return &fakeClock{t: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
-// syncBuffer is a bytes.Buffer safe for concurrent writes and reads.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
-}
 
 var codeLine = regexp.MustCompile(`code for (\S+) is (\d+)`)
 
@@ -65,10 +25,10 @@ func lastCode(t *testing.T, out string) string {
 	return m[len(m)-1][2]
 }
 
-func newLocal(t *testing.T, cfg verify.LocalConfig) (*verify.UnsafeLocalSender, *syncBuffer, *fakeClock) {
+func newLocal(t *testing.T, cfg verify.LocalConfig) (*verify.UnsafeLocalSender, *testkit.Buffer, *testkit.Clock) {
 	t.Helper()
-	out := &syncBuffer{}
-	clock := newFakeClock()
+	out := &testkit.Buffer{}
+	clock := testkit.NewClock()
 	cfg.Out, cfg.Now = out, clock.Now
 	s, err := verify.NewUnsafeLocalSender(cfg)
 	if err != nil {
@@ -83,7 +43,7 @@ func TestLocalSenderFlow(t *testing.T) {
 	if !strings.Contains(out.String(), "never use it in production") {
 		t.Fatalf("no warning printed: %q", out)
 	}
-	if err := s.SendCode(ctx, verify.SendRequest{To: testPhone, Channel: verify.SMS}); err != nil {
+	if err := s.SendCode(ctx, verify.SendRequest{To: testPhone, Channel: numbers.SMS}); err != nil {
 		t.Fatal(err)
 	}
 	code := lastCode(t, out.String())
@@ -94,7 +54,7 @@ func TestLocalSenderFlow(t *testing.T) {
 		t.Fatalf("number printed unmasked: %q", out)
 	}
 	// A resend while pending prints the same code, as Twilio does.
-	if err := s.SendCode(ctx, verify.SendRequest{To: testPhone, Channel: verify.SMS}); err != nil {
+	if err := s.SendCode(ctx, verify.SendRequest{To: testPhone, Channel: numbers.SMS}); err != nil {
 		t.Fatal(err)
 	}
 	if again := lastCode(t, out.String()); again != code {
@@ -115,7 +75,7 @@ func TestLocalSenderFlow(t *testing.T) {
 func TestLocalSenderExpiry(t *testing.T) {
 	ctx := context.Background()
 	s, out, clock := newLocal(t, verify.LocalConfig{TTL: time.Minute})
-	if err := s.SendCode(ctx, verify.SendRequest{To: testPhone, Channel: verify.SMS}); err != nil {
+	if err := s.SendCode(ctx, verify.SendRequest{To: testPhone, Channel: numbers.SMS}); err != nil {
 		t.Fatal(err)
 	}
 	code := lastCode(t, out.String())
@@ -124,7 +84,7 @@ func TestLocalSenderExpiry(t *testing.T) {
 		t.Fatalf("expired code: %v", err)
 	}
 	// After expiry a send makes a fresh verification that works.
-	if err := s.SendCode(ctx, verify.SendRequest{To: testPhone, Channel: verify.SMS}); err != nil {
+	if err := s.SendCode(ctx, verify.SendRequest{To: testPhone, Channel: numbers.SMS}); err != nil {
 		t.Fatal(err)
 	}
 	clock.Advance(59 * time.Second)
@@ -136,7 +96,7 @@ func TestLocalSenderExpiry(t *testing.T) {
 func TestLocalSenderMaxAttempts(t *testing.T) {
 	ctx := context.Background()
 	s, out, _ := newLocal(t, verify.LocalConfig{MaxAttempts: 3, CodeLength: 8})
-	if err := s.SendCode(ctx, verify.SendRequest{To: testPhone, Channel: verify.SMS}); err != nil {
+	if err := s.SendCode(ctx, verify.SendRequest{To: testPhone, Channel: numbers.SMS}); err != nil {
 		t.Fatal(err)
 	}
 	code := lastCode(t, out.String())
@@ -152,24 +112,25 @@ func TestLocalSenderMaxAttempts(t *testing.T) {
 	if !errors.Is(err, verify.ErrTooManyAttempts) {
 		t.Fatalf("after max attempts: %v", err)
 	}
-	if d, ok := verify.RetryAfter(err); !ok || d != 10*time.Minute {
-		t.Fatalf("RetryAfter = %v, %v", d, ok)
+	var le *verify.LimitError
+	if !errors.As(err, &le) || le.RetryAfter != 10*time.Minute || le.Scope != "attempts" {
+		t.Fatalf("LimitError %+v", le)
 	}
 }
 
 func TestLocalSenderRefusesInProduction(t *testing.T) {
 	for _, v := range []string{"production", "PROD", " Production "} {
 		t.Run(v, func(t *testing.T) {
-			t.Setenv(verify.ProductionEnvVar, v)
-			_, err := verify.NewUnsafeLocalSender(verify.LocalConfig{Out: &bytes.Buffer{}})
-			if !errors.Is(err, verify.ErrUnsafeInProduction) {
-				t.Fatalf("got %v, want ErrUnsafeInProduction", err)
+			t.Setenv("ANTIFRAUD_ENV", v)
+			_, err := verify.NewUnsafeLocalSender(verify.LocalConfig{Out: &testkit.Buffer{}})
+			if !errors.Is(err, verify.ErrInvalidConfig) || !strings.Contains(err.Error(), "production") {
+				t.Fatalf("got %v, want ErrInvalidConfig saying production", err)
 			}
 		})
 	}
 	t.Run("development", func(t *testing.T) {
-		t.Setenv(verify.ProductionEnvVar, "development")
-		if _, err := verify.NewUnsafeLocalSender(verify.LocalConfig{Out: &bytes.Buffer{}}); err != nil {
+		t.Setenv("ANTIFRAUD_ENV", "development")
+		if _, err := verify.NewUnsafeLocalSender(verify.LocalConfig{Out: &testkit.Buffer{}}); err != nil {
 			t.Fatal(err)
 		}
 	})
@@ -179,7 +140,7 @@ func TestLocalSenderConfig(t *testing.T) {
 	for _, cfg := range []verify.LocalConfig{
 		{CodeLength: 3}, {CodeLength: 11}, {TTL: -time.Second}, {MaxAttempts: -1},
 	} {
-		cfg.Out = &bytes.Buffer{}
+		cfg.Out = &testkit.Buffer{}
 		if _, err := verify.NewUnsafeLocalSender(cfg); !errors.Is(err, verify.ErrInvalidConfig) {
 			t.Errorf("%+v: got %v, want ErrInvalidConfig", cfg, err)
 		}
@@ -193,7 +154,7 @@ func TestLocalSenderCodesLookRandom(t *testing.T) {
 	digits := map[rune]int{}
 	for i := range 200 {
 		to := "+4477009" + string(rune('0'+i/100)) + string(rune('0'+i/10%10)) + string(rune('0'+i%10)) + "00"
-		if err := s.SendCode(ctx, verify.SendRequest{To: to, Channel: verify.SMS}); err != nil {
+		if err := s.SendCode(ctx, verify.SendRequest{To: to, Channel: numbers.SMS}); err != nil {
 			t.Fatal(err)
 		}
 		code := lastCode(t, out.String())
@@ -215,7 +176,7 @@ func TestLocalSenderCanceled(t *testing.T) {
 	s, _, _ := newLocal(t, verify.LocalConfig{})
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if err := s.SendCode(ctx, verify.SendRequest{To: testPhone, Channel: verify.SMS}); !errors.Is(err, context.Canceled) {
+	if err := s.SendCode(ctx, verify.SendRequest{To: testPhone, Channel: numbers.SMS}); !errors.Is(err, context.Canceled) {
 		t.Fatalf("got %v", err)
 	}
 }

@@ -2,37 +2,9 @@ package verify
 
 import (
 	"context"
-	"strings"
+
+	"github.com/antifraud-go/antifraud/numbers"
 )
-
-// Channel is how a code reaches the user.
-type Channel string
-
-// Channels understood by the senders in this package. The values are
-// Twilio Verify's.
-const (
-	SMS      Channel = "sms"
-	Call     Channel = "call"
-	WhatsApp Channel = "whatsapp"
-	Email    Channel = "email"
-)
-
-// ParseChannel returns the channel named by s (case-insensitive, surrounding
-// space ignored), and false when s names none of [SMS], [Call], [WhatsApp] or
-// [Email]. The empty string is not a channel: callers choose their default.
-func ParseChannel(s string) (Channel, bool) {
-	s = strings.TrimSpace(s)
-	for _, c := range [...]Channel{SMS, Call, WhatsApp, Email} {
-		if strings.EqualFold(s, string(c)) {
-			return c, true
-		}
-	}
-	return "", false
-}
-
-// Phone reports whether the channel sends to a phone number (all but
-// [Email]).
-func (c Channel) Phone() bool { return c != Email }
 
 // SendRequest is what a [Sender] needs to send a code.
 type SendRequest struct {
@@ -40,10 +12,13 @@ type SendRequest struct {
 	// address for the Email channel. The Service passes numbers it has
 	// parsed and checked; senders do not check them again.
 	To string
-	// Channel is how to send the code.
-	Channel Channel
-	// Locale optionally chooses the message language, such as "en" or
-	// "pt-BR". Empty lets the provider choose from the number.
+	// Channel is how to send the code: numbers.SMS, numbers.Voice (a call),
+	// numbers.WhatsApp or numbers.Email.
+	Channel numbers.Channel
+	// Locale optionally chooses the message language: a tag of Twilio
+	// Verify's supported languages, such as "en" or "pt-BR", as the Service
+	// passes it (checked and case-normalised). Empty lets the provider
+	// choose from the number.
 	Locale string
 }
 

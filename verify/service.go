@@ -16,68 +16,104 @@ import (
 	"github.com/antifraud-go/antifraud/ratelimit"
 )
 
-// Config configures a [Service]. Sender and Limiter are required; every
-// other field documents its default.
+// Config holds the optional settings of a [Service]; the zero Config means
+// every default.
 type Config struct {
-	// Sender sends and checks the codes. Required.
-	Sender Sender
-	// Policy decides which numbers may be sent a code, per channel (SMS,
-	// Call as numbers.Voice, WhatsApp). Nil means numbers.ModeratePolicy():
-	// the world minus the high-risk dataset and costly number types. An
-	// app whose users live in known countries should prefer
-	// numbers.SMSVerificationPolicy("US", "CA", ...).
+	// Policy decides which numbers may be sent a code, per channel. Nil
+	// means numbers.ModeratePolicy(): the world minus the high-risk
+	// dataset and costly number types. An app whose users live in known
+	// countries should prefer numbers.SMSVerificationPolicy("US", "CA", ...).
 	Policy *numbers.Policy
 	// DefaultRegion is the region assumed for numbers typed without a
 	// country code ("US", "GB"). Empty means numbers must be typed in
 	// international form ("+44...", "0044...").
 	DefaultRegion string
-	// Limiter keeps the rate limits (see Limits). Required: use one over a
-	// ratelimit.MemoryStore for one process, or over ratelimit/redisstore when
-	// several processes serve the same users.
-	Limiter *ratelimit.Limiter
 	// Limits are the rate limits. Nil means DefaultLimits().
 	Limits *Limits
-	// Cooldown is the growing wait between two codes to one destination.
-	// The zero value means the defaults documented on Cooldown.
-	Cooldown Cooldown
+	// Cooldown is the wait between the first code to a destination and
+	// the next; it doubles with every code sent (30 s, 1 min, 2 min, ...)
+	// up to MaxCooldown. Zero means 30 seconds; negative disables the
+	// cooldown (the rate limits still apply). See [Service] for how it
+	// shrinks back and what an approved code does.
+	Cooldown time.Duration
+	// MaxCooldown is the longest wait. Zero means 10 minutes (or
+	// Cooldown, when that is longer). It must be at least Cooldown and at
+	// most 2^15 × Cooldown.
+	MaxCooldown time.Duration
+	// SharedCooldown keeps the cooldown in the Limiter's store instead of
+	// the memory of this process, so that every instance of an app that
+	// shares the store (Redis) sees it, checked in the same all-or-nothing
+	// take as the limits. Set it whenever the Limiter's store is shared.
+	// The cooldown answers the same either way (but for one detail: in
+	// the store, a Start that the cooldown refuses still counts toward the
+	// penalty box of a limit that refuses it too). In memory it costs a
+	// map look-up; in the store, one more key per bucket in every Start's
+	// take (six with the defaults).
+	SharedCooldown bool
 	// Channels are the channels a Start may ask for. Nil means SMS only:
 	// voice calls cost more and are the classic pumping target, so enable
 	// them on purpose.
-	Channels []Channel
+	Channels []numbers.Channel
 	// Hooks receive the outcome of every Start and Check.
 	Hooks Hooks
 	// Logger receives one Debug record per Start and Check (numbers
 	// masked, codes never) and a Warn record per provider failure. Nil
 	// logs nothing.
 	Logger *slog.Logger
-	// Now returns the current time, for the cooldowns. Nil means time.Now.
-	// (The limiter's store keeps its own clock.)
+	// Monitor, when set, counts every Start and approval in the same take
+	// as the limits, and may refuse a send (see [Monitor]). Nil means none.
+	Monitor Monitor
+	// Now returns the current time, for a cooldown kept in memory. Nil
+	// means time.Now. (The limiter's store keeps its own clock, for the
+	// limits and a shared cooldown.)
 	Now func() time.Time
 }
 
 // Service runs the checks that must pass before a code is sent: the number
-// policy for the channel, a growing resend cooldown, and rate limits per
-// number, client address, block of numbers, country and overall; and, when a
-// code is checked, attempt limits per number and per client address. Only
-// then does it ask the Sender. It is safe for concurrent use.
+// policy for the channel, the client address's record of refused numbers, a
+// growing resend cooldown, and rate limits per number, client address,
+// block of numbers, country and overall; and, when a code is checked,
+// attempt limits per number and per client address. Only then does it ask
+// the Sender. It is safe for concurrent use.
+//
+// # State
+//
+// The limits and the refusals live in the Limiter's store and are taken in
+// one all-or-nothing call per Start: one round trip, and the same answers on
+// one instance over a ratelimit.MemoryStore as on many sharing a Redis
+// store. The cooldown lives in the memory of the process, or in the store
+// too with Config.SharedCooldown, which several instances sharing a store
+// need; it answers the same in both places.
+//
+// # Cooldown
+//
+// A client that asks again as soon as it may is allowed codes after
+// Cooldown, 2×Cooldown, 4×Cooldown, ... up to MaxCooldown, then one per
+// MaxCooldown. The cooldown is made of token buckets, so quiet time drains
+// it gradually rather than resetting it at once: after at most about
+// (log2(MaxCooldown/Cooldown)+2) × MaxCooldown of quiet (44.5 minutes with
+// the defaults) the next wait is Cooldown again.
+//
+// An approved code resets the cooldown: the next code to the same
+// destination is treated as its first, so that a user who needed several
+// codes and then signs in again is not kept waiting. In the store this is a
+// give-back of every bucket's tokens (one more take, on approval only).
 type Service struct {
 	sender   Sender
 	limiter  *ratelimit.Limiter
 	limits   Limits
-	cool     *cooldowns
-	channels []Channel
+	cool     cooldown
+	local    *localCooldowns // the cooldown in memory; nil when shared or off
+	channels []numbers.Channel
 	hooks    Hooks
+	monitor  Monitor
 	logger   *slog.Logger
-	now      func() time.Time
 	policy   *numbers.Policy
 	region   string
 
 	// The enabled limits of a Start to a number, of a Start to an email
 	// address, and of a Check, worked out once in New.
 	startPhone, startEmail, check []scopedLimit
-	// coolShared are the token buckets of a shared cooldown (Cooldown.Shared),
-	// nil for a cooldown in memory.
-	coolShared []coolBucket
 }
 
 // destination is a parsed and checked phone number or email address.
@@ -90,12 +126,15 @@ type destination struct {
 	callingCode int
 }
 
-// New returns a Service, or an error wrapping [ErrInvalidConfig].
-func New(cfg Config) (*Service, error) {
-	if cfg.Sender == nil {
+// New returns a Service that sends codes with sender once the limits kept
+// by limiter allow it (use one over a ratelimit.MemoryStore for one process,
+// or over a shared store when several processes serve the same users). Its
+// errors wrap [ErrInvalidConfig].
+func New(sender Sender, limiter *ratelimit.Limiter, cfg Config) (*Service, error) {
+	if sender == nil {
 		return nil, fmt.Errorf("%w: nil Sender", ErrInvalidConfig)
 	}
-	if cfg.Limiter == nil {
+	if limiter == nil {
 		return nil, fmt.Errorf("%w: nil Limiter", ErrInvalidConfig)
 	}
 	limits := DefaultLimits()
@@ -106,45 +145,43 @@ func New(cfg Config) (*Service, error) {
 	if err != nil {
 		return nil, err
 	}
-	cool, err := cfg.Cooldown.withDefaults()
+	cool, err := newCooldown(cfg.Cooldown, cfg.MaxCooldown)
 	if err != nil {
 		return nil, err
 	}
-	var coolShared []coolBucket
-	if cool.Shared {
-		if coolShared, err = cool.sharedBuckets(); err != nil {
-			return nil, err
-		}
-	}
 	channels := cfg.Channels
 	if channels == nil {
-		channels = []Channel{SMS}
+		channels = []numbers.Channel{numbers.SMS}
 	}
 	for _, c := range channels {
-		if _, ok := ParseChannel(string(c)); !ok {
-			return nil, fmt.Errorf("%w: unknown channel %q", ErrInvalidConfig, c)
+		if c.String() == "unknown" {
+			return nil, fmt.Errorf("%w: unknown channel %d", ErrInvalidConfig, c)
 		}
 	}
 	s := &Service{
-		sender:     cfg.Sender,
-		limiter:    cfg.Limiter,
+		sender:     sender,
+		limiter:    limiter,
 		limits:     limits,
-		startPhone: limits.enabled(kindPhone, kindIP, kindPrefix, kindCountry, kindGlobal),
-		startEmail: limits.enabled(kindPhone, kindIP, kindGlobal),
+		startPhone: limits.enabled(kindPhone, kindIP, kindPrefix, kindCountry, kindGlobal, kindRefusals),
+		startEmail: limits.enabled(kindPhone, kindIP, kindGlobal, kindRefusals),
 		check:      limits.enabled(kindCheckPhone, kindCheckIP),
-		cool:       newCooldowns(cool),
-		coolShared: coolShared,
+		cool:       cool,
 		channels:   slices.Clone(channels),
 		hooks:      cfg.Hooks,
+		monitor:    cfg.Monitor,
 		logger:     cfg.Logger,
-		now:        cfg.Now,
+		policy:     cfg.Policy,
+		region:     cfg.DefaultRegion,
 	}
-	if s.now == nil {
-		s.now = time.Now
-	}
-	s.policy, s.region = cfg.Policy, cfg.DefaultRegion
 	if s.policy == nil {
 		s.policy = numbers.ModeratePolicy()
+	}
+	if cool.buckets != nil && !cfg.SharedCooldown {
+		now := cfg.Now
+		if now == nil {
+			now = time.Now
+		}
+		s.local = newLocalCooldowns(&s.cool, now)
 	}
 	return s, nil
 }
@@ -156,13 +193,18 @@ type StartRequest struct {
 	Phone string
 	// Email is the email address, for the Email channel.
 	Email string
-	// Channel is how to send the code. Empty means Email when Email is set
-	// and Phone is not, SMS otherwise.
-	Channel Channel
+	// Channel is how to send the code. The zero value is numbers.SMS; a
+	// request with Email set and Phone empty goes by numbers.Email unless
+	// it names another channel.
+	Channel numbers.Channel
 	// ClientIP is the address of the client asking. Requests without one
 	// share a single per-IP allowance, so pass it.
 	ClientIP netip.Addr
-	// Locale optionally chooses the message language.
+	// Locale optionally chooses the message language: a well-formed BCP 47
+	// tag of a language Twilio Verify supports (twilio.com/docs/verify/
+	// supported-languages), in any case ("pt-br" is sent as "pt-BR").
+	// Anything else is refused with [ErrInvalidLocale] before any limit is
+	// spent. Empty lets the provider choose from the number.
 	Locale string
 }
 
@@ -172,7 +214,7 @@ type StartResult struct {
 	// went.
 	Masked string
 	// Channel is the channel used.
-	Channel Channel
+	Channel numbers.Channel
 	// ResendAfter is how long the user must wait before asking for another
 	// code to the same destination.
 	ResendAfter time.Duration
@@ -198,8 +240,9 @@ type CheckResult struct {
 	Masked string
 }
 
-// Start sends a code, if the number policy, the cooldown and the rate
-// limits all allow it. Errors wrap [ErrInvalidNumber], [ErrBlocked],
+// Start sends a code, if the channel, the locale, the number policy, the
+// cooldown and the rate limits all allow it. Errors wrap
+// [ErrInvalidChannel], [ErrInvalidLocale], [ErrInvalidNumber], [ErrBlocked],
 // [ErrCooldown], [ErrRateLimited] or, from the sender, [ErrProvider]; a
 // limiter that cannot answer (and fails closed) gives an error wrapping
 // ratelimit.ErrUnavailable.
@@ -209,44 +252,80 @@ func (s *Service) Start(ctx context.Context, req StartRequest) (StartResult, err
 	}
 	ch, err := s.channel(req)
 	if err != nil {
-		s.emit(s.hooks.Blocked, Event{Op: "start", Reason: "invalid_channel"})
+		s.emit(s.hooks.Blocked, Event{Op: "start", ClientIP: req.ClientIP, Reason: "invalid_channel"})
 		return StartResult{}, err
 	}
-	dst, err := s.destination(req.Phone, req.Email, ch)
+	locale, err := canonicalLocale(req.Locale)
 	if err != nil {
-		ev := Event{Op: "start", Channel: ch, Reason: "invalid_number"}
-		var be *BlockedError
-		if errors.As(err, &be) {
-			ev = s.event("start", ch, dst)
-			ev.Reason = be.Reason
+		s.emit(s.hooks.Blocked, Event{Op: "start", Channel: ch, ClientIP: req.ClientIP, Reason: "invalid_locale"})
+		return StartResult{}, err
+	}
+	dst, n, err := s.parseDestination(req.Phone, req.Email, ch)
+	if err != nil {
+		ev := Event{Op: "start", Channel: ch, ClientIP: req.ClientIP, Reason: "invalid_number"}
+		s.emit(s.hooks.Blocked, ev)
+		s.log(ctx, ev)
+		return StartResult{}, err
+	}
+	ev := s.event("start", ch, dst, req.ClientIP)
+	var num *numbers.Number // for the monitor
+	if !dst.email {
+		if d := s.policy.Check(n, ch); !d.Allowed {
+			err := s.refused(ctx, ev, &BlockedError{Reason: string(d.Reason), Rule: d.Rule, Decision: d, Err: d.Err()})
+			s.monitorRefused(&n, req.ClientIP, string(d.Reason))
+			return StartResult{}, err
 		}
-		s.emit(s.hooks.Blocked, ev)
-		s.log(ctx, "start", ev)
-		return StartResult{}, err
+		num = &n
 	}
-	ev := s.event("start", ch, dst)
-	resend, err := s.guardStart(ctx, dst, req.ClientIP)
-	if ce, ok := err.(*CooldownError); ok {
-		ev.Reason, ev.RetryAfter = "cooldown", ce.RetryAfter
-		s.emit(s.hooks.Blocked, ev)
-		s.log(ctx, "start", ev)
-		return StartResult{}, err
-	}
+	resend, err := s.guardStart(ctx, dst, req.ClientIP, num)
 	if err != nil {
 		s.fail(ctx, s.hooks.Blocked, ev, err)
+		s.monitorRefused(num, req.ClientIP, reasonOf(err))
 		return StartResult{}, err
 	}
-	if err := s.sender.SendCode(ctx, SendRequest{To: dst.to, Channel: ch, Locale: req.Locale}); err != nil {
-		hook := s.hooks.Failed
-		if errors.Is(err, ErrBlocked) || errors.Is(err, ErrRateLimited) || errors.Is(err, ErrInvalidNumber) {
-			hook = s.hooks.Blocked
+	if err := s.sender.SendCode(ctx, SendRequest{To: dst.to, Channel: ch, Locale: locale}); err != nil {
+		var be *BlockedError
+		switch {
+		case errors.As(err, &be):
+			err = s.refused(ctx, ev, err)
+		case errors.Is(err, ErrRateLimited) || errors.Is(err, ErrInvalidNumber):
+			s.fail(ctx, s.hooks.Blocked, ev, err)
+		default:
+			s.fail(ctx, s.hooks.Failed, ev, err)
 		}
-		s.fail(ctx, hook, ev, err)
 		return StartResult{}, err
 	}
 	s.emit(s.hooks.Started, ev)
-	s.log(ctx, "start", ev)
+	s.log(ctx, ev)
 	return StartResult{Masked: ev.Masked, Channel: ch, ResendAfter: resend}, nil
+}
+
+// refused counts a refusal of the number of ev (err, a *BlockedError or an
+// error wrapping one) against the client address, and reports it. It
+// returns err, or a *LimitError when the address has spent its Refusals
+// allowance: from then on a prober learns nothing about the policy. A
+// limiter that cannot answer changes nothing: the number is refused anyway.
+func (s *Service) refused(ctx context.Context, ev Event, err error) error {
+	var be *BlockedError
+	if errors.As(err, &be) {
+		ev.Reason = be.Reason
+	}
+	var pe *ProviderError
+	if errors.As(err, &pe) {
+		ev.ProviderCode = pe.Code
+	}
+	if lim := s.limits.Refusals; lim != (ratelimit.Limit{}) {
+		var buf [64]byte
+		key := string(s.appendKey(buf[:0], kindRefusals, destination{}, ev.ClientIP))
+		res, lerr := s.limiter.Allow(ctx, key, lim)
+		if lerr == nil && !res.Allowed {
+			ev.Scope, ev.RetryAfter = scopes[kindRefusals], roundUpSecond(res.RetryAfter)
+			err = &LimitError{RetryAfter: ev.RetryAfter, Scope: ev.Scope}
+		}
+	}
+	s.emit(s.hooks.Refused, ev)
+	s.log(ctx, ev)
+	return err
 }
 
 // Check checks a code, if the attempt limits allow it. It returns a result
@@ -256,23 +335,23 @@ func (s *Service) Check(ctx context.Context, req CheckRequest) (CheckResult, err
 	if err := ctx.Err(); err != nil {
 		return CheckResult{}, err
 	}
-	ch := SMS
+	ch := numbers.SMS
 	if req.Phone == "" && req.Email != "" {
-		ch = Email
+		ch = numbers.Email
 	}
-	dst, err := s.parseDestination(req.Phone, req.Email, ch)
+	dst, n, err := s.parseDestination(req.Phone, req.Email, ch)
 	if err != nil {
-		s.emit(s.hooks.Failed, Event{Op: "check", Reason: "invalid_number"})
+		s.emit(s.hooks.Failed, Event{Op: "check", Channel: ch, ClientIP: req.ClientIP, Reason: "invalid_number"})
 		return CheckResult{}, err
 	}
-	ev := s.event("check", "", dst)
+	ev := s.event("check", ch, dst, req.ClientIP)
 	if !validCode(req.Code) {
 		ev.Reason = "invalid_code"
 		s.emit(s.hooks.Failed, ev)
-		s.log(ctx, "check", ev)
+		s.log(ctx, ev)
 		return CheckResult{}, ErrInvalidCode
 	}
-	if err := s.take(ctx, s.check, dst, req.ClientIP, true); err != nil {
+	if _, err := s.take(ctx, s.check, false, dst, req.ClientIP, nil); err != nil {
 		s.fail(ctx, s.hooks.Failed, ev, err)
 		return CheckResult{}, err
 	}
@@ -280,71 +359,43 @@ func (s *Service) Check(ctx context.Context, req CheckRequest) (CheckResult, err
 		s.fail(ctx, s.hooks.Failed, ev, err)
 		return CheckResult{}, err
 	}
-	s.cool.reset(dst.key)
+	s.resetCooldown(ctx, dst)
+	if s.monitor != nil && !dst.email {
+		s.monitor.Approved(ctx, n, req.ClientIP)
+	}
 	s.emit(s.hooks.Approved, ev)
-	s.log(ctx, "check", ev)
+	s.log(ctx, ev)
 	return CheckResult{To: dst.to, Masked: ev.Masked}, nil
 }
 
 // channel picks and checks the channel of a Start.
-func (s *Service) channel(req StartRequest) (Channel, error) {
+func (s *Service) channel(req StartRequest) (numbers.Channel, error) {
 	ch := req.Channel
-	if ch == "" {
-		ch = SMS
-		if req.Phone == "" && req.Email != "" {
-			ch = Email
-		}
+	if ch == numbers.SMS && req.Phone == "" && req.Email != "" {
+		ch = numbers.Email
 	}
 	if !slices.Contains(s.channels, ch) {
-		return "", ErrInvalidChannel
+		return 0, ErrInvalidChannel
 	}
 	return ch, nil
 }
 
-// destination parses and checks the destination of a Start. A number the
-// policy blocks comes back with the error, for the Blocked hook.
-func (s *Service) destination(phone, email string, ch Channel) (destination, error) {
-	if ch == Email {
-		return parseEmail(email)
+// parseDestination parses the destination of a call on ch. A number comes
+// back parsed as well, for the policy.
+func (s *Service) parseDestination(phone, email string, ch numbers.Channel) (destination, numbers.Number, error) {
+	if ch == numbers.Email {
+		dst, err := parseEmail(email)
+		return dst, numbers.Number{}, err
 	}
-	n, dst, err := s.parsePhone(phone)
-	if err != nil {
-		return destination{}, err
-	}
-	nch := numbers.SMS
-	switch ch {
-	case Call:
-		nch = numbers.Voice
-	case WhatsApp:
-		nch = numbers.WhatsApp
-	}
-	if d := s.policy.Check(n, nch); !d.Allowed {
-		return dst, &BlockedError{Reason: string(d.Reason), Rule: d.Rule, Decision: d, Err: d.Err()}
-	}
-	return dst, nil
-}
-
-// parseDestination parses the destination of a Check; the policy is not
-// applied again (no code went to a blocked number).
-func (s *Service) parseDestination(phone, email string, ch Channel) (destination, error) {
-	if ch == Email {
-		return parseEmail(email)
-	}
-	_, dst, err := s.parsePhone(phone)
-	return dst, err
-}
-
-// parsePhone parses a number as typed.
-func (s *Service) parsePhone(phone string) (numbers.Number, destination, error) {
 	n, err := numbers.Parse(phone, s.region)
 	if err != nil {
-		return n, destination{}, fmt.Errorf("%w: %w", ErrInvalidNumber, err)
+		return destination{}, n, fmt.Errorf("%w: %w", ErrInvalidNumber, err)
 	}
 	if n.Extension != "" {
-		return n, destination{}, fmt.Errorf("%w: numbers with an extension cannot receive codes", ErrInvalidNumber)
+		return destination{}, n, fmt.Errorf("%w: numbers with an extension cannot receive codes", ErrInvalidNumber)
 	}
 	// n.String knows the calling code: no lookup as in numbers.Mask.
-	return n, destination{to: n.E164, key: n.E164, masked: n.String(), region: n.Region, callingCode: n.CallingCode}, nil
+	return destination{to: n.E164, key: n.E164, masked: n.String(), region: n.Region, callingCode: n.CallingCode}, n, nil
 }
 
 const maxEmailLen = 254
@@ -380,67 +431,84 @@ func validCode(code string) bool {
 }
 
 // guardStart is Start's own guard once dst is parsed and allowed by the
-// policy: the cooldown, then the start limits in one all-or-nothing take.
-// It returns the wait before the next code to dst may be sent. A cooldown
-// is a *CooldownError; when a limit denies, the cooldown is released and
-// the error is take's. A shared cooldown is part of the take.
-func (s *Service) guardStart(ctx context.Context, dst destination, ip netip.Addr) (time.Duration, error) {
+// policy: the cooldown, the start limits and the address's refusals, all or
+// nothing (one take with a shared cooldown; the cooldown in memory is
+// reserved first and released when a limit refuses). It returns the wait
+// before the next code to dst may be sent.
+func (s *Service) guardStart(ctx context.Context, dst destination, ip netip.Addr, n *numbers.Number) (time.Duration, error) {
 	limits := s.startPhone
 	if dst.email {
 		limits = s.startEmail
 	}
-	if s.coolShared != nil {
-		return s.takeWith(ctx, limits, s.coolShared, dst, ip, false)
-	}
-	res, wait, ok := s.cool.reserve(dst.key, s.now())
-	if !ok {
-		return 0, &CooldownError{RetryAfter: roundUpSecond(wait)}
-	}
-	if err := s.take(ctx, limits, dst, ip, false); err != nil {
-		s.cool.release(res)
-		return 0, err
-	}
-	return wait, nil
-}
-
-// limitKind is one of the limits of Limits.
-type limitKind uint8
-
-const (
-	kindPhone limitKind = iota
-	kindIP
-	kindPrefix
-	kindCountry
-	kindGlobal
-	kindCheckPhone
-	kindCheckIP
-	numKinds
-)
-
-// scopes are the kinds' names in errors and events.
-var scopes = [numKinds]string{"phone", "ip", "prefix", "country", "global", "phone", "ip"}
-
-// scopedLimit is one enabled limit.
-type scopedLimit struct {
-	kind  limitKind
-	limit ratelimit.Limit
-}
-
-// enabled returns the limits of kinds that are not zero, in order.
-func (l Limits) enabled(kinds ...limitKind) []scopedLimit {
-	var out []scopedLimit
-	for _, k := range kinds {
-		lim := [numKinds]ratelimit.Limit{l.Phone, l.IP, l.Prefix, l.Country, l.Global, l.CheckPhone, l.CheckIP}[k]
-		if lim != (ratelimit.Limit{}) {
-			out = append(out, scopedLimit{k, lim})
+	if s.local != nil {
+		r, wait, ok := s.local.reserve(dst.key)
+		if !ok {
+			return 0, &LimitError{RetryAfter: roundUpSecond(wait), Scope: "cooldown"}
 		}
+		if _, err := s.take(ctx, limits, false, dst, ip, n); err != nil {
+			s.local.release(r)
+			return 0, err
+		}
+		return wait, nil
 	}
-	return out
+	return s.take(ctx, limits, s.cool.buckets != nil, dst, ip, n)
+}
+
+// monitorRefused tells the monitor, if any, that a Start to n (nil for an
+// email address) was refused.
+func (s *Service) monitorRefused(n *numbers.Number, ip netip.Addr, reason string) {
+	if s.monitor != nil && n != nil {
+		s.monitor.Refused(*n, ip, reason)
+	}
+}
+
+// resetCooldown resets the cooldown of dst after a code to it was approved.
+// A store that cannot answer costs the user the reset, nothing else.
+func (s *Service) resetCooldown(ctx context.Context, dst destination) {
+	if s.local != nil {
+		s.local.reset(dst.key)
+		return
+	}
+	if s.cool.buckets == nil {
+		return
+	}
+	var buf [512]byte
+	b := buf[:0]
+	reqs := make([]ratelimit.Request, len(s.cool.buckets))
+	ends := make([]int, len(reqs))
+	for j := range s.cool.buckets {
+		b = s.appendCoolKey(b, j, dst)
+		ends[j] = len(b)
+	}
+	keys, start := string(b), 0
+	for j, c := range s.cool.buckets {
+		// Give back a whole burst: the bucket is full again.
+		reqs[j] = ratelimit.Request{Key: keys[start:ends[j]], Limit: c.limit, Cost: -c.limit.Burst}
+		start = ends[j]
+	}
+	if _, err := s.limiter.AllowAll(ctx, reqs, nil); err != nil && s.logger != nil {
+		s.logger.LogAttrs(ctx, slog.LevelWarn, "verify: cannot reset a cooldown", slog.String("to", dst.masked), slog.String("error", err.Error()))
+	}
+}
+
+// appendCoolKey appends the key of bucket j of dst's cooldown:
+// verify:cool<j>:phone:<E.164>, or the email key.
+func (s *Service) appendCoolKey(b []byte, j int, dst destination) []byte {
+	b = append(b, coolNS...)
+	b = append(b, "0123456789abcdef"[j], ':')
+	if dst.email {
+		return append(b, dst.key...)
+	}
+	return keys.AppendPhone(b, dst.to)
 }
 
 const (
 	startNS = "verify:start:"
 	checkNS = "verify:check:"
+	// refusedNS prefixes the keys of the Refusals limit.
+	refusedNS = "verify:refused:"
+	// coolNS prefixes the keys of the cooldown's buckets.
+	coolNS = "verify:cool"
 )
 
 // globalKey is the key of the global start limit.
@@ -455,6 +523,8 @@ func (s *Service) appendKey(b []byte, kind limitKind, dst destination, ip netip.
 	switch kind {
 	case kindGlobal:
 		return append(b, globalKey...)
+	case kindRefusals:
+		return keys.AppendIP(append(b, refusedNS...), ip)
 	case kindCheckPhone, kindCheckIP:
 		b = append(b, checkNS...)
 	default:
@@ -479,9 +549,9 @@ func (s *Service) appendKey(b []byte, kind limitKind, dst destination, ip netip.
 }
 
 // maxLimits is the most limits one take checks, and maxTake the most
-// requests: the limits and the buckets of a shared cooldown.
+// requests: the limits and the buckets of the cooldown.
 const (
-	maxLimits = 5
+	maxLimits = int(kindRefusals) + 1
 	maxTake   = maxLimits + maxCoolBuckets
 )
 
@@ -494,42 +564,36 @@ type takeScratch struct {
 
 var takePool = sync.Pool{New: func() any { return new(takeScratch) }}
 
-// take runs one all-or-nothing take of limits for a call on dst from ip. A
-// denial is a *RateLimitError (a *AttemptsError for checks) naming the
-// scope.
-func (s *Service) take(ctx context.Context, limits []scopedLimit, dst destination, ip netip.Addr, check bool) error {
-	_, err := s.takeWith(ctx, limits, nil, dst, ip, check)
-	return err
-}
-
-// coolNS prefixes the keys of a shared cooldown's buckets.
-const coolNS = "verify:cool"
-
-// takeWith is take with the buckets of a shared cooldown in the same take.
-// A denial by a bucket is a *CooldownError. When the take is allowed, it
-// returns the wait before the buckets allow the next send to dst.
-func (s *Service) takeWith(ctx context.Context, limits []scopedLimit, cool []coolBucket, dst destination, ip netip.Addr, check bool) (time.Duration, error) {
-	n := len(limits) + len(cool)
-	if n == 0 {
+// take runs one all-or-nothing take of limits for a call on dst from ip,
+// with the cooldown's buckets when cool is set, and the monitor's requests
+// when num (the parsed number of a Start) is set. A denial is a *LimitError
+// naming the scope; a refusal by the monitor, a *BlockedError. When the take
+// is allowed, it returns the wait before the cooldown allows the next send
+// to dst.
+func (s *Service) take(ctx context.Context, limits []scopedLimit, cool bool, dst destination, ip netip.Addr, num *numbers.Number) (time.Duration, error) {
+	var buckets []coolBucket
+	if cool {
+		buckets = s.cool.buckets
+	}
+	mon := s.monitor
+	if num == nil {
+		mon = nil
+	}
+	n := len(limits) + len(buckets)
+	if n == 0 && mon == nil {
 		return 0, nil
 	}
-	// All the keys in one string: one allocation for the lot.
-	var buf [192]byte
+	// All the keys in one string: one allocation for the lot (two for
+	// long email addresses).
+	var buf [512]byte
 	var ends [maxTake]int
 	b := buf[:0]
 	for i := range limits {
 		b = s.appendKey(b, limits[i].kind, dst, ip)
 		ends[i] = len(b)
 	}
-	for j := range cool {
-		// verify:cool<j>:phone:<E.164>, or the email key.
-		b = append(b, coolNS...)
-		b = append(b, "0123456789abcdef"[j], ':')
-		if dst.email {
-			b = append(b, dst.key...)
-		} else {
-			b = keys.AppendPhone(b, dst.to)
-		}
+	for j := range buckets {
+		b = s.appendCoolKey(b, j, dst)
 		ends[len(limits)+j] = len(b)
 	}
 	keys := string(b)
@@ -537,50 +601,75 @@ func (s *Service) takeWith(ctx context.Context, limits []scopedLimit, cool []coo
 	reqs := sc.reqs[:n]
 	start := 0
 	for i := range reqs {
-		// Field by field, without copying a whole Request or scopedLimit:
-		// Peek stays zero in the pool, and Cost is set for every request.
+		// Field by field, without copying a whole Request or scopedLimit.
 		reqs[i].Key = keys[start:ends[i]]
+		reqs[i].Record = false // a monitor's request may have been here
 		if i < len(limits) {
-			reqs[i].Limit, reqs[i].Cost = limits[i].limit, 0
+			reqs[i].Limit, reqs[i].Cost, reqs[i].Peek = limits[i].limit, 0, limits[i].peek
 		} else {
-			reqs[i].Limit, reqs[i].Cost = cool[i-len(limits)].limit, cool[i-len(limits)].cost
+			c := &buckets[i-len(limits)]
+			reqs[i].Limit, reqs[i].Cost, reqs[i].Peek = c.limit, c.cost, false
 		}
 		start = ends[i]
 	}
-	d, err := s.limiter.AllowAll(ctx, reqs, sc.results[:n])
-	var resend time.Duration
-	if err == nil && d.Allowed {
-		// The next send is allowed once every bucket's debt (the time
-		// until it is full again) is down to its slack.
-		for j, c := range cool {
-			resend = max(resend, d.Results[len(limits)+j].ResetAfter-c.slack)
+	results := sc.results[:]
+	if mon != nil {
+		reqs = mon.AppendStart(reqs, *num, ip)
+		if len(reqs) > len(results) {
+			results = make([]ratelimit.Result, len(reqs))
 		}
 	}
-	for i := range reqs {
-		reqs[i].Key = "" // no keys kept alive in the pool
+	d, err := s.limiter.AllowAll(ctx, reqs, results[:len(reqs)])
+	var monErr error
+	if err == nil && d.Allowed && mon != nil {
+		monErr = mon.Started(ctx, *num, ip, d.Results[n:len(reqs)])
+	}
+	var wait time.Duration
+	coolDenied := false
+	bind := -1 // the denied limit with the longest wait, if any
+	if err == nil {
+		if len(buckets) > 0 {
+			// The next send is allowed once every bucket's debt is down
+			// to its slack; when the take was refused by the cooldown,
+			// that is the time left.
+			wait = s.cool.wait(d.Results[len(limits):n])
+			for j := len(limits); j < n; j++ {
+				coolDenied = coolDenied || !d.Results[j].Allowed
+			}
+		}
+		if !d.Allowed {
+			for i := range limits {
+				if r := &d.Results[i]; !r.Allowed && (bind < 0 || r.RetryAfter > d.Results[bind].RetryAfter) {
+					bind = i
+				}
+			}
+		}
+	}
+	for i := range sc.reqs {
+		sc.reqs[i].Key = "" // no keys kept alive in the pool
 	}
 	takePool.Put(sc)
 	// d.Results aliases sc.results: from here only d.Result may be used.
 	if err != nil {
 		return 0, fmt.Errorf("verify: limiter: %w", err)
 	}
+	if monErr != nil {
+		return 0, &BlockedError{Reason: "pumping", Err: monErr}
+	}
 	if d.Allowed {
-		return resend, nil
+		return wait, nil
 	}
-	retry := roundUpSecond(d.RetryAfter)
-	if d.Index >= len(limits) {
-		return 0, &CooldownError{RetryAfter: retry}
+	if coolDenied {
+		// The cooldown answers first, as it does in memory, where it is
+		// checked before the limits.
+		return 0, &LimitError{RetryAfter: roundUpSecond(wait), Scope: "cooldown"}
 	}
-	scope := scopes[limits[d.Index].kind]
-	if check {
-		return 0, &AttemptsError{RetryAfter: retry, Scope: scope}
-	}
-	return 0, &RateLimitError{RetryAfter: retry, Scope: scope}
+	return 0, &LimitError{RetryAfter: roundUpSecond(d.RetryAfter), Scope: scopes[limits[bind].kind]}
 }
 
-// event starts the Event of a call on dst.
-func (s *Service) event(op string, ch Channel, dst destination) Event {
-	ev := Event{Op: op, Channel: ch, Masked: dst.masked, Region: dst.region, CallingCode: dst.callingCode}
+// event starts the Event of a call on dst from ip.
+func (s *Service) event(op string, ch numbers.Channel, dst destination, ip netip.Addr) Event {
+	ev := Event{Op: op, Channel: ch, Masked: dst.masked, Region: dst.region, CallingCode: dst.callingCode, ClientIP: ip}
 	if dst.to == "" || dst.email {
 		return ev
 	}
@@ -597,21 +686,16 @@ func (s *Service) event(op string, ch Channel, dst destination) Event {
 // fail completes ev from err, calls hook and logs.
 func (s *Service) fail(ctx context.Context, hook func(Event), ev Event, err error) {
 	ev.Reason = reasonOf(err)
-	ev.RetryAfter, _ = RetryAfter(err)
+	var le *LimitError
+	if errors.As(err, &le) {
+		ev.Scope, ev.RetryAfter = le.Scope, le.RetryAfter
+	}
 	var pe *ProviderError
 	if errors.As(err, &pe) {
 		ev.ProviderCode = pe.Code
 	}
-	var rl *RateLimitError
-	var at *AttemptsError
-	switch {
-	case errors.As(err, &rl):
-		ev.Scope = rl.Scope
-	case errors.As(err, &at):
-		ev.Scope = at.Scope
-	}
 	s.emit(hook, ev)
-	s.log(ctx, ev.Op, ev)
+	s.log(ctx, ev)
 	if s.logger != nil && errors.Is(err, ErrProvider) {
 		s.logger.LogAttrs(ctx, slog.LevelWarn, "verify: provider failed", slog.String("op", ev.Op),
 			slog.String("to", ev.Masked), slog.Int("provider_code", ev.ProviderCode))
@@ -626,6 +710,8 @@ func reasonOf(err error) string {
 		return be.Reason
 	case errors.Is(err, ratelimit.ErrUnavailable):
 		return "limiter_unavailable"
+	case errors.Is(err, ErrCooldown):
+		return "cooldown"
 	case errors.Is(err, ErrRateLimited):
 		return "rate_limited"
 	case errors.Is(err, ErrTooManyAttempts):
@@ -646,7 +732,7 @@ func (s *Service) emit(hook func(Event), ev Event) {
 	}
 }
 
-func (s *Service) log(ctx context.Context, op string, ev Event) {
+func (s *Service) log(ctx context.Context, ev Event) {
 	if s.logger == nil {
 		return
 	}
@@ -654,6 +740,6 @@ func (s *Service) log(ctx context.Context, op string, ev Event) {
 	if ev.Reason != "" {
 		outcome = ev.Reason
 	}
-	s.logger.LogAttrs(ctx, slog.LevelDebug, "verify: "+op, slog.String("to", ev.Masked),
-		slog.String("channel", string(ev.Channel)), slog.String("outcome", outcome))
+	s.logger.LogAttrs(ctx, slog.LevelDebug, "verify: "+ev.Op, slog.String("to", ev.Masked),
+		slog.String("channel", ev.Channel.String()), slog.String("outcome", outcome))
 }

@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/antifraud-go/antifraud/internal/testkit"
+	"github.com/antifraud-go/antifraud/numbers"
 	"github.com/antifraud-go/antifraud/ratelimit"
 	"github.com/antifraud-go/antifraud/verify"
 	"github.com/antifraud-go/antifraud/verify/verifytest"
@@ -35,7 +37,7 @@ func (r *recorder) hooks() verify.Hooks {
 			r.events[kind] = append(r.events[kind], e)
 		}
 	}
-	return verify.Hooks{Started: add("started"), Approved: add("approved"), Failed: add("failed"), Blocked: add("blocked")}
+	return verify.Hooks{Started: add("started"), Approved: add("approved"), Failed: add("failed"), Blocked: add("blocked"), Refused: add("refused")}
 }
 
 func (r *recorder) get(kind string) []verify.Event {
@@ -57,35 +59,35 @@ func (r *recorder) all() []verify.Event {
 type env struct {
 	svc   *verify.Service
 	srv   *verifytest.Server
-	clock *fakeClock
+	clock *testkit.Clock
 	store *flakyStore
 	rec   *recorder
 }
 
+// allChannels are the channels an env enables.
+var allChannels = []numbers.Channel{numbers.SMS, numbers.Voice, numbers.WhatsApp, numbers.Email}
+
 // newEnv builds a Service over the fake Twilio API, with a fake clock shared
-// by the cooldowns, the limiter's store and the fake.
+// by the Service (its cooldown), the limiter's store and the fake.
 func newEnv(t testing.TB, mod func(*verify.Config)) *env {
 	t.Helper()
-	e := &env{srv: verifytest.NewServer(), clock: newFakeClock(), rec: &recorder{events: map[string][]verify.Event{}}}
+	clock := testkit.NewClock()
+	e := &env{srv: verifytest.NewServer(verifytest.WithNow(clock.Now)), clock: clock, rec: &recorder{events: map[string][]verify.Event{}}}
 	t.Cleanup(e.srv.Close)
-	e.srv.SetClock(e.clock.Now)
 	e.store = newFlakyStore(t, e.clock.Now)
 	lim, err := ratelimit.New(e.store)
 	if err != nil {
 		t.Fatal(err)
 	}
-	sender, err := verify.NewTwilioSender(e.srv.VerifyV2(), verifytest.ServiceSID)
+	sender, err := verify.NewTwilioSender(e.srv.RestClient().VerifyV2, verifytest.ServiceSID)
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg := verify.Config{
-		Sender: sender, Limiter: lim, Now: e.clock.Now, Hooks: e.rec.hooks(),
-		Channels: []verify.Channel{verify.SMS, verify.Call, verify.WhatsApp, verify.Email},
-	}
+	cfg := verify.Config{Hooks: e.rec.hooks(), Channels: allChannels, Now: clock.Now}
 	if mod != nil {
 		mod(&cfg)
 	}
-	e.svc, err = verify.New(cfg)
+	e.svc, err = verify.New(sender, lim, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -101,7 +103,7 @@ func TestServiceStartAndCheck(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.Channel != verify.SMS || res.ResendAfter != 30*time.Second || res.Masked == "" || strings.Contains(res.Masked, "123456") {
+	if res.Channel != numbers.SMS || res.ResendAfter != 30*time.Second || res.Masked == "" || strings.Contains(res.Masked, "123456") {
 		t.Fatalf("result %+v", res)
 	}
 	code, ok := e.srv.Code(ukPhone)
@@ -120,7 +122,7 @@ func TestServiceStartAndCheck(t *testing.T) {
 		t.Fatalf("events: %+v", e.rec.events)
 	}
 	ev := started[0]
-	if ev.Op != "start" || ev.Channel != verify.SMS || ev.Region != "GB" || ev.CallingCode != 44 || ev.Prefix != "+447400" {
+	if ev.Op != "start" || ev.Channel != numbers.SMS || ev.Region != "GB" || ev.CallingCode != 44 || ev.Prefix != "+447400" {
 		t.Fatalf("started event %+v", ev)
 	}
 	if failed[0].Reason != "invalid_code" {
@@ -136,7 +138,7 @@ func TestServiceEmail(t *testing.T) {
 	e := newEnv(t, nil)
 	ctx := context.Background()
 	res, err := e.svc.Start(ctx, verify.StartRequest{Email: "Someone@Example.com", ClientIP: ip1})
-	if err != nil || res.Channel != verify.Email || strings.Contains(res.Masked, "omeone") {
+	if err != nil || res.Channel != numbers.Email || strings.Contains(res.Masked, "omeone") {
 		t.Fatalf("start: %+v, %v", res, err)
 	}
 	code, _ := e.srv.Code("Someone@Example.com")
@@ -144,7 +146,7 @@ func TestServiceEmail(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, bad := range []string{"", "no-at", "@example.com", "a@b", "a b@example.com", strings.Repeat("a", 250) + "@example.com"} {
-		if _, err := e.svc.Start(ctx, verify.StartRequest{Email: bad, Channel: verify.Email, ClientIP: ip1}); !errors.Is(err, verify.ErrInvalidNumber) {
+		if _, err := e.svc.Start(ctx, verify.StartRequest{Email: bad, Channel: numbers.Email, ClientIP: ip1}); !errors.Is(err, verify.ErrInvalidNumber) {
 			t.Errorf("%q: %v", bad, err)
 		}
 	}
@@ -156,12 +158,15 @@ func TestServiceRefusesBeforeSending(t *testing.T) {
 		req    verify.StartRequest
 		cfg    func(*verify.Config)
 		want   error
+		hook   string
 		reason string
 	}{
-		{"unparseable", verify.StartRequest{Phone: "call me"}, nil, verify.ErrInvalidNumber, "invalid_number"},
-		{"policy", verify.StartRequest{Phone: "+37120012345"}, nil, verify.ErrBlocked, "high_risk_destination"},
-		{"channel off", verify.StartRequest{Phone: ukPhone, Channel: verify.Call}, func(c *verify.Config) { c.Channels = nil }, verify.ErrInvalidChannel, "invalid_channel"},
-		{"unknown channel", verify.StartRequest{Phone: ukPhone, Channel: "pigeon"}, nil, verify.ErrInvalidChannel, "invalid_channel"},
+		{"unparseable", verify.StartRequest{Phone: "call me"}, nil, verify.ErrInvalidNumber, "blocked", "invalid_number"},
+		{"policy", verify.StartRequest{Phone: "+37120012345"}, nil, verify.ErrBlocked, "refused", "high_risk_destination"},
+		{"channel off", verify.StartRequest{Phone: ukPhone, Channel: numbers.Voice}, func(c *verify.Config) { c.Channels = nil }, verify.ErrInvalidChannel, "blocked", "invalid_channel"},
+		{"unknown channel", verify.StartRequest{Phone: ukPhone, Channel: numbers.Channel(9)}, nil, verify.ErrInvalidChannel, "blocked", "invalid_channel"},
+		{"header in locale", verify.StartRequest{Phone: ukPhone, Locale: "en\r\nX: y"}, nil, verify.ErrInvalidLocale, "blocked", "invalid_locale"},
+		{"unsupported locale", verify.StartRequest{Phone: ukPhone, Locale: "tlh"}, nil, verify.ErrInvalidLocale, "blocked", "invalid_locale"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -174,22 +179,21 @@ func TestServiceRefusesBeforeSending(t *testing.T) {
 			if n := len(e.srv.Requests()); n != 0 {
 				t.Fatalf("%d requests reached the provider", n)
 			}
-			blocked := e.rec.get("blocked")
-			if len(blocked) != 1 || blocked[0].Reason != tt.reason {
-				t.Fatalf("blocked events %+v", blocked)
+			if ev := e.rec.all(); len(ev) != 1 || ev[0].Reason != tt.reason || len(e.rec.get(tt.hook)) != 1 || ev[0].ClientIP != ip1 {
+				t.Fatalf("events %+v, want one %s event", e.rec.events, tt.hook)
 			}
 		})
 	}
 }
 
-func TestServiceBlockedEventCarriesCountry(t *testing.T) {
+func TestServiceRefusedEventCarriesCountry(t *testing.T) {
 	e := newEnv(t, nil)
 	var be *verify.BlockedError
 	if _, err := e.svc.Start(context.Background(), verify.StartRequest{Phone: "+37120012345", ClientIP: ip1}); !errors.As(err, &be) || be.Rule == "" {
 		t.Fatalf("got %v", err)
 	}
-	ev := e.rec.get("blocked")[0]
-	if ev.Region != "LV" || ev.CallingCode != 371 || ev.Masked == "" {
+	ev := e.rec.get("refused")[0]
+	if ev.Region != "LV" || ev.CallingCode != 371 || ev.Masked == "" || ev.Prefix == "" || ev.ClientIP != ip1 || ev.Scope != "" {
 		t.Fatalf("event %+v", ev)
 	}
 }
@@ -210,8 +214,8 @@ func TestServiceCooldownGrows(t *testing.T) {
 		}
 		e.clock.Advance(wait - time.Second)
 		_, err = start()
-		var cd *verify.CooldownError
-		if !errors.As(err, &cd) || cd.RetryAfter != time.Second {
+		var le *verify.LimitError
+		if !errors.As(err, &le) || le.RetryAfter != time.Second || le.Scope != "cooldown" || !errors.Is(err, verify.ErrCooldown) || errors.Is(err, verify.ErrRateLimited) {
 			t.Fatalf("send %d too early: %v", i, err)
 		}
 		e.clock.Advance(time.Second)
@@ -219,13 +223,13 @@ func TestServiceCooldownGrows(t *testing.T) {
 	if got := e.srv.Sends(ukPhone); got != 4 {
 		t.Fatalf("provider saw %d sends, want 4", got)
 	}
-	// After an hour without codes, the cooldown starts again at 30 s.
-	e.clock.Advance(time.Hour)
+	// After 45 minutes without codes, the cooldown starts again at 30 s.
+	e.clock.Advance(45 * time.Minute)
 	if res, err := start(); err != nil || res.ResendAfter != 30*time.Second {
 		t.Fatalf("after reset: %+v, %v", res, err)
 	}
 	ev := e.rec.get("blocked")
-	if len(ev) != 4 || ev[0].Reason != "cooldown" || ev[0].RetryAfter != time.Second {
+	if len(ev) != 4 || ev[0].Reason != "cooldown" || ev[0].Scope != "cooldown" || ev[0].RetryAfter != time.Second {
 		t.Fatalf("blocked events %+v", ev)
 	}
 }
@@ -233,7 +237,7 @@ func TestServiceCooldownGrows(t *testing.T) {
 func TestServiceCooldownCapped(t *testing.T) {
 	e := newEnv(t, func(c *verify.Config) {
 		c.Limits = noLimits()
-		c.Cooldown = verify.Cooldown{Base: time.Minute, Max: 3 * time.Minute, Reset: 24 * time.Hour}
+		c.Cooldown, c.MaxCooldown = time.Minute, 3*time.Minute
 	})
 	var got []time.Duration
 	for range 5 {
@@ -242,7 +246,7 @@ func TestServiceCooldownCapped(t *testing.T) {
 			t.Fatal(err)
 		}
 		got = append(got, res.ResendAfter)
-		e.clock.Advance(res.ResendAfter + 10*time.Minute) // past the fake's send window too
+		e.clock.Advance(res.ResendAfter) // 5 codes in 10 minutes: Twilio's own limit, not exceeded
 	}
 	want := []time.Duration{time.Minute, 2 * time.Minute, 3 * time.Minute, 3 * time.Minute, 3 * time.Minute}
 	if fmt.Sprint(got) != fmt.Sprint(want) {
@@ -281,15 +285,15 @@ func TestServiceLimits(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			e := newEnv(t, func(c *verify.Config) {
 				c.Limits = &tt.limits
-				c.Cooldown.Base = -1
+				c.Cooldown = -1
 			})
 			ctx := context.Background()
 			if _, err := e.svc.Start(ctx, tt.first); err != nil {
 				t.Fatal(err)
 			}
 			_, err := e.svc.Start(ctx, tt.second)
-			var rl *verify.RateLimitError
-			if !errors.As(err, &rl) || rl.Scope != tt.scope || rl.RetryAfter != time.Hour {
+			var rl *verify.LimitError
+			if !errors.As(err, &rl) || rl.Scope != tt.scope || rl.RetryAfter != time.Hour || !errors.Is(err, verify.ErrRateLimited) {
 				t.Fatalf("got %v, want a %s limit for 1h", err, tt.scope)
 			}
 			if n := len(e.srv.Requests()); n != 1 {
@@ -328,8 +332,8 @@ func TestServiceCheckAttempts(t *testing.T) {
 		second netip.Addr
 		scope  string
 	}{
-		{"phone", verify.Limits{CheckPhone: ratelimit.PerHour(2)}, ip2, "phone"},
-		{"ip", verify.Limits{CheckIP: ratelimit.PerHour(2)}, ip1, "ip"},
+		{"phone", verify.Limits{CheckPhone: ratelimit.PerHour(2)}, ip2, "check_phone"},
+		{"ip", verify.Limits{CheckIP: ratelimit.PerHour(2)}, ip1, "check_ip"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -345,12 +349,12 @@ func TestServiceCheckAttempts(t *testing.T) {
 				}
 			}
 			phone := ukPhone
-			if tt.scope == "ip" {
+			if tt.scope == "check_ip" {
 				phone = "+14155550100"
 			}
 			_, err := e.svc.Check(ctx, verify.CheckRequest{Phone: phone, Code: code, ClientIP: tt.second})
-			var ae *verify.AttemptsError
-			if !errors.As(err, &ae) || ae.Scope != tt.scope || ae.RetryAfter != 30*time.Minute {
+			var ae *verify.LimitError
+			if !errors.As(err, &ae) || ae.Scope != tt.scope || ae.RetryAfter != 30*time.Minute || !errors.Is(err, verify.ErrTooManyAttempts) || errors.Is(err, verify.ErrRateLimited) {
 				t.Fatalf("third check: %v", err)
 			}
 			if n := len(e.srv.Requests()); n != 3 {
@@ -382,7 +386,7 @@ func TestServiceExpiry(t *testing.T) {
 		t.Fatal(err)
 	}
 	code, _ := e.srv.Code(ukPhone)
-	e.clock.Advance(verifytest.TTL)
+	e.clock.Advance(10 * time.Minute) // Twilio Verify's lifetime of a code
 	_, err := e.svc.Check(ctx, verify.CheckRequest{Phone: ukPhone, Code: code, ClientIP: ip1})
 	if !errors.Is(err, verify.ErrExpired) {
 		t.Fatalf("got %v", err)
@@ -399,8 +403,8 @@ func TestServiceProviderErrors(t *testing.T) {
 		hook   string
 		reason string
 	}{
-		{60410, verify.ErrBlocked, "blocked", "fraud_guard"},
-		{60605, verify.ErrBlocked, "blocked", "geo_permission"},
+		{60410, verify.ErrBlocked, "refused", "fraud_guard"},
+		{60605, verify.ErrBlocked, "refused", "geo_permission"},
 		{60203, verify.ErrRateLimited, "blocked", "rate_limited"},
 		{60200, verify.ErrInvalidNumber, "blocked", "invalid_number"},
 		{20003, verify.ErrProvider, "failed", "provider"},
@@ -408,7 +412,7 @@ func TestServiceProviderErrors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(fmt.Sprint(tt.code), func(t *testing.T) {
 			e := newEnv(t, nil)
-			e.srv.FailNext(verifytest.CreateVerification, tt.code)
+			e.srv.FailNext(verifytest.CreateVerification, verifytest.Error{Code: tt.code})
 			_, err := e.svc.Start(context.Background(), verify.StartRequest{Phone: ukPhone, ClientIP: ip1})
 			if !errors.Is(err, tt.want) {
 				t.Fatalf("got %v, want %v", err, tt.want)
@@ -425,7 +429,7 @@ func TestServiceLimiterUnavailable(t *testing.T) {
 	e := newEnv(t, nil)
 	e.store.setFail(fmt.Errorf("redis down: %w", ratelimit.ErrUnavailable))
 	_, err := e.svc.Start(context.Background(), verify.StartRequest{Phone: ukPhone, ClientIP: ip1})
-	if !errors.Is(err, ratelimit.ErrUnavailable) || verify.ProblemFor(err).Status != 503 {
+	if !errors.Is(err, ratelimit.ErrUnavailable) {
 		t.Fatalf("got %v", err)
 	}
 	if n := len(e.srv.Requests()); n != 0 {
@@ -472,7 +476,7 @@ func TestHooksNeverCarryNumbersOrCodes(t *testing.T) {
 	_, _ = e.svc.Check(ctx, verify.CheckRequest{Phone: ukPhone, Code: code, ClientIP: ip1})
 	_, _ = e.svc.Check(ctx, verify.CheckRequest{Phone: ukPhone, Code: code, ClientIP: ip1})
 	_, _ = e.svc.Check(ctx, verify.CheckRequest{Phone: ukPhone, Code: code, ClientIP: ip1})
-	e.srv.FailNext(verifytest.CreateVerification, 60410)
+	e.srv.FailNext(verifytest.CreateVerification, verifytest.Error{Code: 60410})
 	_, _ = e.svc.Start(ctx, verify.StartRequest{Phone: "+14155550100", ClientIP: ip1})
 
 	events := e.rec.all()
@@ -493,26 +497,33 @@ func TestHooksNeverCarryNumbersOrCodes(t *testing.T) {
 func TestNewConfig(t *testing.T) {
 	srv := verifytest.NewServer()
 	defer srv.Close()
-	sender, _ := verify.NewTwilioSender(srv.VerifyV2(), verifytest.ServiceSID)
+	sender, _ := verify.NewTwilioSender(srv.RestClient().VerifyV2, verifytest.ServiceSID)
 	lim, _ := ratelimit.New(newFlakyStore(t, time.Now))
 	tests := []struct {
-		name string
-		cfg  verify.Config
+		name    string
+		sender  verify.Sender
+		limiter *ratelimit.Limiter
+		cfg     verify.Config
 	}{
-		{"no sender", verify.Config{Limiter: lim}},
-		{"no limiter", verify.Config{Sender: sender}},
-		{"bad limit", verify.Config{Sender: sender, Limiter: lim, Limits: &verify.Limits{Phone: ratelimit.Limit{Rate: 1}}}},
-		{"bad prefix drop", verify.Config{Sender: sender, Limiter: lim, Limits: &verify.Limits{PrefixDrop: -1}}},
-		{"max below base", verify.Config{Sender: sender, Limiter: lim, Cooldown: verify.Cooldown{Base: time.Minute, Max: time.Second}}},
-		{"reset below max", verify.Config{Sender: sender, Limiter: lim, Cooldown: verify.Cooldown{Reset: time.Minute}}},
-		{"bad channel", verify.Config{Sender: sender, Limiter: lim, Channels: []verify.Channel{"fax"}}},
+		{"no sender", nil, lim, verify.Config{}},
+		{"no limiter", sender, nil, verify.Config{}},
+		{"bad limit", sender, lim, verify.Config{Limits: &verify.Limits{Phone: ratelimit.Limit{Rate: 1}}}},
+		{"bad refusals limit", sender, lim, verify.Config{Limits: &verify.Limits{Refusals: ratelimit.Limit{Rate: 1}}}},
+		{"bad prefix drop", sender, lim, verify.Config{Limits: &verify.Limits{PrefixDrop: -1}}},
+		{"max below first", sender, lim, verify.Config{Cooldown: time.Minute, MaxCooldown: time.Second}},
+		{"max too far", sender, lim, verify.Config{Cooldown: time.Second, MaxCooldown: 24 * time.Hour}},
+		{"first below a microsecond", sender, lim, verify.Config{Cooldown: time.Nanosecond}},
+		{"bad channel", sender, lim, verify.Config{Channels: []numbers.Channel{numbers.Channel(7)}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if _, err := verify.New(tt.cfg); !errors.Is(err, verify.ErrInvalidConfig) {
+			if _, err := verify.New(tt.sender, tt.limiter, tt.cfg); !errors.Is(err, verify.ErrInvalidConfig) {
 				t.Fatalf("got %v", err)
 			}
 		})
+	}
+	if _, err := verify.New(sender, lim, verify.Config{}); err != nil {
+		t.Fatalf("zero Config: %v", err)
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/antifraud-go/antifraud/numbers"
 	"github.com/twilio/twilio-go/client"
 	openapi "github.com/twilio/twilio-go/rest/verify/v2"
 )
@@ -68,10 +69,10 @@ const (
 // [*ProviderError] with the Twilio code:
 //
 //	60200 invalid parameter        send: ErrInvalidNumber; check: ErrInvalidCode
-//	60202 max check attempts       *AttemptsError, retry after 10 minutes
-//	60203 max send attempts        *RateLimitError, retry after 10 minutes
-//	60212 concurrent requests      *RateLimitError, retry after 1 second
-//	20429 too many requests        *RateLimitError, retry after 1 second
+//	60202 max check attempts       *LimitError (ErrTooManyAttempts), retry after 10 minutes
+//	60203 max send attempts        *LimitError (ErrRateLimited), retry after 10 minutes
+//	60212 concurrent requests      *LimitError (ErrRateLimited), retry after 1 second
+//	20429 too many requests        *LimitError (ErrRateLimited), retry after 1 second
 //	60410 Fraud Guard prefix block *BlockedError, Reason "fraud_guard"
 //	60605 geo permission           *BlockedError, Reason "geo_permission"
 //	20404 not found                check: ErrExpired; send: ErrProvider
@@ -82,14 +83,15 @@ const (
 // [ErrInvalidCode].
 type TwilioSender struct {
 	service string
-	api     *openapi.ApiService    // the user's, when given one
-	handler *client.RequestHandler // when built from a BaseClient
+	api     *openapi.ApiService
 }
 
 // NewTwilioSender returns a sender for the Verify service serviceSID (a
-// "VA..." SID) over api, which is what a *twilio.RestClient holds as
-// VerifyV2, or what openapi.NewApiServiceWithClient returns. The edge and
-// region set on api's request handler are read on every call.
+// "VA..." SID) over api: what a *twilio.RestClient holds as VerifyV2, or,
+// for a twilio-go client.BaseClient c of your own,
+// openapi.NewApiServiceWithClient(c). The edge and region set on api's
+// request handler are read on every call. Its errors wrap
+// [ErrInvalidConfig].
 func NewTwilioSender(api *openapi.ApiService, serviceSID string) (*TwilioSender, error) {
 	if api == nil || api.RequestHandler() == nil || api.RequestHandler().Client == nil {
 		return nil, fmt.Errorf("%w: nil twilio Verify API service", ErrInvalidConfig)
@@ -98,20 +100,6 @@ func NewTwilioSender(api *openapi.ApiService, serviceSID string) (*TwilioSender,
 		return nil, err
 	}
 	return &TwilioSender{service: serviceSID, api: api}, nil
-}
-
-// NewTwilioSenderFromClient returns a sender for the Verify service
-// serviceSID over c, typically a *client.Client with credentials. Like
-// twilio-go, it takes the edge and region from the TWILIO_EDGE and
-// TWILIO_REGION environment variables.
-func NewTwilioSenderFromClient(c client.BaseClient, serviceSID string) (*TwilioSender, error) {
-	if c == nil {
-		return nil, fmt.Errorf("%w: nil twilio client", ErrInvalidConfig)
-	}
-	if err := checkServiceSID(serviceSID); err != nil {
-		return nil, err
-	}
-	return &TwilioSender{service: serviceSID, handler: client.NewRequestHandler(c)}, nil
 }
 
 func checkServiceSID(sid string) error {
@@ -130,13 +118,26 @@ func isAlnum(c byte) bool {
 	return '0' <= c && c <= '9' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z'
 }
 
-// SendCode starts (or resends) a Twilio verification.
+// twilioChannels are Twilio Verify's names of the channels.
+var twilioChannels = [...]string{numbers.SMS: "sms", numbers.Voice: "call", numbers.WhatsApp: "whatsapp", numbers.Email: "email"}
+
+// SendCode starts (or resends) a Twilio verification. A channel Twilio
+// Verify does not know is [ErrInvalidChannel]; a locale that is not one of
+// its languages is [ErrInvalidLocale] (see [StartRequest.Locale]), sent to
+// nobody.
 func (s *TwilioSender) SendCode(ctx context.Context, req SendRequest) error {
+	if int(req.Channel) >= len(twilioChannels) {
+		return ErrInvalidChannel
+	}
+	locale, err := canonicalLocale(req.Locale)
+	if err != nil {
+		return err
+	}
 	params := &openapi.CreateVerificationParams{}
 	params.SetTo(req.To)
-	params.SetChannel(string(req.Channel))
-	if req.Locale != "" {
-		params.SetLocale(req.Locale)
+	params.SetChannel(twilioChannels[req.Channel])
+	if locale != "" {
+		params.SetLocale(locale)
 	}
 	return s.call(ctx, opSend, func(api *openapi.ApiService) error {
 		_, err := api.CreateVerification(s.service, params)
@@ -174,7 +175,7 @@ func checkStatus(status string) error {
 	case "approved":
 		return nil
 	case "max_attempts_reached":
-		return &AttemptsError{RetryAfter: twilioSendWindow, Scope: "provider"}
+		return &LimitError{RetryAfter: twilioSendWindow, Scope: "attempts"}
 	case "expired", "canceled", "deleted":
 		return ErrExpired
 	default: // "pending", "failed", empty, unknown
@@ -187,22 +188,15 @@ func (s *TwilioSender) call(ctx context.Context, op string, fn func(*openapi.Api
 	if err := ctx.Err(); err != nil {
 		return &ProviderError{Op: op, Err: err}
 	}
-	handler := s.handler
-	if handler == nil {
-		handler = s.api.RequestHandler()
-	}
+	handler := s.api.RequestHandler()
 	bound, cancel, ok := bindContext(ctx, handler.Client)
 	if ok {
 		defer cancel()
 		api := openapi.NewApiService(&client.RequestHandler{Client: bound, Edge: handler.Edge, Region: handler.Region})
 		return mapTwilioError(ctx, op, fn(api))
 	}
-	api := s.api
-	if api == nil {
-		api = openapi.NewApiService(handler)
-	}
 	done := make(chan error, 1)
-	go func() { done <- fn(api) }()
+	go func() { done <- fn(s.api) }()
 	select {
 	case err := <-done:
 		return mapTwilioError(ctx, op, err)
@@ -287,13 +281,13 @@ func mapTwilioError(ctx context.Context, op string, err error) error {
 		return pe
 	case twilioMaxCheckAttempts:
 		pe.kind = ErrTooManyAttempts
-		return &AttemptsError{RetryAfter: twilioSendWindow, Scope: "provider", Err: pe}
+		return &LimitError{RetryAfter: twilioSendWindow, Scope: "attempts", Err: pe}
 	case twilioMaxSendAttempts:
 		pe.kind = ErrRateLimited
-		return &RateLimitError{RetryAfter: twilioSendWindow, Scope: "provider", Err: pe}
+		return &LimitError{RetryAfter: twilioSendWindow, Scope: "provider", Err: pe}
 	case twilioConcurrentRequests, twilioTooManyRequests:
 		pe.kind = ErrRateLimited
-		return &RateLimitError{RetryAfter: twilioShortRetry, Scope: "provider", Err: pe}
+		return &LimitError{RetryAfter: twilioShortRetry, Scope: "provider", Err: pe}
 	case twilioFraudGuard:
 		pe.kind = ErrBlocked
 		return &BlockedError{Reason: "fraud_guard", Err: pe}

@@ -3,15 +3,18 @@ package verify_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/antifraud-go/antifraud/numbers"
 	"github.com/antifraud-go/antifraud/verify"
 	"github.com/antifraud-go/antifraud/verify/verifytest"
 	"github.com/twilio/twilio-go/client"
+	openapi "github.com/twilio/twilio-go/rest/verify/v2"
 )
 
 const (
@@ -23,7 +26,7 @@ func newTwilio(t *testing.T) (*verify.TwilioSender, *verifytest.Server) {
 	t.Helper()
 	srv := verifytest.NewServer()
 	t.Cleanup(srv.Close)
-	s, err := verify.NewTwilioSender(srv.VerifyV2(), verifytest.ServiceSID)
+	s, err := verify.NewTwilioSender(srv.RestClient().VerifyV2, verifytest.ServiceSID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -33,7 +36,7 @@ func newTwilio(t *testing.T) (*verify.TwilioSender, *verifytest.Server) {
 func TestTwilioSendAndCheck(t *testing.T) {
 	ctx := context.Background()
 	s, srv := newTwilio(t)
-	if err := s.SendCode(ctx, verify.SendRequest{To: testPhone, Channel: verify.SMS, Locale: "en"}); err != nil {
+	if err := s.SendCode(ctx, verify.SendRequest{To: testPhone, Channel: numbers.SMS, Locale: "en"}); err != nil {
 		t.Fatalf("SendCode: %v", err)
 	}
 	code, ok := srv.Code(testPhone)
@@ -61,31 +64,63 @@ func TestTwilioSendAndCheck(t *testing.T) {
 	}
 }
 
-func TestTwilioSenderFromRestClientAndBaseClient(t *testing.T) {
+func TestTwilioSenderChannelsAndBaseClient(t *testing.T) {
 	srv := verifytest.NewServer()
 	defer srv.Close()
 	fromRest, err := verify.NewTwilioSender(srv.RestClient().VerifyV2, verifytest.ServiceSID)
 	if err != nil {
 		t.Fatal(err)
 	}
-	fromBase, err := verify.NewTwilioSenderFromClient(srv.BaseClient(), verifytest.ServiceSID)
+	fromBase, err := verify.NewTwilioSender(openapi.NewApiServiceWithClient(srv.BaseClient()), verifytest.ServiceSID)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for name, s := range map[string]verify.Sender{"rest": fromRest, "base": fromBase} {
-		t.Run(name, func(t *testing.T) {
-			to := "+14155550100"
-			if name == "base" {
-				to = "+14155550101"
-			}
-			if err := s.SendCode(context.Background(), verify.SendRequest{To: to, Channel: verify.Call}); err != nil {
-				t.Fatal(err)
-			}
-			code, _ := srv.Code(to)
-			if err := s.CheckCode(context.Background(), to, code); err != nil {
-				t.Fatal(err)
-			}
-		})
+	for i, tt := range []struct {
+		s    *verify.TwilioSender
+		ch   numbers.Channel
+		name string
+	}{{fromRest, numbers.Voice, "call"}, {fromBase, numbers.SMS, "sms"}, {fromRest, numbers.WhatsApp, "whatsapp"}} {
+		to := fmt.Sprintf("+1415555010%d", i)
+		if err := tt.s.SendCode(context.Background(), verify.SendRequest{To: to, Channel: tt.ch}); err != nil {
+			t.Fatal(err)
+		}
+		if got := srv.Requests()[2*i].Channel; got != tt.name {
+			t.Errorf("%v sent as %q, want Twilio's %q", tt.ch, got, tt.name)
+		}
+		code, _ := srv.Code(to)
+		if err := tt.s.CheckCode(context.Background(), to, code); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := fromRest.SendCode(context.Background(), verify.SendRequest{To: "a@example.com", Channel: numbers.Email}); err != nil {
+		t.Fatal(err)
+	}
+	if err := fromRest.SendCode(context.Background(), verify.SendRequest{To: testPhone, Channel: numbers.Channel(9)}); !errors.Is(err, verify.ErrInvalidChannel) {
+		t.Fatalf("unknown channel: %v", err)
+	}
+}
+
+// TestTwilioSenderLocale: a locale reaches Twilio only as one of its
+// language tags, in Twilio's case; anything else is refused unsent.
+func TestTwilioSenderLocale(t *testing.T) {
+	s, srv := newTwilio(t)
+	for in, want := range map[string]string{"pt-br": "pt-BR", "EN-gb": "en-GB", "iw": "he", "fil": "tl", "": ""} {
+		if err := s.SendCode(context.Background(), verify.SendRequest{To: testPhone, Channel: numbers.SMS, Locale: in}); err != nil {
+			t.Fatalf("%q: %v", in, err)
+		}
+		reqs := srv.Requests()
+		if got := reqs[len(reqs)-1].Locale; got != want {
+			t.Errorf("%q sent as %q, want %q", in, got, want)
+		}
+	}
+	before := len(srv.Requests())
+	for _, bad := range []string{"en\r\nX: y", "en_GB", "xx", "en-GB-x-foo", "zh-Hans", "und"} {
+		if err := s.SendCode(context.Background(), verify.SendRequest{To: testPhone, Channel: numbers.SMS, Locale: bad}); !errors.Is(err, verify.ErrInvalidLocale) {
+			t.Errorf("%q: %v", bad, err)
+		}
+	}
+	if n := len(srv.Requests()) - before; n != 0 {
+		t.Fatalf("%d requests with a bad locale reached Twilio", n)
 	}
 }
 
@@ -105,7 +140,7 @@ func TestNewTwilioSenderConfig(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			api := srv.VerifyV2()
+			api := srv.RestClient().VerifyV2
 			if !tt.api {
 				api = nil
 			}
@@ -113,9 +148,6 @@ func TestNewTwilioSenderConfig(t *testing.T) {
 				t.Fatalf("got %v, want ErrInvalidConfig", err)
 			}
 		})
-	}
-	if _, err := verify.NewTwilioSenderFromClient(nil, verifytest.ServiceSID); !errors.Is(err, verify.ErrInvalidConfig) {
-		t.Fatalf("nil client: got %v", err)
 	}
 }
 
@@ -129,19 +161,19 @@ func TestTwilioErrorMapping(t *testing.T) {
 		retryAfter time.Duration
 		reason     string
 	}{
-		{"60200 send", verifytest.CreateVerification, verifytest.ErrorFor(60200), verify.ErrInvalidNumber, verify.ErrProvider, 0, ""},
-		{"60200 check", verifytest.CheckVerification, verifytest.ErrorFor(60200), verify.ErrInvalidCode, verify.ErrProvider, 0, ""},
-		{"60202 check", verifytest.CheckVerification, verifytest.ErrorFor(60202), verify.ErrTooManyAttempts, verify.ErrProvider, 10 * time.Minute, ""},
-		{"60203 send", verifytest.CreateVerification, verifytest.ErrorFor(60203), verify.ErrRateLimited, verify.ErrProvider, 10 * time.Minute, ""},
-		{"60212 send", verifytest.CreateVerification, verifytest.ErrorFor(60212), verify.ErrRateLimited, verify.ErrProvider, time.Second, ""},
-		{"20429 send", verifytest.CreateVerification, verifytest.ErrorFor(20429), verify.ErrRateLimited, verify.ErrProvider, time.Second, ""},
-		{"20429 check", verifytest.CheckVerification, verifytest.ErrorFor(20429), verify.ErrRateLimited, verify.ErrProvider, time.Second, ""},
-		{"60410 send", verifytest.CreateVerification, verifytest.ErrorFor(60410), verify.ErrBlocked, verify.ErrProvider, 0, "fraud_guard"},
-		{"60605 send", verifytest.CreateVerification, verifytest.ErrorFor(60605), verify.ErrBlocked, verify.ErrProvider, 0, "geo_permission"},
-		{"20404 check", verifytest.CheckVerification, verifytest.ErrorFor(20404), verify.ErrExpired, verify.ErrProvider, 0, ""},
-		{"20404 send", verifytest.CreateVerification, verifytest.ErrorFor(20404), verify.ErrProvider, verify.ErrExpired, 0, ""},
-		{"20003 send", verifytest.CreateVerification, verifytest.ErrorFor(20003), verify.ErrProvider, nil, 0, ""},
-		{"unknown code", verifytest.CreateVerification, verifytest.ErrorFor(60999), verify.ErrProvider, nil, 0, ""},
+		{"60200 send", verifytest.CreateVerification, verifytest.Error{Code: 60200}, verify.ErrInvalidNumber, verify.ErrProvider, 0, ""},
+		{"60200 check", verifytest.CheckVerification, verifytest.Error{Code: 60200}, verify.ErrInvalidCode, verify.ErrProvider, 0, ""},
+		{"60202 check", verifytest.CheckVerification, verifytest.Error{Code: 60202}, verify.ErrTooManyAttempts, verify.ErrProvider, 10 * time.Minute, ""},
+		{"60203 send", verifytest.CreateVerification, verifytest.Error{Code: 60203}, verify.ErrRateLimited, verify.ErrProvider, 10 * time.Minute, ""},
+		{"60212 send", verifytest.CreateVerification, verifytest.Error{Code: 60212}, verify.ErrRateLimited, verify.ErrProvider, time.Second, ""},
+		{"20429 send", verifytest.CreateVerification, verifytest.Error{Code: 20429}, verify.ErrRateLimited, verify.ErrProvider, time.Second, ""},
+		{"20429 check", verifytest.CheckVerification, verifytest.Error{Code: 20429}, verify.ErrRateLimited, verify.ErrProvider, time.Second, ""},
+		{"60410 send", verifytest.CreateVerification, verifytest.Error{Code: 60410}, verify.ErrBlocked, verify.ErrProvider, 0, "fraud_guard"},
+		{"60605 send", verifytest.CreateVerification, verifytest.Error{Code: 60605}, verify.ErrBlocked, verify.ErrProvider, 0, "geo_permission"},
+		{"20404 check", verifytest.CheckVerification, verifytest.Error{Code: 20404}, verify.ErrExpired, verify.ErrProvider, 0, ""},
+		{"20404 send", verifytest.CreateVerification, verifytest.Error{Code: 20404}, verify.ErrProvider, verify.ErrExpired, 0, ""},
+		{"20003 send", verifytest.CreateVerification, verifytest.Error{Code: 20003}, verify.ErrProvider, nil, 0, ""},
+		{"unknown code", verifytest.CreateVerification, verifytest.Error{Code: 60999}, verify.ErrProvider, nil, 0, ""},
 		{"503", verifytest.CheckVerification, verifytest.Error{Status: 503, Code: 20500, Message: "Service unavailable"}, verify.ErrProvider, verify.ErrInvalidCode, 0, ""},
 	}
 	for _, tt := range tests {
@@ -149,16 +181,16 @@ func TestTwilioErrorMapping(t *testing.T) {
 			s, srv := newTwilio(t)
 			ctx := context.Background()
 			if tt.ep == verifytest.CheckVerification {
-				if err := s.SendCode(ctx, verify.SendRequest{To: testPhone, Channel: verify.SMS}); err != nil {
+				if err := s.SendCode(ctx, verify.SendRequest{To: testPhone, Channel: numbers.SMS}); err != nil {
 					t.Fatal(err)
 				}
 			}
-			srv.FailNextWith(tt.ep, tt.fail)
+			srv.FailNext(tt.ep, tt.fail)
 			var err error
 			if tt.ep == verifytest.CheckVerification {
 				err = s.CheckCode(ctx, testPhone, "123456")
 			} else {
-				err = s.SendCode(ctx, verify.SendRequest{To: testPhone, Channel: verify.SMS})
+				err = s.SendCode(ctx, verify.SendRequest{To: testPhone, Channel: numbers.SMS})
 			}
 			if !errors.Is(err, tt.want) {
 				t.Fatalf("got %v, want %v", err, tt.want)
@@ -167,15 +199,16 @@ func TestTwilioErrorMapping(t *testing.T) {
 				t.Fatalf("%v also matches %v", err, tt.notWant)
 			}
 			var pe *verify.ProviderError
-			if !errors.As(err, &pe) || pe.Code != tt.fail.Code || pe.Status != tt.fail.Status {
+			if !errors.As(err, &pe) || pe.Code != tt.fail.Code || pe.Status < 400 || tt.fail.Status != 0 && pe.Status != tt.fail.Status {
 				t.Fatalf("ProviderError: %#v", pe)
 			}
 			var rest *client.TwilioRestError
 			if !errors.As(err, &rest) || rest.Code != tt.fail.Code {
 				t.Fatalf("twilio-go error not reachable: %v", err)
 			}
-			if got, _ := verify.RetryAfter(err); got != tt.retryAfter {
-				t.Fatalf("RetryAfter = %v, want %v", got, tt.retryAfter)
+			var le *verify.LimitError
+			if got := time.Duration(0); errors.As(err, &le) && le.RetryAfter != tt.retryAfter || !errors.As(err, &le) && tt.retryAfter != got {
+				t.Fatalf("LimitError %v, want RetryAfter %v", le, tt.retryAfter)
 			}
 			var be *verify.BlockedError
 			if tt.reason != "" && (!errors.As(err, &be) || be.Reason != tt.reason) {
@@ -187,15 +220,15 @@ func TestTwilioErrorMapping(t *testing.T) {
 
 func TestTwilioProviderUnavailable(t *testing.T) {
 	s, srv := newTwilio(t)
-	srv.FailNextWith(verifytest.CreateVerification, verifytest.Error{Status: 503, Code: 20500})
-	err := s.SendCode(context.Background(), verify.SendRequest{To: testPhone, Channel: verify.SMS})
+	srv.FailNext(verifytest.CreateVerification, verifytest.Error{Status: 503, Code: 20500})
+	err := s.SendCode(context.Background(), verify.SendRequest{To: testPhone, Channel: numbers.SMS})
 	var pe *verify.ProviderError
-	if !errors.As(err, &pe) || !pe.Unavailable() {
+	if !errors.As(err, &pe) || pe.Status != 503 {
 		t.Fatalf("503: got %v", err)
 	}
-	srv.FailNext(verifytest.CreateVerification, 20003)
-	err = s.SendCode(context.Background(), verify.SendRequest{To: testPhone, Channel: verify.SMS})
-	if !errors.As(err, &pe) || pe.Unavailable() {
+	srv.FailNext(verifytest.CreateVerification, verifytest.Error{Code: 20003})
+	err = s.SendCode(context.Background(), verify.SendRequest{To: testPhone, Channel: numbers.SMS})
+	if !errors.As(err, &pe) || pe.Status != 401 {
 		t.Fatalf("401: got %v", err)
 	}
 }
@@ -221,7 +254,7 @@ func TestTwilioContextCancelEndsCall(t *testing.T) {
 			s, srv := newTwilio(t)
 			call := func(ctx context.Context) error {
 				if ep == verifytest.CreateVerification {
-					return s.SendCode(ctx, verify.SendRequest{To: testPhone, Channel: verify.SMS})
+					return s.SendCode(ctx, verify.SendRequest{To: testPhone, Channel: numbers.SMS})
 				}
 				return s.CheckCode(ctx, testPhone, "123456")
 			}
@@ -263,7 +296,7 @@ func TestTwilioContextDeadlineEndsCall(t *testing.T) {
 	defer release()
 	ctx := newDeadlineCtx()
 	done := make(chan error, 1)
-	go func() { done <- s.SendCode(ctx, verify.SendRequest{To: testPhone, Channel: verify.SMS}) }()
+	go func() { done <- s.SendCode(ctx, verify.SendRequest{To: testPhone, Channel: numbers.SMS}) }()
 	<-arrived // the request is at the server, which will never answer
 	ctx.expire()
 	if err := <-done; !errors.Is(err, context.DeadlineExceeded) || !errors.Is(err, verify.ErrProvider) {
@@ -275,7 +308,7 @@ func TestTwilioContextAlreadyDone(t *testing.T) {
 	s, srv := newTwilio(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if err := s.SendCode(ctx, verify.SendRequest{To: testPhone, Channel: verify.SMS}); !errors.Is(err, context.Canceled) {
+	if err := s.SendCode(ctx, verify.SendRequest{To: testPhone, Channel: numbers.SMS}); !errors.Is(err, context.Canceled) {
 		t.Fatalf("got %v", err)
 	}
 	if n := len(srv.Requests()); n != 0 {
@@ -294,11 +327,11 @@ func (w wrappedClient) SendRequest(method, rawURL string, data url.Values, heade
 func TestTwilioCustomBaseClientCancel(t *testing.T) {
 	srv := verifytest.NewServer()
 	defer srv.Close()
-	s, err := verify.NewTwilioSenderFromClient(wrappedClient{srv.BaseClient()}, verifytest.ServiceSID)
+	s, err := verify.NewTwilioSender(openapi.NewApiServiceWithClient(wrappedClient{srv.BaseClient()}), verifytest.ServiceSID)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := s.SendCode(context.Background(), verify.SendRequest{To: testPhone, Channel: verify.SMS}); err != nil {
+	if err := s.SendCode(context.Background(), verify.SendRequest{To: testPhone, Channel: numbers.SMS}); err != nil {
 		t.Fatalf("plain call: %v", err)
 	}
 	err = stalledCall(t, srv, verifytest.CheckVerification, func(ctx context.Context) error {
@@ -312,11 +345,11 @@ func TestTwilioCustomBaseClientCancel(t *testing.T) {
 func TestTwilioCheckStatusNeverPassesUnlessApproved(t *testing.T) {
 	s, srv := newTwilio(t)
 	ctx := context.Background()
-	if err := s.SendCode(ctx, verify.SendRequest{To: testPhone, Channel: verify.SMS}); err != nil {
+	if err := s.SendCode(ctx, verify.SendRequest{To: testPhone, Channel: numbers.SMS}); err != nil {
 		t.Fatal(err)
 	}
 	code, _ := srv.Code(testPhone)
-	for i := range verifytest.MaxChecks {
+	for i := range 5 { // Twilio Verify answers 5 checks of a code
 		wrong := code[:5] + string(rune('0'+(int(code[5]-'0')+1+i)%10))
 		if err := s.CheckCode(ctx, testPhone, wrong); !errors.Is(err, verify.ErrInvalidCode) {
 			t.Fatalf("attempt %d: %v", i, err)

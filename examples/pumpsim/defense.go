@@ -87,7 +87,7 @@ func newLimiter(now func() time.Time) (*ratelimit.Limiter, error) {
 }
 
 func newStatic(now func() time.Time, lim *ratelimit.Limiter, policy *numbers.Policy, limits verify.Limits) (*static, error) {
-	svc, err := verify.New(verify.Config{Sender: simSender{}, Limiter: lim, Policy: policy, Limits: &limits, Now: now})
+	svc, err := verify.New(simSender{}, lim, verify.Config{Policy: policy, Limits: &limits, Now: now})
 	if err != nil {
 		return nil, err
 	}
@@ -105,18 +105,18 @@ func (s *static) start(ctx context.Context, r request) outcome {
 // refusal classifies a verify error.
 func refusal(err error) outcome {
 	var be *verify.BlockedError
-	var rl *verify.RateLimitError
-	var ce *verify.CooldownError
+	var le *verify.LimitError
 	switch {
 	case errors.As(err, &be):
 		if be.Reason == string(numbers.ReasonPrefixBlocked) {
 			return outcome{reason: "prefix_blocked", ranged: true}
 		}
 		return outcome{reason: "policy"}
-	case errors.As(err, &rl):
-		return outcome{reason: "limit:" + rl.Scope, ranged: rl.Scope == "prefix"}
-	case errors.As(err, &ce):
-		return outcome{reason: "cooldown"}
+	case errors.As(err, &le):
+		if le.Scope == "cooldown" {
+			return outcome{reason: "cooldown"}
+		}
+		return outcome{reason: "limit:" + le.Scope, ranged: le.Scope == "prefix"}
 	}
 	return outcome{reason: "error:" + err.Error()}
 }
@@ -130,9 +130,9 @@ func (s *static) confirm(ctx context.Context, r request) (bool, string) {
 }
 
 func reasonOf(err error) string {
-	var ae *verify.AttemptsError
-	if errors.As(err, &ae) {
-		return ae.Scope
+	var le *verify.LimitError
+	if errors.As(err, &le) {
+		return le.Scope
 	}
 	return err.Error()
 }

@@ -48,7 +48,7 @@ func TestDeterministic(t *testing.T) {
 		t.Fatal(err)
 	}
 	if !reflect.DeepEqual(a.summary(), b.summary()) || a.decisions != b.decisions {
-		t.Errorf("two runs of seed %d differ: %+v and %+v", p.seed, a.summary(), b.summary())
+		t.Errorf("two runs of seed %d differ: %+v (%d decisions) and %+v (%d)", p.seed, a.summary(), a.decisions, b.summary(), b.decisions)
 	}
 	p.seed++
 	c, err := run(&p, "adaptive")

@@ -331,7 +331,9 @@ type summary struct {
 
 func (r *result) summary() summary {
 	var sm summary
-	for _, a := range r.attack {
+	// In a fixed order: a sum of floats depends on it.
+	for _, k := range sortedKeys(r.attack) {
+		a := r.attack[k]
 		sm.tried += a.tried
 		sm.sent += a.sent
 		sm.cost += a.cost

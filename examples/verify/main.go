@@ -1,6 +1,8 @@
-// Command verify is a runnable example of package verify: a small web page
-// and two endpoints, POST /verify/start and POST /verify/check, guarded by a
-// number policy, a growing resend cooldown and rate limits.
+// Command verify is a runnable example of packages verify and guard: a small
+// web page and two endpoints, POST /verify/start and POST /verify/check,
+// guarded by a number policy, a growing resend cooldown and rate limits, and
+// mounted by guard, which reads the bodies, finds the client's address and
+// answers errors as RFC 9457 problems.
 //
 // By default it uses verify.UnsafeLocalSender, which prints codes to the
 // terminal: no credentials and no internet needed. With TWILIO_ACCOUNT_SID,
@@ -30,9 +32,11 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/antifraud-go/antifraud/guard"
 	"github.com/antifraud-go/antifraud/ratelimit"
 	"github.com/antifraud-go/antifraud/verify"
 	"github.com/twilio/twilio-go/client"
+	openapi "github.com/twilio/twilio-go/rest/verify/v2"
 )
 
 //go:embed index.html
@@ -100,16 +104,21 @@ func newApp(getenv func(string) string, out io.Writer, hc *http.Client, region s
 			logger.Info("verify "+kind, "op", e.Op, "to", e.Masked, "region", e.Region, "reason", e.Reason, "scope", e.Scope)
 		}
 	}
-	svc, err := verify.New(verify.Config{
-		Sender:        sender,
-		Limiter:       limiter,
+	svc, err := verify.New(sender, limiter, verify.Config{
 		DefaultRegion: region,
 		Logger:        logger,
 		Hooks: verify.Hooks{
 			Started: event("started"), Approved: event("approved"),
-			Failed: event("failed"), Blocked: event("blocked"),
+			Failed: event("failed"), Blocked: event("blocked"), Refused: event("refused"),
 		},
 	})
+	if err != nil {
+		return nil, err
+	}
+
+	// The guard mounts the Service: behind a reverse proxy, declare it
+	// with guard.WithTrustedProxies so that limits key on the client.
+	g, err := guard.New(limiter, guard.WithRegion(region), guard.WithLogger(logger))
 	if err != nil {
 		return nil, err
 	}
@@ -119,8 +128,8 @@ func newApp(getenv func(string) string, out io.Writer, hc *http.Client, region s
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		_, _ = w.Write(indexHTML)
 	})
-	mux.Handle("POST /verify/start", svc.StartHandler())
-	mux.Handle("POST /verify/check", svc.CheckHandler())
+	mux.Handle("POST /verify/start", g.VerifyStart(svc))
+	mux.Handle("POST /verify/check", g.VerifyCheck(svc, nil))
 	// Browsers must not be able to post to these endpoints from other sites.
 	protected := http.NewCrossOriginProtection().Handler(mux)
 	return &app{Handler: protected, Mode: mode, store: store}, nil
@@ -136,7 +145,7 @@ func newSender(getenv func(string) string, out io.Writer, hc *http.Client) (veri
 		// pull every Twilio API into the build.
 		c := &client.Client{Credentials: client.NewCredentials(sid, token), HTTPClient: hc}
 		c.SetAccountSid(sid)
-		s, err := verify.NewTwilioSenderFromClient(c, service)
+		s, err := verify.NewTwilioSender(openapi.NewApiServiceWithClient(c), service)
 		return s, "twilio", err
 	case sid != "" || token != "" || service != "":
 		return nil, "", fmt.Errorf("set all of TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and TWILIO_VERIFY_SERVICE_SID, or none")

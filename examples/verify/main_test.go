@@ -96,7 +96,7 @@ func TestTwilioFlow(t *testing.T) {
 		"TWILIO_ACCOUNT_SID":        verifytest.AccountSID,
 		"TWILIO_AUTH_TOKEN":         verifytest.AuthToken,
 		"TWILIO_VERIFY_SERVICE_SID": verifytest.ServiceSID,
-	}), io.Discard, fake.HTTPClient())
+	}), io.Discard, fake.BaseClient().HTTPClient)
 	if a.Mode != "twilio" {
 		t.Fatalf("mode %q", a.Mode)
 	}

@@ -4,30 +4,29 @@
 // A [Server] answers the two endpoints a verification flow uses, create a
 // verification and check a verification, with Twilio's JSON and Twilio's
 // errors. It makes six-digit codes (read them with [Server.Code]), records
-// every request ([Server.Requests]), and enforces Verify's own rules: at most
-// [MaxSends] codes per number per [SendWindow] (error 60203), [MaxChecks]
-// checks per verification (60202), verifications that expire after [TTL]
-// (20404). A wrong code is answered as Twilio does: HTTP 200 with status
-// "pending".
+// every request ([Server.Requests], [Server.Sends]), and enforces Verify's
+// own rules: at most 5 codes per number in any 10 minutes (error 60203), 5
+// checks per verification (60202), verifications that expire after 10
+// minutes (20404). A wrong code is answered as Twilio does: HTTP 200 with
+// status "pending".
 //
 // # Wiring a client
 //
 // twilio-go builds URLs on *.twilio.com hosts. The Server hands out clients
-// whose http.Client goes through [Server.Transport], which rewrites scheme
-// and host to the fake and refuses any other host, so a test cannot reach
-// the real Twilio:
+// whose http.Client rewrites scheme and host to the fake and refuses any
+// other host, so a test cannot reach the real Twilio:
 //
 //   - [Server.RestClient]: a *twilio.RestClient (use its VerifyV2);
-//   - [Server.VerifyV2]: the Verify v2 API service alone;
 //   - [Server.BaseClient]: a twilio-go *client.Client with the fake's
-//     credentials ([AccountSID], [AuthToken]).
+//     credentials ([AccountSID], [AuthToken]), for code that builds its own
+//     API services or RestClient.
 //
-// # Failures
+// # Failures and time
 //
 // [Server.FailNext] makes the next request to an endpoint fail with a Twilio
-// error code (60200, 60202, 60203, 60212, 60410, 60605, 20404, 20429, or
-// any other); [Server.FailNextWith] sets any status. [Server.Stall] holds
+// error code (60200, 60202, 60203, 60212, 60410, 60605, 20404, 20429, or any
+// other), with Twilio's status or one of your choosing. [Server.Stall] holds
 // requests until released, to test deadlines and cancellation without
-// sleeping. [Server.SetClock] replaces the clock for tests of expiry and of
-// the send window.
+// sleeping. [WithNow] gives the Server a fake clock, for tests of expiry and
+// of the send window.
 package verifytest

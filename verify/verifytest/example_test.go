@@ -42,12 +42,12 @@ func Example() {
 func ExampleServer_FailNext() {
 	srv := verifytest.NewServer()
 	defer srv.Close()
-	srv.FailNext(verifytest.CreateVerification, 60410)
+	srv.FailNext(verifytest.CreateVerification, verifytest.Error{Code: 60410})
 
 	params := &openapi.CreateVerificationParams{}
 	params.SetTo("+15005550006")
 	params.SetChannel("sms")
-	_, err := srv.VerifyV2().CreateVerification(verifytest.ServiceSID, params)
+	_, err := srv.RestClient().VerifyV2.CreateVerification(verifytest.ServiceSID, params)
 	fmt.Println(err)
 	// Output:
 	// Status: 403 - ApiError 60410: Verification delivery attempt blocked (null) More info: https://www.twilio.com/docs/errors/60410

@@ -19,7 +19,6 @@ import (
 
 	"github.com/twilio/twilio-go"
 	"github.com/twilio/twilio-go/client"
-	openapi "github.com/twilio/twilio-go/rest/verify/v2"
 )
 
 // Credentials and SIDs of every Server. They are well-formed but belong to
@@ -30,18 +29,13 @@ const (
 	ServiceSID = "VA0123456789abcdef0123456789abcdef"
 )
 
-// Twilio Verify's own rules, which the Server enforces.
+// Twilio Verify's own rules, which the Server enforces (see the package
+// documentation).
 const (
-	// MaxSends is how many codes one number may be sent within SendWindow
-	// (Twilio error 60203 after that).
-	MaxSends = 5
-	// SendWindow is the sliding window for MaxSends.
-	SendWindow = 10 * time.Minute
-	// MaxChecks is how many checks one verification answers; the next gets
-	// Twilio error 60202.
-	MaxChecks = 5
-	// TTL is how long a verification stays pending.
-	TTL = 10 * time.Minute
+	maxSends   = 5                // codes to one number within sendWindow (60203 after)
+	sendWindow = 10 * time.Minute // the sliding window of maxSends
+	maxChecks  = 5                // checks one verification answers (60202 after)
+	ttl        = 10 * time.Minute // how long a verification stays pending
 )
 
 // maxBody bounds a request body, as Twilio's front end does.
@@ -58,13 +52,17 @@ const (
 	CheckVerification Endpoint = "CheckVerification"
 )
 
-// Error is a Twilio REST error the Server can answer with.
+// Error is a Twilio REST error the Server can answer with (see
+// [Server.FailNext]).
 type Error struct {
-	// Status is the HTTP status.
-	Status int
-	// Code is the Twilio error code.
+	// Code is the Twilio error code, such as 60410.
 	Code int
-	// Message is the message. Empty means a generic one for the code.
+	// Status is the HTTP status. Zero means the status Twilio documents
+	// for Code (403 for 60410, 429 for 60203, ...), or 400 for a code the
+	// Server does not know.
+	Status int
+	// Message is the message. Empty means Twilio's for Code, or a generic
+	// one.
 	Message string
 }
 
@@ -82,9 +80,9 @@ var knownErrors = map[int]Error{
 	60605: {Status: 403, Message: "Verification delivery attempt blocked"},
 }
 
-// ErrorFor returns the Error the Server answers for a Twilio error code: the
+// errorFor returns the Error the Server answers for a Twilio error code: the
 // documented HTTP status for the codes above, 400 for others.
-func ErrorFor(code int) Error {
+func errorFor(code int) Error {
 	e, ok := knownErrors[code]
 	if !ok {
 		e = Error{Status: http.StatusBadRequest, Message: "Error " + strconv.Itoa(code)}
@@ -116,8 +114,9 @@ type Request struct {
 
 // Server is an in-process fake of the Twilio Verify v2 API: create a
 // verification, check a verification. It makes codes, records requests,
-// enforces Verify's rules (MaxSends per SendWindow per number, MaxChecks per
-// verification, TTL) and answers any error it is told to. It is safe for
+// enforces Verify's rules (5 codes per number per 10 minutes, 5 checks per
+// verification, verifications that expire after 10 minutes) and answers any
+// error it is told to. It is safe for
 // concurrent use.
 type Server struct {
 	// URL is the base URL of the underlying httptest.Server.
@@ -129,7 +128,7 @@ type Server struct {
 	mu            sync.Mutex
 	now           func() time.Time
 	verifications map[string]*verification // by To
-	sends         map[string][]time.Time   // send times per To, within SendWindow
+	sends         map[string][]time.Time   // send times per To, within sendWindow
 	requests      []Request
 	failures      map[Endpoint][]Error
 	stalls        map[Endpoint]*stall
@@ -157,8 +156,22 @@ type stall struct {
 	release chan struct{}
 }
 
+// Option configures a [Server].
+type Option func(*Server)
+
+// WithNow replaces the Server's clock (time.Now by default), for tests of
+// expiry and of the send window that never sleep: a fake clock shared with
+// the code under test.
+func WithNow(now func() time.Time) Option {
+	return func(s *Server) {
+		if now != nil {
+			s.now = now
+		}
+	}
+}
+
 // NewServer starts a Server. Call Close when done.
-func NewServer() *Server {
+func NewServer(opts ...Option) *Server {
 	s := &Server{
 		now:           time.Now,
 		verifications: make(map[string]*verification),
@@ -171,8 +184,11 @@ func NewServer() *Server {
 	mux.HandleFunc("POST /v2/Services/{sid}/Verifications", s.handle(CreateVerification, s.create))
 	mux.HandleFunc("POST /v2/Services/{sid}/VerificationCheck", s.handle(CheckVerification, s.check))
 	mux.HandleFunc("/", s.handle("", func(r *http.Request, rec *Request) (int, any) {
-		return errorBody(ErrorFor(20404), "The requested resource "+r.URL.Path+" was not found")
+		return errorBody(errorFor(20404), "The requested resource "+r.URL.Path+" was not found")
 	}))
+	for _, o := range opts {
+		o(s)
+	}
 	s.ts = httptest.NewServer(mux)
 	s.URL = s.ts.URL
 	target, _ := url.Parse(s.ts.URL)
@@ -192,14 +208,11 @@ func (s *Server) Close() {
 	s.ts.Close()
 }
 
-// Transport returns a RoundTripper that sends requests for any *.twilio.com
-// host to the Server (rewriting scheme and host) and refuses every other
-// host, so that a test can never reach the real Twilio.
-func (s *Server) Transport() http.RoundTripper { return s.transport }
-
-// HTTPClient returns an http.Client over [Server.Transport], configured as
-// twilio-go configures its own (no redirects, 10 s timeout).
-func (s *Server) HTTPClient() *http.Client {
+// httpClient returns an http.Client whose transport sends requests for any
+// *.twilio.com host to the Server (rewriting scheme and host) and refuses
+// every other host, so that a test can never reach the real Twilio. It is
+// configured as twilio-go configures its own (no redirects, 10 s timeout).
+func (s *Server) httpClient() *http.Client {
 	return &http.Client{
 		Transport:     s.transport,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
@@ -207,35 +220,26 @@ func (s *Server) HTTPClient() *http.Client {
 	}
 }
 
-// BaseClient returns a new twilio-go client with the Server's credentials,
-// wired to the Server.
+// BaseClient returns a new twilio-go client with the Server's credentials
+// ([AccountSID], [AuthToken]), wired to the Server: hand it to code that
+// builds its own API services (openapi.NewApiServiceWithClient) or its own
+// *twilio.RestClient (twilio.ClientParams.Client). Its http.Client sends
+// requests for any *.twilio.com host to the Server and refuses every other
+// host, so that a test can never reach the real Twilio.
 func (s *Server) BaseClient() *client.Client {
 	c := &client.Client{
 		Credentials: client.NewCredentials(AccountSID, AuthToken),
-		HTTPClient:  s.HTTPClient(),
+		HTTPClient:  s.httpClient(),
 	}
 	c.SetAccountSid(AccountSID)
 	return c
 }
 
-// VerifyV2 returns a new Verify v2 API service wired to the Server, as
-// twilio.RestClient.VerifyV2 would be.
-func (s *Server) VerifyV2() *openapi.ApiService {
-	return openapi.NewApiServiceWithClient(s.BaseClient())
-}
-
-// RestClient returns a new *twilio.RestClient wired to the Server. Only its
-// Verify v2 endpoints are faked; others answer 404.
+// RestClient returns a new *twilio.RestClient wired to the Server, as
+// [Server.BaseClient] is: its VerifyV2 is what code under test calls. Only
+// the Verify v2 endpoints are faked; others answer 404.
 func (s *Server) RestClient() *twilio.RestClient {
 	return twilio.NewRestClientWithParams(twilio.ClientParams{Client: s.BaseClient()})
-}
-
-// SetClock replaces the Server's clock (time.Now by default), for tests of
-// expiry and send windows without sleeping.
-func (s *Server) SetClock(now func() time.Time) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.now = now
 }
 
 // Code returns the code of the pending verification of to, and false when
@@ -244,7 +248,7 @@ func (s *Server) Code(to string) (string, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	v, ok := s.verifications[to]
-	if !ok || !s.now().Before(v.created.Add(TTL)) {
+	if !ok || !s.now().Before(v.created.Add(ttl)) {
 		return "", false
 	}
 	return v.code, true
@@ -260,23 +264,23 @@ func (s *Server) Requests() []Request {
 }
 
 // Sends returns how many codes were sent to to within the current
-// SendWindow.
+// sendWindow.
 func (s *Server) Sends(to string) int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return len(s.recentSends(to, s.now()))
 }
 
-// FailNext makes the next request to ep fail with the Twilio error code,
-// with the status Twilio documents for it (see [ErrorFor]). Calls queue: n
+// FailNext makes the next request to ep fail with e: Twilio's error code,
+// and the status Twilio documents for it unless e sets one. Calls queue: n
 // calls fail the next n requests.
-func (s *Server) FailNext(ep Endpoint, code int) { s.FailNextWith(ep, ErrorFor(code)) }
-
-// FailNextWith makes the next request to ep fail with e, for statuses and
-// codes FailNext does not know, such as a 503.
-func (s *Server) FailNextWith(ep Endpoint, e Error) {
+func (s *Server) FailNext(ep Endpoint, e Error) {
+	known := errorFor(e.Code)
+	if e.Status == 0 {
+		e.Status = known.Status
+	}
 	if e.Message == "" {
-		e.Message = ErrorFor(e.Code).Message
+		e.Message = known.Message
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -352,11 +356,11 @@ func (s *Server) answer(ep Endpoint, h handler, r *http.Request, rec *Request) (
 	user, pass, ok := r.BasicAuth()
 	if !ok || subtle.ConstantTimeCompare([]byte(user), []byte(AccountSID)) != 1 ||
 		subtle.ConstantTimeCompare([]byte(pass), []byte(AuthToken)) != 1 {
-		return errorBody(ErrorFor(20003), "")
+		return errorBody(errorFor(20003), "")
 	}
 	if ep != "" {
 		if r.PathValue("sid") != ServiceSID {
-			return errorBody(ErrorFor(20404), "The requested resource "+r.URL.Path+" was not found")
+			return errorBody(errorFor(20404), "The requested resource "+r.URL.Path+" was not found")
 		}
 		s.mu.Lock()
 		if q := s.failures[ep]; len(q) > 0 {
@@ -380,21 +384,21 @@ var channels = map[string]bool{"sms": true, "call": true, "whatsapp": true, "ema
 func (s *Server) create(r *http.Request, rec *Request) (int, any) {
 	to, ch := rec.To, rec.Channel
 	if !channels[ch] {
-		return errorBody(ErrorFor(60200), "Invalid parameter: Channel")
+		return errorBody(errorFor(60200), "Invalid parameter: Channel")
 	}
 	if ch == "email" && !strings.Contains(to, "@") || ch != "email" && !e164Re.MatchString(to) {
-		return errorBody(ErrorFor(60200), "Invalid parameter: To")
+		return errorBody(errorFor(60200), "Invalid parameter: To")
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	now := rec.Time
 	recent := s.recentSends(to, now)
-	if len(recent) >= MaxSends {
-		return errorBody(ErrorFor(60203), "Max send attempts reached")
+	if len(recent) >= maxSends {
+		return errorBody(errorFor(60203), "Max send attempts reached")
 	}
 	s.sends[to] = append(recent, now)
 	v, ok := s.verifications[to]
-	if !ok || !now.Before(v.created.Add(TTL)) {
+	if !ok || !now.Before(v.created.Add(ttl)) {
 		v = &verification{sid: newSID("VE"), to: to, channel: ch, code: newCode(), created: now}
 		s.verifications[to] = v
 	}
@@ -406,7 +410,7 @@ func (s *Server) create(r *http.Request, rec *Request) (int, any) {
 func (s *Server) check(r *http.Request, rec *Request) (int, any) {
 	code := rec.Code
 	if !codeRe.MatchString(code) {
-		return errorBody(ErrorFor(60200), "Invalid parameter: Code")
+		return errorBody(errorFor(60200), "Invalid parameter: Code")
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -419,11 +423,11 @@ func (s *Server) check(r *http.Request, rec *Request) (int, any) {
 			}
 		}
 	}
-	if v == nil || !now.Before(v.created.Add(TTL)) {
-		return errorBody(ErrorFor(20404), "The requested resource "+r.URL.Path+" was not found")
+	if v == nil || !now.Before(v.created.Add(ttl)) {
+		return errorBody(errorFor(20404), "The requested resource "+r.URL.Path+" was not found")
 	}
-	if v.checks >= MaxChecks {
-		return errorBody(ErrorFor(60202), "Max check attempts reached")
+	if v.checks >= maxChecks {
+		return errorBody(errorFor(60202), "Max check attempts reached")
 	}
 	v.checks++
 	status := "pending"
@@ -434,12 +438,12 @@ func (s *Server) check(r *http.Request, rec *Request) (int, any) {
 	return http.StatusOK, s.checkBody(v, status, now)
 }
 
-// recentSends returns the sends to to within SendWindow before now, dropping
+// recentSends returns the sends to to within sendWindow before now, dropping
 // older ones. Called with s.mu held.
 func (s *Server) recentSends(to string, now time.Time) []time.Time {
 	times := s.sends[to]
 	i := 0
-	for i < len(times) && !times[i].After(now.Add(-SendWindow)) {
+	for i < len(times) && !times[i].After(now.Add(-sendWindow)) {
 		i++
 	}
 	times = times[i:]

@@ -4,10 +4,10 @@ import (
 	"errors"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/antifraud-go/antifraud/internal/testkit"
 	"github.com/antifraud-go/antifraud/verify/verifytest"
 	"github.com/twilio/twilio-go/client"
 	openapi "github.com/twilio/twilio-go/rest/verify/v2"
@@ -15,16 +15,21 @@ import (
 
 const to = "+15005550006"
 
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
+// Twilio Verify's rules, as the package documentation states them.
+const (
+	maxSends   = 5
+	sendWindow = 10 * time.Minute
+	maxChecks  = 5
+	ttl        = 10 * time.Minute
+)
 
-func (c *clock) now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
+// newServer is a Server on a fake clock, with its Verify v2 API service.
+func newServer(t *testing.T) (*verifytest.Server, *testkit.Clock, *openapi.ApiService) {
+	t.Helper()
+	c := testkit.NewClock()
+	srv := verifytest.NewServer(verifytest.WithNow(c.Now))
+	t.Cleanup(srv.Close)
+	return srv, c, srv.RestClient().VerifyV2
 }
 
 func send(api *openapi.ApiService, to, channel string) (*openapi.VerifyV2Verification, error) {
@@ -50,14 +55,10 @@ func twilioCode(err error) int {
 }
 
 func TestSendWindow(t *testing.T) {
-	srv := verifytest.NewServer()
-	defer srv.Close()
-	c := &clock{t: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
-	srv.SetClock(c.now)
-	api := srv.VerifyV2()
+	srv, c, api := newServer(t)
 
 	var sid string
-	for i := range verifytest.MaxSends {
+	for i := range maxSends {
 		v, err := send(api, to, "sms")
 		if err != nil {
 			t.Fatalf("send %d: %v", i, err)
@@ -70,12 +71,12 @@ func TestSendWindow(t *testing.T) {
 		} else if *v.Sid != sid {
 			t.Fatalf("resend made a new verification %s, want %s", *v.Sid, sid)
 		}
-		c.advance(time.Minute)
+		c.Advance(time.Minute)
 	}
 	if _, err := send(api, to, "sms"); twilioCode(err) != 60203 {
 		t.Fatalf("6th send: %v, want 60203", err)
 	}
-	if n := srv.Sends(to); n != verifytest.MaxSends {
+	if n := srv.Sends(to); n != maxSends {
 		t.Fatalf("Sends = %d", n)
 	}
 	// Another number is not affected.
@@ -83,7 +84,7 @@ func TestSendWindow(t *testing.T) {
 		t.Fatal(err)
 	}
 	// The window slides: 10 minutes after the first send, one more is allowed.
-	c.advance(verifytest.SendWindow - 5*time.Minute)
+	c.Advance(sendWindow - 5*time.Minute)
 	if _, err := send(api, to, "sms"); err != nil {
 		t.Fatalf("after window: %v", err)
 	}
@@ -93,11 +94,7 @@ func TestSendWindow(t *testing.T) {
 }
 
 func TestCheckRules(t *testing.T) {
-	srv := verifytest.NewServer()
-	defer srv.Close()
-	c := &clock{t: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
-	srv.SetClock(c.now)
-	api := srv.VerifyV2()
+	srv, c, api := newServer(t)
 
 	if _, err := check(api, to, "123456"); twilioCode(err) != 20404 {
 		t.Fatalf("check without verification: %v", err)
@@ -125,7 +122,7 @@ func TestCheckRules(t *testing.T) {
 		t.Fatal(err)
 	}
 	code, _ = srv.Code(to)
-	c.advance(verifytest.TTL)
+	c.Advance(ttl)
 	if _, err := check(api, to, code); twilioCode(err) != 20404 {
 		t.Fatalf("expired: %v", err)
 	}
@@ -139,7 +136,7 @@ func TestCheckRules(t *testing.T) {
 	if strings.HasPrefix(code, "0000") {
 		wrong = "1111"
 	}
-	for i := range verifytest.MaxChecks {
+	for i := range maxChecks {
 		res, err := check(api, to, wrong)
 		if err != nil || *res.Status != "pending" || *res.Valid {
 			t.Fatalf("wrong code %d: %+v, %v", i, res, err)
@@ -153,7 +150,7 @@ func TestCheckRules(t *testing.T) {
 func TestValidation(t *testing.T) {
 	srv := verifytest.NewServer()
 	defer srv.Close()
-	api := srv.VerifyV2()
+	api := srv.RestClient().VerifyV2
 	tests := []struct{ to, channel string }{
 		{"447700900123", "sms"},
 		{"+44 7700 900123", "sms"},
@@ -177,7 +174,8 @@ func TestValidation(t *testing.T) {
 func TestAuthentication(t *testing.T) {
 	srv := verifytest.NewServer()
 	defer srv.Close()
-	c := &client.Client{Credentials: client.NewCredentials(verifytest.AccountSID, "wrongtoken"), HTTPClient: srv.HTTPClient()}
+	c := srv.BaseClient()
+	c.Credentials = client.NewCredentials(verifytest.AccountSID, "wrongtoken")
 	if _, err := send(openapi.NewApiServiceWithClient(c), to, "sms"); twilioCode(err) != 20003 {
 		t.Fatalf("wrong token: %v", err)
 	}
@@ -187,9 +185,9 @@ func TestFailNextQueues(t *testing.T) {
 	srv := verifytest.NewServer()
 	defer srv.Close()
 	api := srv.RestClient().VerifyV2
-	srv.FailNext(verifytest.CreateVerification, 60410)
-	srv.FailNext(verifytest.CreateVerification, 60605)
-	srv.FailNextWith(verifytest.CheckVerification, verifytest.Error{Status: 503, Code: 20503})
+	srv.FailNext(verifytest.CreateVerification, verifytest.Error{Code: 60410})
+	srv.FailNext(verifytest.CreateVerification, verifytest.Error{Code: 60605, Message: "Geo permission"})
+	srv.FailNext(verifytest.CheckVerification, verifytest.Error{Status: 503, Code: 20503})
 	_, err1 := send(api, to, "sms")
 	_, err2 := send(api, to, "sms")
 	_, err3 := send(api, to, "sms")
@@ -204,9 +202,16 @@ func TestFailNextQueues(t *testing.T) {
 	if srv.Sends(to) != 1 {
 		t.Fatalf("failed sends counted: %d", srv.Sends(to))
 	}
-	for _, code := range []int{20404, 20429, 60200, 60202, 60203, 60212, 60410, 60605} {
-		if e := verifytest.ErrorFor(code); e.Status < 400 || e.Code != code || e.Message == "" {
-			t.Errorf("ErrorFor(%d) = %+v", code, e)
+	if !strings.Contains(err2.Error(), "Geo permission") {
+		t.Errorf("message not kept: %v", err2)
+	}
+	// Every known code gets Twilio's status and a message.
+	for code, status := range map[int]int{20404: 404, 20429: 429, 60200: 400, 60202: 429, 60203: 429, 60212: 429, 60410: 403, 60605: 403, 12345: 400} {
+		srv.FailNext(verifytest.CheckVerification, verifytest.Error{Code: code})
+		_, err := check(api, to, "123456")
+		var e *client.TwilioRestError
+		if !errors.As(err, &e) || e.Code != code || e.Status != status || e.Message == "" {
+			t.Errorf("code %d: %v, want status %d", code, err, status)
 		}
 	}
 }
@@ -215,14 +220,14 @@ func TestTransportRefusesOtherHosts(t *testing.T) {
 	srv := verifytest.NewServer()
 	defer srv.Close()
 	for _, u := range []string{"https://example.com/", "https://twilio.com.evil.example/", "https://nottwilio.com/"} {
-		res, err := srv.HTTPClient().Get(u)
+		res, err := srv.BaseClient().HTTPClient.Get(u)
 		if err == nil {
 			res.Body.Close()
 			t.Errorf("%s: request sent", u)
 		}
 	}
 	// Regional hosts are routed to the fake too.
-	res, err := srv.HTTPClient().Get("https://verify.dublin.ie1.twilio.com/v2/nothing")
+	res, err := srv.BaseClient().HTTPClient.Get("https://verify.dublin.ie1.twilio.com/v2/nothing")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -237,7 +242,7 @@ func TestStallReleasedByClose(t *testing.T) {
 	arrived, _ := srv.Stall(verifytest.CreateVerification)
 	done := make(chan error, 1)
 	go func() {
-		_, err := send(srv.VerifyV2(), to, "sms")
+		_, err := send(srv.RestClient().VerifyV2, to, "sms")
 		done <- err
 	}()
 	<-arrived
