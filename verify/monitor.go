@@ -9,8 +9,8 @@ import (
 )
 
 // Monitor is an adaptive defense that watches the codes sent and approved
-// per destination range and client address (guard's pumping monitor
-// implements it), with counters that ride in the same all-or-nothing take,
+// per destination range and client address (guard/pumping's
+// Monitor.ForVerify returns one), with counters that ride in the same all-or-nothing take,
 // and so the same round trip to a shared store, as a Start's limits. Its
 // methods are called only for phone numbers, from the goroutine of the
 // call; they must be safe for concurrent use.

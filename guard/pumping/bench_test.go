@@ -159,3 +159,25 @@ func BenchmarkOwn(b *testing.B) {
 		i++
 	}
 }
+
+// BenchmarkConfirmedIn is what a new range block pays to find the numbers
+// confirmed in the range, with MaxTracked's default of them remembered.
+func BenchmarkConfirmedIn(b *testing.B) {
+	clock := testkit.NewClock()
+	m, err := New(newLimiter(b, clock), Config{Now: clock.Now})
+	if err != nil {
+		b.Fatal(err)
+	}
+	now := clock.Now().UnixNano()
+	m.mu.Lock()
+	for i := range m.conf.max - 1 {
+		m.remember(fmt.Sprintf("+4477%08d", i*997%100000000), now)
+	}
+	m.mu.Unlock()
+	b.ReportAllocs()
+	for b.Loop() {
+		m.mu.Lock()
+		_ = m.confirmedIn("+44771234", now)
+		m.mu.Unlock()
+	}
+}

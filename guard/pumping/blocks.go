@@ -1,10 +1,12 @@
 package pumping
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"hash/maphash"
 	"net/netip"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -26,6 +28,8 @@ type block struct {
 	// lastRefused is the hash of the last one.
 	refusals    int
 	lastRefused uint64
+	// allows are the confirmed numbers a range block let through, packed.
+	allows []uint64
 }
 
 func (b *block) public() Block {
@@ -125,9 +129,16 @@ func (m *Monitor) decide(now int64, s *Send, t trip) (*block, bool) {
 	m.putBlock(bk, b, now)
 	m.strikes[bk] = strike{n: n, last: now, level: t.level, leak: int64(t.leak)}
 	m.boundStrikes(now)
-	m.mu.Unlock()
+	var entries []numbers.Entry
 	if t.scope == ScopeRange && !shadow {
-		_ = m.set.Add(numbers.Entry{Prefix: t.key, Note: "pumping: " + string(t.signal), Expires: time.Unix(0, now+int64(d))})
+		// The numbers confirmed in the range stay allowed.
+		b.allows = m.confirmedIn(t.key, now)
+		entries = m.allowEntries(b.allows, now)
+		entries = append(entries, numbers.Entry{Prefix: t.key, Note: "pumping: " + string(t.signal), Expires: time.Unix(0, b.until)})
+	}
+	m.mu.Unlock()
+	if entries != nil {
+		_ = m.set.Add(entries...)
 	}
 	m.record(Decision{
 		Time: time.Unix(0, now).UTC(), Scope: t.scope, Key: t.key, Signal: t.signal,
@@ -301,7 +312,7 @@ func (m *Monitor) putBlock(bk string, b *block, now int64) {
 			o := m.blocks[soonest]
 			m.dropBlock(soonest, o)
 			if o.scope == ScopeRange && !o.shadow {
-				m.set.Remove(o.key)
+				m.unsetRange(o, now)
 			}
 		}
 	}
@@ -451,11 +462,13 @@ func (m *Monitor) Unblock(ctx context.Context, scope Scope, key string) (bool, e
 	m.boundStrikes(now)
 	if scope == ScopeRange {
 		m.nPardon.Add(1)
+		if lifted && !b.shadow {
+			m.unsetRange(b, now)
+		} else {
+			m.set.Remove(k)
+		}
 	}
 	m.mu.Unlock()
-	if scope == ScopeRange {
-		m.set.Remove(k)
-	}
 	return lifted, m.reset(ctx, now, scope, k)
 }
 
@@ -537,34 +550,241 @@ func normalizeKey(scope Scope, key string) (string, error) {
 
 func isLetter(c byte) bool { return c|0x20 >= 'a' && c|0x20 <= 'z' }
 
-// confirmed remembers numbers confirmed recently, as hashes, so that they
-// pass address, network and country blocks. It is bounded: when full, a
-// random sixteenth is forgotten.
+// confirmed remembers numbers confirmed recently, so that they pass
+// address, network and country blocks, and range blocks through allow
+// entries of the Blocklist. Numbers are kept packed into integers
+// (packNumber), in buckets by their first bucketDigits digits, so that a
+// range block finds the confirmed numbers under it without walking them
+// all. It is bounded: when full, a sixteenth is forgotten.
 type confirmed struct {
-	seed maphash.Seed
-	at   map[uint64]int64
+	seed maphash.Seed // for the hashes of pending sends, runs and refusals
+	by   map[uint64]map[uint64]int64
+	n    int
 	max  int
 }
 
 func (c *confirmed) hash(e164 string) uint64 { return maphash.String(c.seed, e164) }
 
+// bucketDigits is how many leading digits a bucket of confirmed numbers
+// shares: the widest range of most numbers is longer (a GB or a US mobile
+// without its last 6 digits keeps 6 or 5), so a range block reads one
+// bucket.
+const bucketDigits = 5
+
+// bucketOf returns the bucket of a packed number (or range).
+func bucketOf(k uint64) uint64 {
+	v, l := k>>4, k&15
+	if l > bucketDigits {
+		v /= pow10[l-bucketDigits]
+		l = bucketDigits
+	}
+	return v<<4 | l
+}
+
+// under reports whether the packed number k is under the packed prefix
+// of value pv and length pl.
+func under(k, pv uint64, pl int) bool {
+	l := int(k & 15)
+	return l >= pl && (k>>4)/pow10[l-pl] == pv
+}
+
+// packNumber packs the digits of an E.164 number ("+" and 1 to 15 digits)
+// into its value times 16 plus its length, and reports whether e164 is one.
+func packNumber(e164 string) (uint64, bool) {
+	if len(e164) < 2 || len(e164) > 16 || e164[0] != '+' {
+		return 0, false
+	}
+	var v uint64
+	for i := 1; i < len(e164); i++ {
+		c := e164[i] - '0'
+		if c > 9 {
+			return 0, false
+		}
+		v = 10*v + uint64(c)
+	}
+	return v<<4 | uint64(len(e164)-1), true
+}
+
+// unpackNumber is the inverse of packNumber.
+func unpackNumber(p uint64) string {
+	var b [16]byte
+	v, n := p>>4, int(p&15)
+	for i := n; i > 0; i-- {
+		b[i] = byte('0' + v%10)
+		v /= 10
+	}
+	b[0] = '+'
+	return string(b[:n+1])
+}
+
+var pow10 = func() (p [16]uint64) {
+	p[0] = 1
+	for i := 1; i < len(p); i++ {
+		p[i] = 10 * p[i-1]
+	}
+	return p
+}()
+
 // confirmedBefore reports whether e164 was confirmed within StrikeMemory.
 // m.mu must be held.
 func (m *Monitor) confirmedBefore(e164 string, now int64) bool {
-	t, ok := m.conf.at[m.conf.hash(e164)]
+	k, ok := packNumber(e164)
+	if !ok {
+		return false
+	}
+	t, ok := m.conf.by[bucketOf(k)][k]
 	return ok && now-t < int64(m.strikeMem)
 }
 
 // remember records a confirmation of e164. m.mu must be held.
 func (m *Monitor) remember(e164 string, now int64) {
-	if len(m.conf.at) >= m.conf.max {
-		n := m.conf.max / 16
-		for k := range m.conf.at {
-			delete(m.conf.at, k)
-			if n--; n <= 0 {
+	k, ok := packNumber(e164)
+	if !ok {
+		return
+	}
+	c := &m.conf
+	if c.n >= c.max {
+		n := max(c.max/16, 1)
+		for bk, b := range c.by {
+			for k := range b {
+				delete(b, k)
+				c.n--
+				if n--; n <= 0 {
+					break
+				}
+			}
+			if len(b) == 0 {
+				delete(c.by, bk)
+			}
+			if n <= 0 {
 				break
 			}
 		}
 	}
-	m.conf.at[m.conf.hash(e164)] = now
+	bk := bucketOf(k)
+	b := c.by[bk]
+	if b == nil {
+		b = make(map[uint64]int64)
+		c.by[bk] = b
+	}
+	if _, ok := b[k]; !ok {
+		c.n++
+	}
+	b[k] = now
+}
+
+// maxAllows is the most confirmed numbers a range block lets through:
+// the most recently confirmed. A range with more confirmed users than
+// that converts, and is seldom blocked.
+const maxAllows = 64
+
+// confirmedIn returns the numbers under range rg confirmed within
+// StrikeMemory, at most maxAllows of them, the most recent first. It reads
+// the bucket of rg, or for a range shorter than a bucket, the buckets
+// under it. m.mu must be held.
+func (m *Monitor) confirmedIn(rg string, now int64) []uint64 {
+	pr, ok := packNumber(rg)
+	if !ok || m.conf.n == 0 {
+		return nil
+	}
+	pv, pl := pr>>4, int(pr&15)
+	type hit struct {
+		k  uint64
+		at int64
+	}
+	var hits []hit
+	scan := func(b map[uint64]int64) {
+		for k, at := range b {
+			if under(k, pv, pl) && now-at < int64(m.strikeMem) {
+				hits = append(hits, hit{k, at})
+			}
+		}
+	}
+	if pl >= bucketDigits {
+		scan(m.conf.by[bucketOf(pr)])
+	} else {
+		for bk, b := range m.conf.by {
+			if under(bk, pv, pl) {
+				scan(b)
+			}
+		}
+	}
+	if len(hits) > maxAllows {
+		slices.SortFunc(hits, func(a, b hit) int { return cmp.Compare(b.at, a.at) })
+		hits = hits[:maxAllows]
+	}
+	out := make([]uint64, len(hits))
+	for i, h := range hits {
+		out[i] = h.k
+	}
+	return out
+}
+
+// allowEntries returns the Blocklist entries that let the numbers nums
+// through the range blocks in force, each until the last of those that
+// cover it ends. m.mu must be held.
+func (m *Monitor) allowEntries(nums []uint64, now int64) []numbers.Entry {
+	out := make([]numbers.Entry, 0, len(nums))
+	for _, k := range nums {
+		e164 := unpackNumber(k)
+		if until := m.rangeUntil(e164, nil, now); until > 0 {
+			out = append(out, numbers.Entry{Prefix: e164, Allow: true, Note: "pumping: confirmed", Expires: time.Unix(0, until)})
+		}
+	}
+	return out
+}
+
+// rangeUntil returns when the last enforced range block in force that
+// covers e164, other than skip, ends, or 0. m.mu must be held.
+func (m *Monitor) rangeUntil(e164 string, skip *block, now int64) int64 {
+	until := int64(0)
+	for l := 2; l < len(e164); l++ {
+		if o, ok := m.blocks[blockKey(ScopeRange, e164[:l])]; ok && o != skip && o.until > now && !o.shadow {
+			until = max(until, o.until)
+		}
+	}
+	return until
+}
+
+// unsetRange takes range block b, no longer held, out of the Blocklist,
+// with the allow entries it made but those that another range block in
+// force still needs, in one change of the set. m.mu must be held.
+func (m *Monitor) unsetRange(b *block, now int64) {
+	gone := time.Unix(0, 1) // expired: dropped at once
+	out := []numbers.Entry{{Prefix: b.key, Expires: gone}}
+	for _, k := range b.allows {
+		if e164 := unpackNumber(k); m.rangeUntil(e164, b, now) == 0 {
+			out = append(out, numbers.Entry{Prefix: e164, Allow: true, Expires: gone})
+		}
+	}
+	_ = m.set.Add(out...)
+}
+
+// allowUnder lets the number of s, confirmed, through the enforced range
+// blocks that cover it: one allow entry, until the latest of them ends.
+func (m *Monitor) allowUnder(s *Send, now int64) {
+	k, ok := packNumber(s.Number.E164)
+	if !ok {
+		return
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if len(m.blocks) == int(m.nOther.Load()) {
+		return
+	}
+	var last *block
+	for d := 2; d <= maxDrop; d++ {
+		rg, ok := rangeOf(s, d)
+		if !ok {
+			break
+		}
+		if b, ok := m.blocks[blockKey(ScopeRange, rg)]; ok && b.until > now && !b.shadow && (last == nil || b.until > last.until) {
+			last = b
+		}
+	}
+	if last == nil || slices.Contains(last.allows, k) {
+		return
+	}
+	last.allows = append(last.allows, k)
+	_ = m.set.Add(m.allowEntries([]uint64{k}, now)...)
 }

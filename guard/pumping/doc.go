@@ -17,14 +17,23 @@
 // # Using it
 //
 // A [Monitor] keeps its counters in the store of the app's own limits,
-// through their *ratelimit.Limiter ([New]). It is fed three events: a send
-// about to be made ([Monitor.Allow]: it may refuse it), or made
-// ([Monitor.Sent]); a code confirmed ([Monitor.Confirmed]); a send refused
-// before it was made ([Monitor.Refused]). Code that takes its own limits
-// before a send puts the monitor's counters in the same take instead
-// ([Monitor.AppendRequests], then [Monitor.Judge] on their results): with
-// a shared store such as ratelimit/redisstore, a send then costs no round
-// trip beyond the limits' own. Its range blocks go to a numbers.PrefixSet,
+// through their *ratelimit.Limiter ([New]). With verify.Service, or
+// guard's Phone middleware and CheckOutbound, it takes one line:
+//
+//	verify.Config{Policy: policy, Monitor: mon.ForVerify()}
+//	guard.New(lim, guard.WithPolicy(policy), guard.WithMonitor(mon.ForVerify()))
+//
+// where policy consults mon.Blocklist(). Its counters then ride in the
+// take of the limits, in their one round trip to a shared store such as
+// ratelimit/redisstore, and it hears of every send, approval and refusal
+// ([Monitor.ForVerify]). Apps that send codes another way feed it three
+// events: a send about to be made ([Monitor.Allow]: it may refuse it), or
+// made ([Monitor.Sent]); a code confirmed ([Monitor.Confirmed]); a send
+// refused before it was made ([Monitor.Refused]). Code that takes its own
+// limits before a send puts the monitor's counters in the same take
+// instead ([Monitor.AppendRequests], then [Monitor.Judge] on their
+// results), at no round trip beyond the limits' own. Its range blocks go
+// to a numbers.PrefixSet,
 // [Monitor.Blocklist], that the app's number policy consults
 // (numbers.WithPrefixSet), so a blocked range is refused before any limit or
 // counter is spent. Its other blocks are checked by [Monitor.Check] (Allow
@@ -107,6 +116,12 @@
 // since) by 2, so that a legitimate user of a range that was pumped gets a
 // code.
 //
+// Numbers with confirmed history stay allowed: a number confirmed within
+// Config.StrikeMemory passes every block. A range block puts the numbers
+// confirmed in the range (up to 64, the latest) in the Blocklist as allow
+// entries (numbers.Entry.Allow) that end with it, and a code sent before
+// the block and confirmed while it holds adds its number too.
+//
 // # Thresholds: floors and what is learnt
 //
 // Each signal's threshold is the larger of its floor ([Floors]) and what the
@@ -155,6 +170,9 @@
 // confirmation and the runs; Config.MaxBlocks the blocks; the regions
 // learnt are at most 512. A process that restarts learns its baselines
 // again, with the floors meanwhile.
+//
+// A new range block reads the numbers remembered as confirmed that share
+// its first 5 digits, for those it lets through: 0.1 ms for 10,000 of them.
 //
 // A send costs no store operation beyond its own (Allow, or none in the
 // limits' take), and a confirmation one. Two rarer events cost one more:

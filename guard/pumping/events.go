@@ -18,7 +18,8 @@ var errNoNumber = errors.New("pumping: send without a number")
 
 // Allow is for apps that send codes themselves: it refuses a send to s
 // that a block covers (as [Monitor.Check]), records the send about to be
-// made, and refuses it too when it trips a signal, with a *BlockedError.
+// made, and refuses it too when it trips a signal, with a *BlockedError
+// (a number confirmed within StrikeMemory passes every block).
 // It costs one operation on the store. Call it once the number policy and
 // the limits allowed the send, just before sending. A store that cannot
 // answer gives the Limiter's error (wrapping ratelimit.ErrUnavailable),
@@ -28,8 +29,24 @@ func (m *Monitor) Allow(ctx context.Context, s Send) error {
 		return err
 	}
 	bl, err := m.sent(ctx, s)
-	if err != nil || bl == nil || bl.shadow {
+	if err != nil {
 		return err
+	}
+	return m.refusal(bl, &s)
+}
+
+// refusal returns the error that refuses a send to s, which block bl (nil
+// for none) covers: none for a block in shadow mode, or for a number
+// confirmed within StrikeMemory, which passes every block.
+func (m *Monitor) refusal(bl *block, s *Send) error {
+	if bl == nil || bl.shadow {
+		return nil
+	}
+	m.mu.Lock()
+	ok := m.confirmedBefore(s.Number.E164, m.now().UnixNano())
+	m.mu.Unlock()
+	if ok {
+		return nil
 	}
 	return &BlockedError{Block: bl.public()}
 }
@@ -61,8 +78,9 @@ func (m *Monitor) AppendRequests(reqs []ratelimit.Request, s Send) []ratelimit.R
 
 // Judge reads the results of the requests AppendRequests appended for s
 // (results[0] is the first of them) and decides, as Allow does: it returns
-// a *BlockedError when a block covers the send or the send trips a signal,
-// and the caller must not send. It costs no store operation on the common
+// a *BlockedError when a block covers the send or the send trips a signal
+// (unless its number was confirmed within StrikeMemory), and the caller
+// must not send. It costs no store operation on the common
 // path (see the package doc for the rare ones).
 func (m *Monitor) Judge(ctx context.Context, s Send, results []ratelimit.Result) error {
 	if len(s.Number.E164) < 2 {
@@ -83,10 +101,10 @@ func (m *Monitor) Judge(ctx context.Context, s Send, results []ratelimit.Result)
 		}
 	}
 	bl, err := m.judge(ctx, m.now().UnixNano(), &s, regionOf(s.Number), &lv)
-	if err != nil || bl == nil || bl.shadow {
+	if err != nil {
 		return err
 	}
-	return &BlockedError{Block: bl.public()}
+	return m.refusal(bl, &s)
 }
 
 // Sent records a code sent to s, for apps that learn of sends after the
@@ -150,6 +168,9 @@ func (m *Monitor) Confirmed(ctx context.Context, s Send) error {
 	m.mu.Lock()
 	m.remember(s.Number.E164, now)
 	m.mu.Unlock()
+	// A code sent before its range was blocked, confirmed since: the
+	// number stays allowed.
+	m.allowUnder(&s, now)
 	if fresh(p) {
 		// A confirmation in a fresh range: not diffuse damage.
 		b.mu.Lock()

@@ -265,7 +265,7 @@ func New(lim *ratelimit.Limiter, cfg Config) (*Monitor, error) {
 		}
 	}
 	m.shadow.Store(cfg.Shadow)
-	m.conf = confirmed{seed: maphash.MakeSeed(), at: make(map[uint64]int64), max: m.maxStrike}
+	m.conf = confirmed{seed: maphash.MakeSeed(), by: make(map[uint64]map[uint64]int64), max: m.maxStrike}
 	m.pend = pending{m: make(map[uint64]sample), max: m.maxStrike}
 	m.runs = runs{seed: m.conf.seed, m: make(map[uint64]run), max: m.maxStrike}
 	m.ring.buf = make([]Decision, 0, cfg.MaxDecisions)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/netip"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -556,14 +557,29 @@ func TestBounded(t *testing.T) {
 		}
 	}
 	m.mu.Lock()
-	nb, ns, nf, nc := len(m.blocks), len(m.strikes), len(m.family), len(m.conf.at)
+	nb, ns, nf, nc := len(m.blocks), len(m.strikes), len(m.family), m.conf.n
 	m.mu.Unlock()
 	if nb > 64 || ns > 1000 || nf > 1000 || nc > 1000 || len(m.pend.m) > 1000 || len(m.Decisions()) > 16 {
 		t.Errorf("blocks %d strikes %d family %d confirmed %d pending %d decisions %d",
 			nb, ns, nf, nc, len(m.pend.m), len(m.Decisions()))
 	}
-	if n := len(m.Blocklist().Entries()); n > 64 {
-		t.Errorf("blocklist holds %d", n)
+	// Range blocks, and the confirmed numbers each lets through.
+	ranges, allows := 0, 0
+	for _, e := range m.Blocklist().Entries() {
+		if e.Allow {
+			allows++
+		} else {
+			ranges++
+		}
+	}
+	m.mu.Lock()
+	held := 0
+	for _, b := range m.blocks {
+		held += len(b.allows)
+	}
+	m.mu.Unlock()
+	if ranges > 64 || allows > held {
+		t.Errorf("blocklist holds %d ranges and %d allow entries; the blocks hold %d", ranges, allows, held)
 	}
 }
 
@@ -819,6 +835,171 @@ func TestLayout(t *testing.T) {
 		at, n := layout(&s)
 		if at != p.at || n != p.n {
 			t.Errorf("%v: layout %v %d, build %v %d", s.Number, at, n, p.at, p.n)
+		}
+	}
+}
+
+// TestConfirmedNumberPassesRangeBlock: a number confirmed before its range
+// was blocked, or confirmed since for a code sent before the block, stays
+// allowed by the number policy; the rest of the range does not.
+func TestConfirmedNumberPassesRangeBlock(t *testing.T) {
+	m, clock, _ := newTest(t, Config{})
+	policy, err := numbers.ModeratePolicy().With(numbers.WithPrefixSet(m.Blocklist()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A user of the range confirmed yesterday.
+	user := Send{Number: gb(t, "12", 4321), ClientIP: v4(1)}
+	if err := m.Allow(ctx, user); err != nil {
+		t.Fatal(err)
+	}
+	clock.Advance(time.Minute)
+	if err := m.Confirmed(ctx, user); err != nil {
+		t.Fatal(err)
+	}
+	clock.Advance(24 * time.Hour)
+	// Another user is sent a code; then the range is pumped and blocked
+	// before that user types it.
+	late := Send{Number: gb(t, "12", 5555), ClientIP: v4(2)}
+	if err := m.Allow(ctx, late); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := pump(t, m, clock, "12", 10*time.Second, 10); !errors.Is(err, ErrBlocked) {
+		t.Fatalf("pumped %d sends, then %v", n, err)
+	}
+	if d := policy.Check(gb(t, "12", 9876), numbers.SMS); d.Reason != numbers.ReasonPrefixBlocked {
+		t.Fatalf("a number of the pumped range: %v", d)
+	}
+	if d := policy.Check(user.Number, numbers.SMS); !d.Allowed {
+		t.Errorf("the confirmed user: %v", d)
+	}
+	if d := policy.Check(late.Number, numbers.SMS); d.Allowed {
+		t.Errorf("a user who has not confirmed yet is allowed: %v", d)
+	}
+	clock.Advance(30 * time.Second)
+	if err := m.Confirmed(ctx, late); err != nil {
+		t.Fatal(err)
+	}
+	if d := policy.Check(late.Number, numbers.SMS); !d.Allowed {
+		t.Errorf("the user who confirmed after the block: %v", d)
+	}
+	// The allow entries end with the block.
+	bs := m.Blocks()
+	if len(bs) != 1 {
+		t.Fatalf("blocks %+v", bs)
+	}
+	allows := 0
+	for _, e := range m.Blocklist().Entries() {
+		if e.Allow {
+			allows++
+			if !e.Expires.Equal(bs[0].Until) {
+				t.Errorf("allow entry %+v ends at %v, the block at %v", e, e.Expires, bs[0].Until)
+			}
+		}
+	}
+	if allows != 2 {
+		t.Errorf("%d allow entries, want 2: %+v", allows, m.Blocklist().Entries())
+	}
+}
+
+func TestPackNumber(t *testing.T) {
+	for _, s := range []string{"+1", "+447711123456", "+999999999999999", "+100000000000000"} {
+		k, ok := packNumber(s)
+		if !ok || unpackNumber(k) != s {
+			t.Errorf("packNumber(%q) = %x, %v; unpacked %q", s, k, ok, unpackNumber(k))
+		}
+	}
+	for _, s := range []string{"", "+", "44", "+1234567890123456", "+44a", "+-1"} {
+		if _, ok := packNumber(s); ok {
+			t.Errorf("packNumber(%q) ok", s)
+		}
+	}
+}
+
+// TestAllowOutlivesNarrowBlock: a confirmed number under a long block of a
+// wide range and a short block of a narrow one stays allowed until the
+// long one ends, and a block lifted early takes its allow entries with it.
+func TestAllowOutlivesNarrowBlock(t *testing.T) {
+	m, clock, _ := newTest(t, Config{})
+	x := Send{Number: gb(t, "12", 4321), ClientIP: v4(1)}
+	if err := m.Allow(ctx, x); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Confirmed(ctx, x); err != nil {
+		t.Fatal(err)
+	}
+	policy, err := numbers.ModeratePolicy().With(numbers.WithPrefixSet(m.Blocklist()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	level := int32(50)
+	at := func(key string) trip {
+		level += 10 // over the probation of the key's last block
+		return trip{scope: ScopeRange, key: key, signal: SignalUnconfirmed, level: level, threshold: 3, leak: time.Hour, region: "GB"}
+	}
+	// The wide range on its second strike (an hour), then the narrow one
+	// on its first (15 minutes).
+	now := clock.Now().UnixNano()
+	m.decide(now, &x, at("+447711"))
+	clock.Advance(16 * time.Minute)
+	m.decide(clock.Now().UnixNano(), &x, at("+447711"))
+	clock.Advance(time.Minute)
+	m.decide(clock.Now().UnixNano(), &x, at("+4477111243"))
+	var wide time.Time
+	for _, b := range m.Blocks() {
+		if b.Key == "+447711" {
+			wide = b.Until
+		}
+	}
+	for _, e := range m.Blocklist().Entries() {
+		if e.Allow && !e.Expires.Equal(wide) {
+			t.Errorf("allow entry %+v, want it to end with the wide block at %v", e, wide)
+		}
+	}
+	clock.Advance(20 * time.Minute) // the narrow block is over
+	if d := policy.Check(x.Number, numbers.SMS); !d.Allowed {
+		t.Errorf("the confirmed number under the wide block: %v", d)
+	}
+	if d := policy.Check(gb(t, "12", 4322), numbers.SMS); d.Allowed {
+		t.Error("its neighbour is allowed")
+	}
+	if ok, err := m.Unblock(ctx, ScopeRange, "+447711"); !ok || err != nil {
+		t.Fatalf("Unblock: %v %v", ok, err)
+	}
+	if es := m.Blocklist().Entries(); len(es) != 0 {
+		t.Errorf("after Unblock the blocklist holds %+v", es)
+	}
+}
+
+func TestConfirmedIn(t *testing.T) {
+	m, clock, _ := newTest(t, Config{})
+	now := clock.Now().UnixNano()
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, e := range []string{"+447711124321", "+447799000001", "+14155550100", "+6831234", "+33612345678"} {
+		m.remember(e, now)
+	}
+	m.remember("+447711120000", now-int64(8*24*time.Hour)) // confirmed too long ago
+	for rg, want := range map[string]string{
+		"+4477":     "[+447711124321 +447799000001]", // shorter than a bucket
+		"+447711":   "[+447711124321]",
+		"+4477111":  "[+447711124321]",
+		"+1415":     "[+14155550100]",
+		"+14155":    "[+14155550100]",
+		"+1416":     "[]",
+		"+683":      "[+6831234]",
+		"+68312":    "[+6831234]",
+		"+6831234":  "[+6831234]",
+		"+68312345": "[]",
+		"+3":        "[+33612345678]",
+	} {
+		var got []string
+		for _, k := range m.confirmedIn(rg, now) {
+			got = append(got, unpackNumber(k))
+		}
+		slices.Sort(got)
+		if fmt.Sprint(got) != want {
+			t.Errorf("confirmedIn(%s) = %v, want %v", rg, got, want)
 		}
 	}
 }
