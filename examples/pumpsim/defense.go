@@ -29,6 +29,8 @@ type outcome struct {
 	would bool
 	// why names the monitor's block that refused, if one did.
 	why string
+	// err is the defense's error, when it refused.
+	err error
 }
 
 // defense is a way to guard the "send code" endpoint.
@@ -99,7 +101,9 @@ func (s *static) start(ctx context.Context, r request) outcome {
 	if err == nil {
 		return outcome{sent: true}
 	}
-	return refusal(err)
+	o := refusal(err)
+	o.err = err
+	return o
 }
 
 // refusal classifies a verify error.
@@ -139,13 +143,13 @@ func reasonOf(err error) string {
 
 func (s *static) decisions() int { return 0 }
 
-// adaptive is static with the pumping monitor: its range blocks in the
-// number policy, its other blocks checked before the send, and every send,
-// confirmation and refusal reported to it.
+// adaptive is static with the pumping monitor, wired as an app wires it:
+// verify.Config.Monitor (its counters in the take of verify's limits, its
+// judgement before the send, approvals and refusals reported by verify),
+// and its range blocks in the number policy verify checks.
 type adaptive struct {
 	static *static
 	mon    *pumping.Monitor
-	policy *numbers.Policy
 	shadow bool
 	nDec   int
 }
@@ -157,13 +161,8 @@ func newAdaptive(now func() time.Time, limits verify.Limits, shadow bool, floors
 	if err != nil {
 		return nil, err
 	}
-	set := &numbers.PrefixSet{Name: "pumping", Now: now}
-	policy, err := numbers.ModeratePolicy().With(numbers.WithPrefixSet(set))
-	if err != nil {
-		return nil, err
-	}
-	a := &adaptive{shadow: shadow, policy: policy}
-	a.mon, err = pumping.New(lim, pumping.Config{Blocklist: set, Shadow: shadow, Now: now, Floors: floors,
+	a := &adaptive{shadow: shadow}
+	a.mon, err = pumping.New(lim, pumping.Config{Shadow: shadow, Now: now, Floors: floors,
 		OnDecision: func(d pumping.Decision) {
 			a.nDec++
 			if onDec != nil {
@@ -173,9 +172,15 @@ func newAdaptive(now func() time.Time, limits verify.Limits, shadow bool, floors
 	if err != nil {
 		return nil, err
 	}
-	if a.static, err = newStatic(now, lim, policy, limits); err != nil {
+	policy, err := numbers.ModeratePolicy().With(numbers.WithPrefixSet(a.mon.Blocklist()))
+	if err != nil {
 		return nil, err
 	}
+	svc, err := verify.New(simSender{}, lim, verify.Config{Policy: policy, Limits: &limits, Now: now, Monitor: a.mon.ForVerify()})
+	if err != nil {
+		return nil, err
+	}
+	a.static = &static{svc: svc}
 	return a, nil
 }
 
@@ -185,39 +190,30 @@ func (a *adaptive) start(ctx context.Context, r request) outcome {
 	if a.shadow {
 		_, would = a.mon.Blocked(s)
 	}
-	// The number policy first, as verify applies it: a number in a
-	// blocked range is refused before anything is counted.
-	if d := a.policy.Check(r.num, numbers.SMS); !d.Allowed {
-		a.mon.Refused(s)
-		o := outcome{reason: string(d.Reason), ranged: d.Reason == numbers.ReasonPrefixBlocked, would: would}
+	o := a.static.start(ctx, r)
+	o.would = would
+	if o.sent {
+		return o
+	}
+	// Which of the monitor's blocks refused, for the attribution of legit
+	// refusals: the one in the error, or the range block of the policy.
+	var pb *pumping.BlockedError
+	switch {
+	case errors.As(o.err, &pb):
+		o.reason = "monitor:" + pb.Block.Scope.String()
+		o.ranged = pb.Block.Scope == pumping.ScopeRange
+		o.why = pb.Block.Scope.String() + "/" + string(pb.Block.Signal)
+	case o.reason == string(numbers.ReasonPrefixBlocked):
 		if b, ok := a.mon.Blocked(s); ok {
 			o.why = b.Scope.String() + "/" + string(b.Signal)
 		}
-		return o
-	}
-	if err := a.mon.Allow(ctx, s); err != nil {
-		a.mon.Refused(s)
-		var be *pumping.BlockedError
-		errors.As(err, &be)
-		return outcome{reason: "monitor:" + be.Block.Scope.String(), ranged: be.Block.Scope == pumping.ScopeRange,
-			why: be.Block.Scope.String() + "/" + string(be.Block.Signal)}
-	}
-	o := a.static.start(ctx, r)
-	o.would = would
-	if !o.sent {
-		a.mon.Refused(s)
 	}
 	return o
 }
 
 func (a *adaptive) confirm(ctx context.Context, r request) (bool, string) {
-	ok, why := a.static.confirm(ctx, r)
-	if ok {
-		if err := a.mon.Confirmed(ctx, pumping.Send{Number: r.num, ClientIP: r.ip}); err != nil {
-			panic(err)
-		}
-	}
-	return ok, why
+	// verify tells the monitor of the approval.
+	return a.static.confirm(ctx, r)
 }
 
 func (a *adaptive) decisions() int { return a.nDec }

@@ -10,8 +10,10 @@
 //	go run ./examples/pumpsim -h               # every parameter of the mix
 //
 // The defenses are today's static verify defaults (verify.Service with
-// numbers.ModeratePolicy() and verify.DefaultLimits()), the same plus the
-// guard/pumping monitor, and the monitor in shadow mode. The simulation is
+// numbers.ModeratePolicy() and verify.DefaultLimits()), the same Service
+// with the guard/pumping monitor wired as an app wires it
+// (verify.Config.Monitor, and its Blocklist in the number policy), and the
+// monitor in shadow mode. The simulation is
 // a model: its numbers show how the defenses behave, not what an attack on
 // a given app will cost.
 package main
