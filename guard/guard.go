@@ -204,9 +204,11 @@ func WithBudget(b *Budget) Option { return func(c *config) { c.budget = b } }
 // CheckOutbound) consult m, an adaptive defense such as guard/pumping's
 // (its Monitor.ForVerify). m's requests ride in the check's one take, so
 // with a shared store it costs no round trip, and a take that a rule
-// denies spends none of them. Once the take is allowed m judges the send:
+// denies spends none of them. m may refuse a send before the take (a block
+// it holds covers it: nothing spent) or judge it once the take is allowed;
 // a send it refuses is answered 403 (a *verify.BlockedError of Reason
-// "pumping" wrapping m's error, reported to Hooks.Denied). Every phone
+// "pumping" wrapping m's error, reported to Hooks.Denied), and what the
+// take spent on the rules is given back (one more take, only then). Every phone
 // request refused after its number was parsed, by the policy, a rule or
 // m itself, is reported to m.Refused; m.Approved is never called here.
 //

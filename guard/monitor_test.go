@@ -18,10 +18,11 @@ import (
 // what it was told.
 type fakeMonitor struct {
 	mu      sync.Mutex
-	refuse  map[string]bool
-	started []string // numbers judged
-	levels  []int    // what their bucket had spent, seen by Started
-	refused []string // "number reason"
+	refuse  map[string]bool // after the take
+	block   map[string]bool // before it
+	started []string        // numbers judged
+	levels  []int           // what their bucket had spent, seen by Started
+	refused []string        // "number reason"
 	addrs   []netip.Addr
 }
 
@@ -30,8 +31,11 @@ var errPumped = errors.New("fake monitor: pumped")
 // monLimit is the fake's bucket: Record requests are never denied.
 var monLimit = ratelimit.PerHour(100).WithBurst(100)
 
-func (f *fakeMonitor) AppendStart(reqs []ratelimit.Request, n numbers.Number, _ netip.Addr) []ratelimit.Request {
-	return append(reqs, ratelimit.Request{Key: "mon:" + n.E164, Limit: monLimit, Record: true})
+func (f *fakeMonitor) AppendStart(reqs []ratelimit.Request, n numbers.Number, _ netip.Addr) ([]ratelimit.Request, error) {
+	if f.block[n.E164] {
+		return reqs, errPumped
+	}
+	return append(reqs, ratelimit.Request{Key: "mon:" + n.E164, Limit: monLimit, Record: true}), nil
 }
 
 func (f *fakeMonitor) Started(_ context.Context, n numbers.Number, ip netip.Addr, results []ratelimit.Result) error {
@@ -98,6 +102,15 @@ func TestMonitor(t *testing.T) {
 	if p := problemOf(t, rec); p["title"] != "Number not allowed" {
 		t.Errorf("problem %v", p)
 	}
+	// It gave back what the take spent on the rules: the number's two
+	// sends an hour are whole.
+	delete(mon.refuse, "+447400123457")
+	for i := range 2 {
+		if rec := do(h, postJSON(`{"phone":"+447400123457"}`)); rec.Code != 200 {
+			t.Fatalf("send %d after the monitor's refusal: %d", i, rec.Code)
+		}
+	}
+	mon.refuse["+447400123457"] = true
 	// A number the policy refuses: reported, never judged.
 	if rec := do(h, postJSON(`{"phone":"`+blockedNumber+`"}`)); rec.Code != 403 {
 		t.Fatalf("blocked number: %d", rec.Code)
@@ -111,7 +124,7 @@ func TestMonitor(t *testing.T) {
 			t.Errorf("refusal %d: %q, want %q", i, mon.refused[i], want[i])
 		}
 	}
-	if len(mon.started) != 3 {
+	if len(mon.started) != 5 {
 		t.Errorf("judged %v", mon.started)
 	}
 
@@ -123,13 +136,28 @@ func TestMonitor(t *testing.T) {
 	if _, err := e.g.CheckOutbound(context.Background(), "invite", guard.Outbound{To: "+447400123457", Channel: numbers.SMS, Addr: ip}); !errors.As(err, &vb) {
 		t.Fatalf("CheckOutbound of a number the monitor refuses: %v", err)
 	}
-	if last := mon.addrs[len(mon.addrs)-1]; last != ip || len(mon.started) != 5 {
+	if last := mon.addrs[len(mon.addrs)-1]; last != ip || len(mon.started) != 7 {
 		t.Errorf("CheckOutbound: judged %v from %v", mon.started, mon.addrs)
+	}
+
+	// A refusal before the take spends none of the route's rules.
+	mon.block = map[string]bool{"+447400123450": true}
+	for range 3 {
+		if rec := do(h, postJSON(`{"phone":"+447400123450"}`)); rec.Code != 403 {
+			t.Fatalf("send the monitor refuses before the take: %d", rec.Code)
+		}
+	}
+	delete(mon.block, "+447400123450")
+	if rec := do(h, postJSON(`{"phone":"+447400123450"}`)); rec.Code != 200 {
+		t.Fatalf("the refusals before the take spent the number's rule: %d", rec.Code)
+	}
+	if len(mon.started) != 8 || mon.refused[len(mon.refused)-1] != "+447400123450 pumping" {
+		t.Errorf("judged %v, refused %v", mon.started, mon.refused)
 	}
 
 	// Routes without a number never see the monitor.
 	lh := e.g.Limit("page", guard.PerAddr(ratelimit.PerHour(5)))(ok)
-	if rec := do(lh, postJSON(`{"phone":"`+okNumber+`"}`)); rec.Code != 200 || len(mon.started) != 5 {
+	if rec := do(lh, postJSON(`{"phone":"`+okNumber+`"}`)); rec.Code != 200 || len(mon.started) != 8 {
 		t.Errorf("Limit route: %d, monitor judged %v", rec.Code, mon.started)
 	}
 }

@@ -260,16 +260,22 @@ func (rt *route) take(ctx context.Context, in *input, kb *keyBuf) (outcome, erro
 		sc.rule[i] = rules[i]
 	}
 	reqs, results := sc.reqs[:n], sc.results[:]
+	var d ratelimit.Decision
+	var err, monErr error
 	if mon != nil {
-		reqs = mon.AppendStart(reqs, *in.num, in.addr)
+		// The monitor may refuse before anything is spent.
+		reqs, monErr = mon.AppendStart(reqs, *in.num, in.addr)
 		if len(reqs) > len(results) {
 			results = make([]ratelimit.Result, len(reqs))
 		}
 	}
-	d, err := rt.g.limiter.AllowAll(ctx, reqs, results[:len(reqs)])
-	var monErr error
-	if err == nil && d.Allowed && mon != nil {
-		monErr = mon.Started(ctx, *in.num, in.addr, d.Results[n:len(reqs)])
+	if monErr == nil {
+		d, err = rt.g.limiter.AllowAll(ctx, reqs, results[:len(reqs)])
+		if err == nil && d.Allowed && mon != nil {
+			if monErr = mon.Started(ctx, *in.num, in.addr, d.Results[n:len(reqs)]); monErr != nil {
+				rt.giveBack(ctx, reqs[:n])
+			}
+		}
 	}
 	for i := range reqs {
 		reqs[i].Key = "" // keep no key alive in the pool
@@ -297,6 +303,25 @@ func (rt *route) take(ctx context.Context, in *input, kb *keyBuf) (outcome, erro
 		}
 	}
 	return o, nil
+}
+
+// giveBack returns what reqs, an allowed take's rules, spent: the monitor
+// refused the request after the take, and nothing was sent. It costs one
+// more take, only then; a store that cannot answer keeps what was spent.
+// reqs is rewritten.
+func (rt *route) giveBack(ctx context.Context, reqs []ratelimit.Request) {
+	k := 0
+	for _, r := range reqs {
+		if r.Peek {
+			continue
+		}
+		r.Cost = -max(r.Cost, 1)
+		reqs[k] = r
+		k++
+	}
+	if k > 0 {
+		_, _ = rt.g.limiter.AllowAll(ctx, reqs[:k], nil)
+	}
 }
 
 // takeOne takes a route's only rule, rule, for key.

@@ -18,10 +18,11 @@ import (
 //
 //	svc, err := verify.New(sender, lim, verify.Config{Policy: policy, Monitor: mon.ForVerify()})
 //
-// A send that a block of its address, network or region covers is not
-// counted and is refused (Check); one that trips a signal is refused
-// (Judge), and verify answers both with a *verify.BlockedError of Reason
-// "pumping" that wraps the *BlockedError. Range blocks are the number
+// A send that a block of its address, network or region covers is refused
+// before the take, so that it spends neither the limits nor the counters
+// ([Monitor.Check]); one that trips a signal is refused once the take is
+// allowed ([Monitor.Judge]). verify answers both with a *verify.BlockedError
+// of Reason "pumping" that wraps the *BlockedError. Range blocks are the number
 // policy's: give verify a policy that consults [Monitor.Blocklist]. An
 // approval is [Monitor.Confirmed] (a store that cannot record it is
 // logged at Warn), a refusal [Monitor.Refused].
@@ -30,25 +31,21 @@ func (m *Monitor) ForVerify() verify.Monitor { return inTake{m} }
 // inTake is the verify.Monitor of a Monitor.
 type inTake struct{ m *Monitor }
 
-// AppendStart appends the requests of a send, unless a block refuses it.
-func (t inTake) AppendStart(reqs []ratelimit.Request, n numbers.Number, ip netip.Addr) []ratelimit.Request {
+// AppendStart refuses a send that a block covers, or appends its requests.
+func (t inTake) AppendStart(reqs []ratelimit.Request, n numbers.Number, ip netip.Addr) ([]ratelimit.Request, error) {
 	s := Send{Number: n, ClientIP: ip}
-	if t.m.Check(s) != nil {
-		return reqs // Started refuses it
+	if err := t.m.Check(s); err != nil {
+		return reqs, err
 	}
-	return t.m.AppendRequests(reqs, s)
+	return t.m.AppendRequests(reqs, s), nil
 }
 
 // Started judges the send from the results of its requests.
 func (t inTake) Started(ctx context.Context, n numbers.Number, ip netip.Addr, results []ratelimit.Result) error {
-	s := Send{Number: n, ClientIP: ip}
 	if len(results) == 0 {
-		// AppendStart appended nothing: a block covered the send then
-		// (and still does, unless it just ended), or n has no digits to
-		// count.
-		return t.m.Check(s)
+		return nil // n has no digits to count
 	}
-	return t.m.Judge(ctx, s, results)
+	return t.m.Judge(ctx, Send{Number: n, ClientIP: ip}, results)
 }
 
 // Approved records a confirmation.
