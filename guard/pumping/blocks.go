@@ -760,9 +760,11 @@ func (m *Monitor) unsetRange(b *block, now int64) {
 	_ = m.set.Add(out...)
 }
 
-// allowUnder lets the number of s, confirmed, through the enforced range
-// blocks that cover it: one allow entry, until the latest of them ends.
-func (m *Monitor) allowUnder(s *Send, now int64) {
+// allowUnder lets the number of s, confirmed for a code sent at sentAt,
+// through the enforced range blocks that cover it when one of them started
+// since: one allow entry, until the latest of them ends. (Numbers confirmed
+// before a block are let through by the block itself, confirmedIn.)
+func (m *Monitor) allowUnder(s *Send, now, sentAt int64) {
 	k, ok := packNumber(s.Number.E164)
 	if !ok {
 		return
@@ -773,16 +775,20 @@ func (m *Monitor) allowUnder(s *Send, now int64) {
 		return
 	}
 	var last *block
+	since := false // a block started after the send
 	for d := 2; d <= maxDrop; d++ {
 		rg, ok := rangeOf(s, d)
 		if !ok {
 			break
 		}
-		if b, ok := m.blocks[blockKey(ScopeRange, rg)]; ok && b.until > now && !b.shadow && (last == nil || b.until > last.until) {
-			last = b
+		if b, ok := m.blocks[blockKey(ScopeRange, rg)]; ok && b.until > now && !b.shadow {
+			if last == nil || b.until > last.until {
+				last = b
+			}
+			since = since || b.start > sentAt
 		}
 	}
-	if last == nil || slices.Contains(last.allows, k) {
+	if !since || slices.Contains(last.allows, k) {
 		return
 	}
 	last.allows = append(last.allows, k)

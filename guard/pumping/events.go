@@ -168,9 +168,13 @@ func (m *Monitor) Confirmed(ctx context.Context, s Send) error {
 	m.mu.Lock()
 	m.remember(s.Number.E164, now)
 	m.mu.Unlock()
-	// A code sent before its range was blocked, confirmed since: the
-	// number stays allowed.
-	m.allowUnder(&s, now)
+	// What the send found, if this process saw it made.
+	sm, seen := m.pend.take(m.conf.hash(s.Number.E164), now)
+	if seen {
+		// A code sent before its range was blocked, confirmed since:
+		// the number stays allowed.
+		m.allowUnder(&s, now, sm.at)
+	}
 	if fresh(p) {
 		// A confirmation in a fresh range: not diffuse damage.
 		b.mu.Lock()
@@ -180,17 +184,15 @@ func (m *Monitor) Confirmed(ctx context.Context, s Send) error {
 		}
 		b.mu.Unlock()
 	}
-	m.learn(b, s.Number.E164, now)
+	if seen {
+		m.learn(b, sm, now)
+	}
 	return nil
 }
 
-// learn adds what the confirmed send to e164 found when it was sent to the
-// baselines, if this process saw it sent.
-func (m *Monitor) learn(b *baseline, e164 string, now int64) {
-	sm, ok := m.pend.take(m.conf.hash(e164), now)
-	if !ok {
-		return
-	}
+// learn adds what a confirmed send found when it was sent, sm, to the
+// baselines.
+func (m *Monitor) learn(b *baseline, sm sample, now int64) {
 	b.mu.Lock()
 	for l := learnRun; l <= learnCountry; l++ {
 		if sm.lv[l] > 0 {
