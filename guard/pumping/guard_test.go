@@ -79,7 +79,7 @@ func TestGuardMonitor(t *testing.T) {
 // the Redis store, with and without the monitor: one either way.
 func TestRedisRoundTripsGuard(t *testing.T) {
 	addr := startRedis(t)
-	c := redis.NewClient(&redis.Options{Addr: addr})
+	c := redis.NewClient(&redis.Options{Addr: addr, ContextTimeoutEnabled: true})
 	t.Cleanup(func() { c.Close() })
 	h := &countHook{}
 	c.AddHook(h)

@@ -93,7 +93,7 @@ func (h *countHook) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.Pr
 // trip); judging the send costs none; a confirmation costs one.
 func TestRedisRoundTrips(t *testing.T) {
 	addr := startRedis(t)
-	c := redis.NewClient(&redis.Options{Addr: addr})
+	c := redis.NewClient(&redis.Options{Addr: addr, ContextTimeoutEnabled: true})
 	t.Cleanup(func() { c.Close() })
 	h := &countHook{}
 	c.AddHook(h)

@@ -168,7 +168,7 @@ func TestVerifyMonitor(t *testing.T) {
 // confirmation.
 func TestRedisRoundTripsVerify(t *testing.T) {
 	addr := startRedis(t)
-	c := redis.NewClient(&redis.Options{Addr: addr})
+	c := redis.NewClient(&redis.Options{Addr: addr, ContextTimeoutEnabled: true})
 	t.Cleanup(func() { c.Close() })
 	h := &countHook{}
 	c.AddHook(h)
