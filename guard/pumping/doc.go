@@ -161,11 +161,12 @@
 //
 // The counters live in the store, up to 9 of them per send (7 new keys for
 // a new number from a new address, each draining within hours): size a
-// memory store's MaxKeys for it. Decisions, strikes, runs and the learnt
-// baselines live in the memory of the process. Several processes sharing
-// one store see the same counters, so each decides the same blocks for
-// itself at the next send it sees (the PrefixSet of each is its own, and
-// each escalates on its own). Memory is bounded: Config.MaxTracked bounds
+// memory store's MaxKeys for it. Decisions, strikes, runs, the learnt
+// baselines and the numbers confirmed live in the memory of the process.
+// Several processes sharing one store see the same counters, so each
+// decides the same blocks for itself at the next send it sees (the
+// PrefixSet of each is its own, and each escalates on its own); a number
+// passes the blocks of the processes that saw it confirmed. Memory is bounded: Config.MaxTracked bounds
 // the strikes, the numbers remembered as confirmed, the sends awaiting
 // confirmation and the runs; Config.MaxBlocks the blocks; the regions
 // learnt are at most 512. A process that restarts learns its baselines
