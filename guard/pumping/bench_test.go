@@ -261,3 +261,18 @@ func BenchmarkVerifyStart(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkCheck is Check on a send while an address (another one) is
+// blocked: what every send pays then.
+func BenchmarkCheck(b *testing.B) {
+	m, clock, _ := newTest(b, Config{})
+	m.decide(clock.Now().UnixNano(), &Send{Number: num(b, "+447711123456"), ClientIP: v4(1)},
+		trip{scope: ScopeAddress, key: addrKey(v4(1)), signal: SignalUnconfirmed, level: 9, threshold: 5, leak: time.Hour, region: "GB"})
+	s := Send{Number: num(b, "+447711123457"), ClientIP: v4(2)}
+	b.ReportAllocs()
+	for b.Loop() {
+		if m.Check(s) != nil {
+			b.Fatal("refused")
+		}
+	}
+}

@@ -373,22 +373,25 @@ func (m *Monitor) Check(s Send) error {
 // enforced, only a block in force, which a number confirmed recently
 // passes.
 func (m *Monitor) blockedOther(s Send, now int64, enforced bool) (Block, bool) {
-	var keys [3]string
+	// The keys of blockKey, built without allocating: a send checked
+	// while an address is blocked costs no garbage.
+	var buf [3][96]byte
+	var keys [3][]byte
 	n := 0
 	if s.ClientIP.IsValid() {
-		keys[n] = blockKey(ScopeAddress, addrKey(s.ClientIP))
+		keys[n] = appendAddr(append(buf[n][:0], byte('0'+ScopeAddress)), s.ClientIP)
 		n++
 	}
 	if s.Network != "" {
-		keys[n] = blockKey(ScopeNetwork, string(appendNetwork(nil, s.Network)))
+		keys[n] = appendNetwork(append(buf[n][:0], byte('0'+ScopeNetwork)), s.Network)
 		n++
 	}
-	keys[n] = blockKey(ScopeCountry, regionOf(s.Number))
+	keys[n] = append(append(buf[n][:0], byte('0'+ScopeCountry)), regionOf(s.Number)...)
 	n++
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	for _, k := range keys[:n] {
-		b, ok := m.blocks[k]
+		b, ok := m.blocks[string(k)]
 		if !ok || b.until <= now || (enforced && b.shadow) {
 			continue
 		}

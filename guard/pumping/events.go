@@ -89,6 +89,12 @@ func (m *Monitor) Judge(ctx context.Context, s Send, results []ratelimit.Result)
 	if err := m.Check(s); err != nil {
 		return err
 	}
+	return m.judgeResults(ctx, &s, results)
+}
+
+// judgeResults is Judge once Check has passed s.
+func (m *Monitor) judgeResults(ctx context.Context, sp *Send, results []ratelimit.Result) error {
+	s := *sp
 	at, n := layout(&s)
 	if len(results) < n {
 		return fmt.Errorf("pumping: Judge: %d results for %d requests", len(results), n)

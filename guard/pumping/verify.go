@@ -40,12 +40,13 @@ func (t inTake) AppendStart(reqs []ratelimit.Request, n numbers.Number, ip netip
 	return t.m.AppendRequests(reqs, s), nil
 }
 
-// Started judges the send from the results of its requests.
+// Started judges the send from the results of its requests (AppendStart
+// has checked it).
 func (t inTake) Started(ctx context.Context, n numbers.Number, ip netip.Addr, results []ratelimit.Result) error {
 	if len(results) == 0 {
 		return nil // n has no digits to count
 	}
-	return t.m.Judge(ctx, Send{Number: n, ClientIP: ip}, results)
+	return t.m.judgeResults(ctx, &Send{Number: n, ClientIP: ip}, results)
 }
 
 // Approved records a confirmation.
