@@ -161,3 +161,30 @@ func TestMonitor(t *testing.T) {
 		t.Errorf("Limit route: %d, monitor judged %v", rec.Code, mon.started)
 	}
 }
+
+// emptyMonitor asks for nothing in the take and lets everything through.
+type emptyMonitor struct{ started int }
+
+func (m *emptyMonitor) AppendStart(reqs []ratelimit.Request, _ numbers.Number, _ netip.Addr) ([]ratelimit.Request, error) {
+	return reqs, nil
+}
+func (m *emptyMonitor) Started(_ context.Context, _ numbers.Number, _ netip.Addr, results []ratelimit.Result) error {
+	if len(results) != 0 {
+		panic("results for no request")
+	}
+	m.started++
+	return nil
+}
+func (m *emptyMonitor) Approved(context.Context, numbers.Number, netip.Addr) {}
+func (m *emptyMonitor) Refused(numbers.Number, netip.Addr, string)           {}
+
+// TestMonitorAlone: a route without rules, whose monitor asks for nothing,
+// makes no take and still lets the monitor judge.
+func TestMonitorAlone(t *testing.T) {
+	mon := &emptyMonitor{}
+	e := newEnv(t, guard.WithMonitor(mon), guard.WithRefusalLimit(ratelimit.Limit{}))
+	h := e.g.Phone("signup", numbers.SMS)(ok)
+	if rec := do(h, postJSON(`{"phone":"`+okNumber+`"}`)); rec.Code != 200 || mon.started != 1 {
+		t.Fatalf("%d, monitor judged %d", rec.Code, mon.started)
+	}
+}

@@ -270,7 +270,11 @@ func (rt *route) take(ctx context.Context, in *input, kb *keyBuf) (outcome, erro
 		}
 	}
 	if monErr == nil {
-		d, err = rt.g.limiter.AllowAll(ctx, reqs, results[:len(reqs)])
+		if len(reqs) > 0 {
+			d, err = rt.g.limiter.AllowAll(ctx, reqs, results[:len(reqs)])
+		} else {
+			d.Allowed = true // a monitor alone, that asked for nothing
+		}
 		if err == nil && d.Allowed && mon != nil {
 			if monErr = mon.Started(ctx, *in.num, in.addr, d.Results[n:len(reqs)]); monErr != nil {
 				rt.giveBack(ctx, reqs[:n])

@@ -183,3 +183,29 @@ func TestMonitorRidesInStartsTake(t *testing.T) {
 		})
 	}
 }
+
+// emptyMonitor asks for nothing in the take and counts its judgements.
+type emptyMonitor struct{ started int }
+
+func (m *emptyMonitor) AppendStart(reqs []ratelimit.Request, _ numbers.Number, _ netip.Addr) ([]ratelimit.Request, error) {
+	return reqs, nil
+}
+func (m *emptyMonitor) Started(context.Context, numbers.Number, netip.Addr, []ratelimit.Result) error {
+	m.started++
+	return nil
+}
+func (m *emptyMonitor) Approved(context.Context, numbers.Number, netip.Addr) {}
+func (m *emptyMonitor) Refused(numbers.Number, netip.Addr, string)           {}
+
+// TestMonitorAlone: a Service without limits or a cooldown in the store,
+// whose monitor asks for nothing, makes no take and still lets the monitor
+// judge.
+func TestMonitorAlone(t *testing.T) {
+	mon := &emptyMonitor{}
+	e := newEnv(t, func(c *verify.Config) {
+		c.Monitor, c.Limits, c.Cooldown = mon, &verify.Limits{}, -1
+	})
+	if _, err := e.svc.Start(context.Background(), verify.StartRequest{Phone: "+447400123456", ClientIP: ip1}); err != nil || mon.started != 1 {
+		t.Fatalf("Start: %v, monitor judged %d", err, mon.started)
+	}
+}

@@ -623,7 +623,11 @@ func (s *Service) take(ctx context.Context, limits []scopedLimit, cool bool, dst
 		}
 	}
 	if monErr == nil {
-		d, err = s.limiter.AllowAll(ctx, reqs, results[:len(reqs)])
+		if len(reqs) > 0 {
+			d, err = s.limiter.AllowAll(ctx, reqs, results[:len(reqs)])
+		} else {
+			d.Allowed = true // a monitor alone, that asked for nothing
+		}
 		if err == nil && d.Allowed && mon != nil {
 			if monErr = mon.Started(ctx, *num, ip, d.Results[n:len(reqs)]); monErr != nil {
 				s.giveBack(ctx, reqs[:n])
