@@ -73,6 +73,15 @@
 // allows are refused too, until the allowance comes back or the penalty
 // box opens. verify.Service counts its refusals the same way.
 //
+// # Adaptive defense
+//
+// [WithMonitor] puts an adaptive pumping defense in the phone checks, such
+// as guard/pumping's Monitor, which blocks the ranges, addresses and
+// countries whose sends are never confirmed: its counters ride in the
+// rules' one take (no round trip more with a Redis store), it judges each
+// allowed send, and it hears of every refusal. Its range blocks reach the
+// number policy through the numbers.PrefixSet it keeps.
+//
 // # Saying no
 //
 // A refused request is answered by the deny handler ([WithDenyHandler]),

@@ -12,6 +12,7 @@ import (
 	"github.com/antifraud-go/antifraud/numbers"
 	"github.com/antifraud-go/antifraud/ratelimit"
 	"github.com/antifraud-go/antifraud/sanitize"
+	"github.com/antifraud-go/antifraud/verify"
 )
 
 // Guard checks requests before they reach the handlers that cost money:
@@ -60,6 +61,7 @@ type config struct {
 	user        func(*http.Request) string
 	text        *sanitize.Policy
 	budget      *Budget
+	monitor     verify.Monitor
 	rateHeader  bool
 }
 
@@ -197,6 +199,26 @@ func WithTextPolicy(p *sanitize.Policy) Option { return func(c *config) { c.text
 // with prices counts the guard's own sends; an app that sends from behind
 // Phone charges the budget itself.
 func WithBudget(b *Budget) Option { return func(c *config) { c.budget = b } }
+
+// WithMonitor makes the phone checks (Phone, CheckPhone and
+// CheckOutbound) consult m, an adaptive defense such as guard/pumping's
+// (its Monitor.ForVerify). m's requests ride in the check's one take, so
+// with a shared store it costs no round trip, and a take that a rule
+// denies spends none of them. m may refuse a send before the take (a block
+// it holds covers it: nothing spent) or judge it once the take is allowed;
+// a send it refuses is answered 403 (a *verify.BlockedError of Reason
+// "pumping" wrapping m's error, reported to Hooks.Denied), and what the
+// take spent on the rules is given back (one more take, only then). Every phone
+// request refused after its number was parsed, by the policy, a rule or
+// m itself, is reported to m.Refused; m.Approved is never called here.
+//
+// Give it to the routes whose sends are confirmed, such as a code the user
+// types back, and tell the monitor of the confirmations (pumping's
+// Monitor.Confirmed): a route whose sends are never confirmed, a "call
+// me" button, would look pumped. Guard.With gives it to some routes only.
+// VerifyStart's Service has its own, verify.Config.Monitor. Nil means
+// none.
+func WithMonitor(m verify.Monitor) Option { return func(c *config) { c.monitor = m } }
 
 // WithoutRateLimitHeaders stops the guard writing the IETF RateLimit and
 // RateLimit-Policy headers, which tell a client how much of its allowance

@@ -16,6 +16,7 @@ import (
 	"github.com/antifraud-go/antifraud/numbers"
 	"github.com/antifraud-go/antifraud/ratelimit"
 	"github.com/antifraud-go/antifraud/ratelimit/httplimit"
+	"github.com/antifraud-go/antifraud/verify"
 )
 
 // maxRules is the most rules one check takes.
@@ -178,18 +179,23 @@ type outcome struct {
 	rule int
 }
 
+// maxMonitor is room for a monitor's requests in a take's scratch
+// (guard/pumping's are at most 9).
+const maxMonitor = 16
+
 // scratch holds one take's requests and results. It is pooled: the
 // Limiter keeps neither.
 type scratch struct {
-	reqs    [maxRules + 1]ratelimit.Request
-	results [maxRules + 1]ratelimit.Result
+	reqs    [maxRules + 1 + maxMonitor]ratelimit.Request
+	results [maxRules + 1 + maxMonitor]ratelimit.Result
 	rule    [maxRules + 1]int8
 }
 
 var scratchPool = sync.Pool{New: func() any { return new(scratch) }}
 
-// take takes the route's rules for in, and the probing box's peek, in one
-// call. kb receives the keys.
+// take takes the route's rules for in, the probing box's peek and the
+// monitor's requests, in one call; the monitor then judges an allowed
+// take. kb receives the keys.
 func (rt *route) take(ctx context.Context, in *input, kb *keyBuf) (outcome, error) {
 	var keys [maxRules + 1]string
 	var rules [maxRules + 1]int8
@@ -232,10 +238,14 @@ func (rt *route) take(ctx context.Context, in *input, kb *keyBuf) (outcome, erro
 		n++
 	}
 	kb.tail = b
+	mon := rt.g.cfg.monitor
+	if in.num == nil {
+		mon = nil
+	}
 	switch {
-	case n == 0:
+	case n == 0 && mon == nil:
 		return outcome{rule: -1}, nil
-	case n == 1 && rules[0] >= 0:
+	case n == 1 && rules[0] >= 0 && mon == nil:
 		// One rule: the limiter's single take, without a multi-take's
 		// bookkeeping.
 		return rt.takeOne(ctx, keys[0], int(rules[0]))
@@ -249,12 +259,36 @@ func (rt *route) take(ctx context.Context, in *input, kb *keyBuf) (outcome, erro
 		}
 		sc.rule[i] = rules[i]
 	}
-	d, err := rt.g.limiter.AllowAll(ctx, sc.reqs[:n], sc.results[:n])
-	for i := range n {
-		sc.reqs[i].Key = "" // keep no key alive in the pool
+	reqs, results := sc.reqs[:n], sc.results[:]
+	var d ratelimit.Decision
+	var err, monErr error
+	if mon != nil {
+		// The monitor may refuse before anything is spent.
+		reqs, monErr = mon.AppendStart(reqs, *in.num, in.addr)
+		if len(reqs) > len(results) {
+			results = make([]ratelimit.Result, len(reqs))
+		}
+	}
+	if monErr == nil {
+		if len(reqs) > 0 {
+			d, err = rt.g.limiter.AllowAll(ctx, reqs, results[:len(reqs)])
+		} else {
+			d.Allowed = true // a monitor alone, that asked for nothing
+		}
+		if err == nil && d.Allowed && mon != nil {
+			if monErr = mon.Started(ctx, *in.num, in.addr, d.Results[n:len(reqs)]); monErr != nil {
+				rt.giveBack(ctx, reqs[:n])
+			}
+		}
+	}
+	for i := range reqs {
+		reqs[i].Key = "" // keep no key alive in the pool
 	}
 	if err != nil {
 		return outcome{rule: -1}, rt.takeError(err)
+	}
+	if monErr != nil {
+		return outcome{rule: -1}, &verify.BlockedError{Reason: "pumping", Err: monErr}
 	}
 	if !d.Allowed {
 		o := outcome{res: d.Result, rule: int(sc.rule[d.Index])}
@@ -273,6 +307,25 @@ func (rt *route) take(ctx context.Context, in *input, kb *keyBuf) (outcome, erro
 		}
 	}
 	return o, nil
+}
+
+// giveBack returns what reqs, an allowed take's rules, spent: the monitor
+// refused the request after the take, and nothing was sent. It costs one
+// more take, only then; a store that cannot answer keeps what was spent.
+// reqs is rewritten.
+func (rt *route) giveBack(ctx context.Context, reqs []ratelimit.Request) {
+	k := 0
+	for _, r := range reqs {
+		if r.Peek {
+			continue
+		}
+		r.Cost = -max(r.Cost, 1)
+		reqs[k] = r
+		k++
+	}
+	if k > 0 {
+		_, _ = rt.g.limiter.AllowAll(ctx, reqs[:k], nil)
+	}
 }
 
 // takeOne takes a route's only rule, rule, for key.
@@ -369,6 +422,9 @@ func (rt *route) denied(ctx context.Context, in *input, ch numbers.Channel, err 
 	if errors.Is(err, ratelimit.ErrUnavailable) {
 		rt.g.warn(ctx, rt.name, err, false)
 	}
+	if m := rt.g.cfg.monitor; m != nil && in.num != nil && rt.withNum {
+		m.Refused(*in.num, in.addr, refusalReason(err))
+	}
 	hook := rt.g.cfg.hooks.Denied
 	if errors.Is(err, numbers.ErrBlocked) {
 		hook = rt.g.cfg.hooks.Refused
@@ -401,4 +457,24 @@ func (rt *route) log(ctx context.Context, l *slog.Logger, msg string, in *input,
 		attrs = append(attrs, slog.String("err", err.Error()))
 	}
 	l.LogAttrs(ctx, slog.LevelDebug, msg, attrs...)
+}
+
+// refusalReason names the reason of a refusal for a monitor, as verify's
+// Event.Reason does.
+func refusalReason(err error) string {
+	var nb *numbers.BlockedError
+	var vb *verify.BlockedError
+	switch {
+	case errors.As(err, &vb):
+		return vb.Reason
+	case errors.Is(err, ErrRateLimited):
+		return "rate_limited"
+	case errors.As(err, &nb):
+		return string(nb.Decision.Reason)
+	case errors.Is(err, ratelimit.ErrUnavailable):
+		return "limiter_unavailable"
+	case errors.Is(err, ErrOverBudget):
+		return "over_budget"
+	}
+	return "refused"
 }

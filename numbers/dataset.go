@@ -58,6 +58,12 @@ type Entry struct {
 	// Expires is when a [PrefixSet] entry ends; the zero time means never.
 	// Dataset entries do not expire.
 	Expires time.Time
+	// Allow makes a [PrefixSet] entry an exception: the numbers under it
+	// are not blocked by the shorter entries of the same set (the longest
+	// active entry that matches decides). An adaptive defense that blocks
+	// a range lets the numbers confirmed in it through this way. Dataset
+	// entries cannot allow.
+	Allow bool
 }
 
 // describe returns a one-line description for decisions, such as

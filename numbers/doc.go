@@ -62,7 +62,9 @@
 // A [PrefixSet] holds blocked prefixes, with expiries, that change while the
 // policies that consult it ([WithPrefixSet]) serve: an adaptive defense that
 // sees codes sent to a range but never confirmed adds an [Entry] for an hour,
-// and checks deny that range with [ReasonPrefixBlocked] until it expires.
+// and checks deny that range with [ReasonPrefixBlocked] until it expires;
+// an entry that allows ([Entry.Allow]) keeps a number, or a narrower range,
+// usable inside it (the longest entry decides).
 // Its zero value is ready to use; its Now field takes a fake clock in tests.
 //
 // # Performance

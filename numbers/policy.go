@@ -213,7 +213,7 @@ func prefixOption(kind ruleKind, prefixes []string) Option {
 // entry and its source. Datasets added first win over later ones for the
 // same prefix. A category that no entry of d has is an error, so that a
 // typo does not deny nothing, and so is an entry that [ParseDataset] would
-// reject or that has an expiry (a block that ends belongs in a [PrefixSet]).
+// reject, that has an expiry or that allows (those belong in a [PrefixSet]).
 //
 // The policy copies what it needs: changing d later does not change it.
 func DenyDataset(d *Dataset, categories ...string) Option {
@@ -222,7 +222,8 @@ func DenyDataset(d *Dataset, categories ...string) Option {
 }
 
 // WithPrefixSet makes the policy consult s on every check: a number under an
-// active entry is denied with [ReasonPrefixBlocked], unless safe-listed.
+// active entry is denied with [ReasonPrefixBlocked], unless safe-listed or
+// under a longer active entry of s that allows ([Entry.Allow]).
 func WithPrefixSet(s *PrefixSet) Option {
 	return func(c *config) { c.sets = append(c.sets, s) }
 }
@@ -338,8 +339,8 @@ func compile(cfg config) (*Policy, error) {
 			if err := e.validate(); err != nil {
 				return nil, configError(fmt.Sprintf("DenyDataset: dataset %q entry %d: %v", ds.d.Version, i, err))
 			}
-			if !e.Expires.IsZero() {
-				return nil, configError(fmt.Sprintf("DenyDataset: dataset %q entry %d has an expiry; use a PrefixSet", ds.d.Version, i))
+			if !e.Expires.IsZero() || e.Allow {
+				return nil, configError(fmt.Sprintf("DenyDataset: dataset %q entry %d has an expiry or allows; use a PrefixSet", ds.d.Version, i))
 			}
 			e.Regions = slices.Clone(e.Regions)
 			kept.Entries = append(kept.Entries, e)

@@ -184,6 +184,7 @@ func TestReadyMadePolicies(t *testing.T) {
 func TestPolicyConfigErrors(t *testing.T) {
 	bad := &numbers.Dataset{Version: "bad", Entries: []numbers.Entry{{Prefix: "371", Category: "x", Source: "s"}}}
 	expiring := &numbers.Dataset{Version: "exp", Entries: []numbers.Entry{{Prefix: "+371", Category: "x", Source: "s", Expires: time.Now()}}}
+	allowing := &numbers.Dataset{Version: "allow", Entries: []numbers.Entry{{Prefix: "+371", Category: "x", Source: "s", Allow: true}}}
 	tests := []struct {
 		name string
 		opt  numbers.Option
@@ -201,6 +202,7 @@ func TestPolicyConfigErrors(t *testing.T) {
 		{"unknown category", numbers.DenyDataset(numbers.HighRisk(), "top-10"), `DenyDataset: no entry of dataset "2026.11.24" has category "top-10"`},
 		{"bad dataset entry", numbers.DenyDataset(bad), `DenyDataset: dataset "bad" entry 0: prefix "371"`},
 		{"expiring dataset entry", numbers.DenyDataset(expiring), "has an expiry"},
+		{"allowing dataset entry", numbers.DenyDataset(allowing), "allows"},
 		{"nil prefix set", numbers.WithPrefixSet(nil), "WithPrefixSet: nil prefix set"},
 	}
 	for _, tt := range tests {

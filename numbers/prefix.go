@@ -101,6 +101,13 @@ func (t *trie) match(digits string) (rule, safe int32) {
 // A [Policy] consults it on every check (see [WithPrefixSet]) and denies the
 // numbers under an active entry with [ReasonPrefixBlocked].
 //
+// An entry may instead allow ([Entry.Allow]): the longest active entry that
+// matches a number decides, so an allow entry for a whole number, or a
+// narrower prefix, keeps it usable inside a blocked prefix (a user with
+// confirmed codes in a range the monitor blocked). An allow entry only
+// lifts the blocks of its own set, never a policy's rules or another set's
+// entries, and allows nothing by itself.
+//
 // Reads never wait for writers: each change builds a new snapshot and swaps
 // it in atomically, so a change costs time proportional to the size of the
 // set, which is meant for hundreds of entries, not millions. Expired entries
@@ -137,9 +144,9 @@ func (s *PrefixSet) now() time.Time {
 	return time.Now()
 }
 
-// Add blocks the prefixes of entries until their Expires time (for good when
-// it is zero), replacing any entry for the same prefix, all at once. An
-// entry without a Source gets the set's Name. The error wraps
+// Add blocks (or, with Allow, allows) the prefixes of entries until their
+// Expires time (for good when it is zero), replacing any entry for the same
+// prefix, all at once. An entry without a Source gets the set's Name. The error wraps
 // [ErrInvalidConfig]; on error the set is unchanged.
 func (s *PrefixSet) Add(entries ...Entry) error {
 	return s.update(false, entries)
@@ -153,8 +160,8 @@ func (s *PrefixSet) Replace(entries ...Entry) error {
 	return s.update(true, entries)
 }
 
-// Remove unblocks prefix ("+" and digits; spaces and dashes are ignored)
-// and reports whether it was in the set.
+// Remove removes the entry for prefix ("+" and digits; spaces and dashes
+// are ignored) and reports whether it was in the set.
 func (s *PrefixSet) Remove(prefix string) bool {
 	d, err := normalizePrefix(prefix)
 	if err != nil {
@@ -222,8 +229,8 @@ func (e Entry) expired(now time.Time) bool {
 }
 
 // check returns the decision for the longest active entry whose prefix
-// starts e164. It does not allocate, and reads the clock only when a
-// matching entry has an expiry.
+// starts e164, when that entry blocks. It does not allocate, and reads the
+// clock only when a matching entry has an expiry.
 func (s *PrefixSet) check(e164 string) (Decision, bool) {
 	snap := s.snap.Load()
 	if snap == nil || len(snap.list) == 0 || len(e164) < 2 || e164[0] != '+' {
@@ -255,7 +262,7 @@ func (s *PrefixSet) check(e164 string) (Decision, bool) {
 		}
 		best = r
 	}
-	if best < 0 {
+	if best < 0 || snap.list[best].Allow {
 		return Decision{}, false
 	}
 	return Decision{Reason: ReasonPrefixBlocked, Rule: snap.rule, Entry: snap.desc[best], Source: snap.list[best].Source}, true

@@ -103,3 +103,58 @@ func BenchmarkPrefixSetLookup(b *testing.B) {
 		})
 	}
 }
+
+// TestPrefixSetAllow: the longest active entry decides, so an allow entry
+// inside a blocked prefix lets its numbers through, a block inside an
+// allow entry blocks again, and an allow entry that expired gives the
+// block back.
+func TestPrefixSetAllow(t *testing.T) {
+	clock := testkit.NewClock()
+	s := &PrefixSet{Name: "monitor", Now: clock.Now}
+	err := s.Add(
+		Entry{Prefix: "+447700", Expires: clock.Now().Add(time.Hour)},
+		Entry{Prefix: "+44770090", Allow: true, Expires: clock.Now().Add(time.Hour)},
+		Entry{Prefix: "+4477009012", Expires: clock.Now().Add(time.Hour)},
+		Entry{Prefix: "+447700123456", Allow: true, Expires: clock.Now().Add(30 * time.Minute)},
+		Entry{Prefix: "+33", Allow: true}, // allows nothing by itself
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct{ e164, want string }{
+		{"+447700111111", "+447700"},
+		{"+447700123456", ""},            // the whole number allowed
+		{"+447700123457", "+447700"},     // its neighbour is not
+		{"+447700900111", ""},            // the narrower range allowed
+		{"+447700901234", "+4477009012"}, // a block inside the allowed range
+		{"+33612345678", ""},
+	}
+	for _, tt := range tests {
+		if got := blockedBy(t, s, tt.e164); got != tt.want {
+			t.Errorf("check(%s) blocked by %q, want %q", tt.e164, got, tt.want)
+		}
+	}
+	clock.Advance(30 * time.Minute)
+	if got := blockedBy(t, s, "+447700123456"); got != "+447700" {
+		t.Errorf("after the allow entry expired, blocked by %q, want +447700", got)
+	}
+	// An allow entry lifts only its own set's blocks.
+	other := &PrefixSet{Name: "ops"}
+	if err := other.Add(Entry{Prefix: "+4477009"}); err != nil {
+		t.Fatal(err)
+	}
+	p, err := NewPolicy(WithPrefixSet(s), WithPrefixSet(other))
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, err := Parse("+447700900111", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := p.Check(n, SMS); d.Allowed || d.Rule != "prefix set ops" {
+		t.Errorf("policy with both sets: %v, want refused by the other set", d)
+	}
+	if es := s.Entries(); len(es) != 4 || !es[0].Allow || es[0].Prefix != "+33" {
+		t.Errorf("Entries() = %+v", es)
+	}
+}

@@ -567,7 +567,8 @@ var takePool = sync.Pool{New: func() any { return new(takeScratch) }}
 // take runs one all-or-nothing take of limits for a call on dst from ip,
 // with the cooldown's buckets when cool is set, and the monitor's requests
 // when num (the parsed number of a Start) is set. A denial is a *LimitError
-// naming the scope; a refusal by the monitor, a *BlockedError. When the take
+// naming the scope; a refusal by the monitor, a *BlockedError (before the
+// take when AppendStart refuses, nothing spent). When the take
 // is allowed, it returns the wait before the cooldown allows the next send
 // to dst.
 func (s *Service) take(ctx context.Context, limits []scopedLimit, cool bool, dst destination, ip netip.Addr, num *numbers.Number) (time.Duration, error) {
@@ -613,21 +614,30 @@ func (s *Service) take(ctx context.Context, limits []scopedLimit, cool bool, dst
 		start = ends[i]
 	}
 	results := sc.results[:]
+	var d ratelimit.Decision
+	var err, monErr error
 	if mon != nil {
-		reqs = mon.AppendStart(reqs, *num, ip)
+		reqs, monErr = mon.AppendStart(reqs, *num, ip)
 		if len(reqs) > len(results) {
 			results = make([]ratelimit.Result, len(reqs))
 		}
 	}
-	d, err := s.limiter.AllowAll(ctx, reqs, results[:len(reqs)])
-	var monErr error
-	if err == nil && d.Allowed && mon != nil {
-		monErr = mon.Started(ctx, *num, ip, d.Results[n:len(reqs)])
+	if monErr == nil {
+		if len(reqs) > 0 {
+			d, err = s.limiter.AllowAll(ctx, reqs, results[:len(reqs)])
+		} else {
+			d.Allowed = true // a monitor alone, that asked for nothing
+		}
+		if err == nil && d.Allowed && mon != nil {
+			if monErr = mon.Started(ctx, *num, ip, d.Results[n:len(reqs)]); monErr != nil {
+				s.giveBack(ctx, reqs[:n])
+			}
+		}
 	}
 	var wait time.Duration
 	coolDenied := false
 	bind := -1 // the denied limit with the longest wait, if any
-	if err == nil {
+	if err == nil && monErr == nil {
 		if len(buckets) > 0 {
 			// The next send is allowed once every bucket's debt is down
 			// to its slack; when the take was refused by the cooldown,
@@ -665,6 +675,26 @@ func (s *Service) take(ctx context.Context, limits []scopedLimit, cool bool, dst
 		return 0, &LimitError{RetryAfter: roundUpSecond(wait), Scope: "cooldown"}
 	}
 	return 0, &LimitError{RetryAfter: roundUpSecond(d.RetryAfter), Scope: scopes[limits[bind].kind]}
+}
+
+// giveBack returns what reqs, an allowed take's limits and cooldown
+// buckets, spent: a Start the monitor refused after the take sent
+// nothing, and must not spend the allowance of the country, of everyone.
+// It costs one more take, only then; a store that cannot answer keeps
+// what was spent. reqs is rewritten.
+func (s *Service) giveBack(ctx context.Context, reqs []ratelimit.Request) {
+	k := 0
+	for _, r := range reqs {
+		if r.Peek || r.Record {
+			continue
+		}
+		r.Cost = -max(r.Cost, 1)
+		reqs[k] = r
+		k++
+	}
+	if k > 0 {
+		_, _ = s.limiter.AllowAll(ctx, reqs[:k], nil)
+	}
 }
 
 // event starts the Event of a call on dst from ip.
