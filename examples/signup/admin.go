@@ -42,9 +42,9 @@ func (a *app) adminHandler() (http.Handler, error) {
 
 // windows are the spans the dashboard can show, and their buckets.
 var windows = map[string]window{
-	"10m": {span: 10 * time.Minute, buckets: 60},
-	"1h":  {span: time.Hour, buckets: 60},
-	"6h":  {span: 6 * time.Hour, buckets: 72},
+	"5m": {span: 5 * time.Minute, buckets: 60},
+	"1h": {span: time.Hour, buckets: 60},
+	"6h": {span: 6 * time.Hour, buckets: 72},
 }
 
 // dashData is what the dashboard shows.
@@ -96,7 +96,7 @@ func (a *app) dashboard(w http.ResponseWriter, r *http.Request) {
 	name := r.URL.Query().Get("window")
 	win, ok := windows[name]
 	if !ok {
-		name, win = "10m", windows["10m"]
+		name, win = "5m", windows["5m"]
 	}
 	now := time.Now()
 	win.end = now
@@ -108,7 +108,7 @@ func (a *app) dashboard(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	d := dashData{
-		Window: name, Windows: []string{"10m", "1h", "6h"}, Local: a.codes != nil,
+		Window: name, Windows: []string{"5m", "1h", "6h"}, Local: a.codes != nil,
 		Monitor: a.monitor.available(), Shadow: a.opts.Shadow, Parts: a.parts,
 		Attack: a.attacks.status(), Flash: flashes[r.URL.Query().Get("done")],
 	}

@@ -115,21 +115,18 @@ func meter(spent, budget float64, tripped bool) template.HTML {
 	return template.HTML(b.String())
 }
 
-// niceCeil rounds n up to 1, 2 or 5 times a power of ten.
+// niceCeil rounds n up to 2, 4 or 6 times a power of ten, or a power of
+// ten past 1: a top whose half is a whole number.
 func niceCeil(n int) int {
-	if n <= 2 {
-		return 2
-	}
 	p := 1
-	for p*10 < n {
+	for {
+		for _, m := range []int{2, 4, 6, 10} {
+			if m*p >= n {
+				return m * p
+			}
+		}
 		p *= 10
 	}
-	for _, m := range []int{1, 2, 5, 10} {
-		if m*p >= n {
-			return m * p
-		}
-	}
-	return 10 * p
 }
 
 // shortDuration writes d briefly: "10m", "1h".

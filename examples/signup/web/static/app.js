@@ -46,6 +46,7 @@ async function submit(event) {
   const form = event.target;
   const action = (event.submitter && event.submitter.getAttribute("formaction")) || form.getAttribute("action");
   const body = Object.fromEntries(new FormData(form));
+  message("");
   form.classList.add("busy");
   try {
     const res = await fetch(action, {
@@ -54,7 +55,6 @@ async function submit(event) {
       body: JSON.stringify(body),
     });
     if (res.ok) {
-      message("");
       await swapMain();
       return;
     }
