@@ -87,8 +87,8 @@ func TestPerUserLimit(t *testing.T) {
 		}
 	}
 	// Another user still may.
-	_, _, other := newServer(t)
-	other.Jar, _ = cookiejar.New(nil)
+	jar, _ := cookiejar.New(nil)
+	other := &http.Client{Jar: jar}
 	if status, detail := invite(t, other, srv, "+44 7700 900999", ""); status != http.StatusOK {
 		t.Fatalf("another user: %d %s", status, detail)
 	}
