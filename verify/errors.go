@@ -208,16 +208,6 @@ func unwrap(sentinel, cause error) []error {
 	return []error{sentinel, cause}
 }
 
-// retryAfter returns how long the caller should wait before retrying after
-// err, and whether err says so at all.
-func retryAfter(err error) (time.Duration, bool) {
-	var le *LimitError
-	if errors.As(err, &le) && le.RetryAfter > 0 {
-		return le.RetryAfter, true
-	}
-	return 0, false
-}
-
 // roundUpSecond rounds d up to a whole second, at least one: Retry-After is
 // whole seconds and a client told "0" retries at once.
 func roundUpSecond(d time.Duration) time.Duration {

@@ -22,6 +22,12 @@ import (
 // intn returns a random int in [0, n); n > 0.
 type intn func(n int) int
 
+// testEpoch is where the tests' clock starts, in Unix µs: a fixed instant,
+// so that a run depends on nothing but its inputs, and far enough ahead
+// that the keys' expiry (PXAT) never passes in real time while the tests
+// move their clock freely.
+var testEpoch = time.Date(2100, 1, 1, 0, 0, 0, 0, time.UTC).UnixMicro()
+
 // us returns d microseconds.
 func us(d int64) time.Duration { return time.Duration(d) * time.Microsecond }
 
@@ -83,14 +89,15 @@ func diffRun(t testing.TB, s *Store, c *redis.Client, r intn, ops int, tag strin
 	keys := make([]string, poolSize)
 	limits := make([]ratelimit.Limit, poolSize)
 	states := make(map[string]gcra.State)
+	hist := make(map[string]*keyHistory)
 	for i := range keys {
 		keys[i] = fmt.Sprintf("%s:k%d", tag, i)
 		limits[i] = randLimit(r)
+		// The keys expire a century ahead: delete them after the run.
+		name, _ := s.KeyName(keys[i])
+		defer c.Del(ctx, name)
 	}
-	// Start a year ahead of the real clock, so that the keys' PXAT expiry
-	// (Expire rounded up to the ms) never passes in real time during the
-	// test, while now can move freely.
-	now := time.Now().Add(365*24*time.Hour).UnixMicro() + int64(r(1_000_000))
+	now := testEpoch + int64(r(1_000_000))
 	s.now = func() int64 { return now }
 
 	for op := range ops {
@@ -132,6 +139,10 @@ func diffRun(t testing.TB, s *Store, c *redis.Client, r intn, ops int, tag strin
 		wantAllowed, wantBinding := gcra.Step(now*1000, reqs, goStates, want)
 		for i := range reqs {
 			states[reqs[i].Key] = goStates[i]
+			if hist[reqs[i].Key] == nil {
+				hist[reqs[i].Key] = &keyHistory{}
+			}
+			hist[reqs[i].Key].update(reqs[i].Limit, goStates[i])
 		}
 
 		got, err := decide(s, ctx, reqs)
@@ -155,13 +166,34 @@ func diffRun(t testing.TB, s *Store, c *redis.Client, r intn, ops int, tag strin
 			t.Fatalf("%s: binding result %+v, want %+v", where(), got.Result, wb)
 		}
 		for i := range reqs {
-			compareState(t, s, c, reqs[i].Key, goStates[i], where)
+			compareState(t, s, c, reqs[i].Key, goStates[i], *hist[reqs[i].Key], where)
 		}
 	}
 }
 
-// compareState checks that Redis holds key's Go state, with its expiry.
-func compareState(t testing.TB, s *Store, c *redis.Client, key string, want gcra.State, where func() string) {
+// keyHistory is what compareState needs to know of a key's past: the
+// largest window of the limits that wrote it, and the latest Expire it
+// had, since it was last deleted.
+type keyHistory struct {
+	maxCap    time.Duration
+	maxExpire int64
+}
+
+// update records a take of l that left the key in state st.
+func (h *keyHistory) update(l ratelimit.Limit, st gcra.State) {
+	if st == (gcra.State{}) {
+		*h = keyHistory{}
+		return
+	}
+	h.maxCap = max(h.maxCap, window(l))
+	h.maxExpire = max(h.maxExpire, st.Expire)
+}
+
+// compareState checks that Redis holds key's Go state, and an expiry that
+// is the PX its value records: at or after Expire (rounded up to the ms),
+// and at most a quarter of the largest window after the latest Expire the
+// key had (a refund lowers Expire, but keeps the expiry).
+func compareState(t testing.TB, s *Store, c *redis.Client, key string, want gcra.State, h keyHistory, where func() string) {
 	t.Helper()
 	ctx := context.Background()
 	name, err := s.KeyName(key)
@@ -182,7 +214,7 @@ func compareState(t testing.TB, s *Store, c *redis.Client, key string, want gcra
 	if err != nil {
 		t.Fatal(err)
 	}
-	w := state{TAT: want.TAT / 1000, PTAT: want.PTAT / 1000, BoxUntil: want.BoxUntil / 1000, Level: want.Level, Expire: want.Expire / 1000}
+	w := state{TAT: want.TAT / 1000, PTAT: want.PTAT / 1000, BoxUntil: want.BoxUntil / 1000, Level: want.Level, Expire: want.Expire / 1000, PX: got.PX}
 	if got != w {
 		t.Fatalf("%s: key %s state\n got %+v µs\nwant %+v µs", where(), key, got, w)
 	}
@@ -190,10 +222,18 @@ func compareState(t testing.TB, s *Store, c *redis.Client, key string, want gcra
 	if err != nil {
 		t.Fatal(err)
 	}
-	wantExp := time.Duration((want.Expire+999_999)/1_000_000) * time.Millisecond
-	if exp != wantExp {
-		t.Fatalf("%s: key %s expires at %v, want Expire %dns rounded up to the ms", where(), key, exp, want.Expire)
+	need := (want.Expire + 999_999) / 1_000_000
+	most := (h.maxExpire+999_999)/1_000_000 + int64(h.maxCap/time.Millisecond/4)
+	if exp != time.Duration(got.PX)*time.Millisecond || got.PX < need || got.PX > most {
+		t.Fatalf("%s: key %s expires at %v with PX %d ms; want PX, in [%d, %d] ms (Expire %dns rounded up, to the latest Expire %dns plus a quarter of %v)",
+			where(), key, exp, got.PX, need, most, want.Expire, h.maxExpire, h.maxCap)
 	}
+}
+
+// window returns l's capacity as the script computes it.
+func window(l ratelimit.Limit) time.Duration {
+	p := gcra.ParamsOf(l)
+	return p.Interval.Truncate(time.Microsecond) * time.Duration(p.Burst)
 }
 
 func TestScriptMatchesStep(t *testing.T) {
@@ -300,9 +340,10 @@ func TestScriptMatchesStepCases(t *testing.T) {
 	}
 	for ci, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			now := time.Now().Add(365*24*time.Hour).UnixMicro() + int64(ci)
+			now := testEpoch + int64(ci)
 			s.now = func() int64 { return now }
 			states := map[string]gcra.State{}
+			hist := map[string]*keyHistory{}
 			for i, st := range tc.steps {
 				now += int64(st.advance / time.Microsecond)
 				if st.reqs == nil {
@@ -331,7 +372,11 @@ func TestScriptMatchesStepCases(t *testing.T) {
 						t.Fatalf("step %d result %d:\n got %+v\nwant %+v", i, j, got.Results[j], want[j])
 					}
 					states[reqs[j].Key] = goStates[j]
-					compareState(t, s, c, reqs[j].Key, goStates[j], func() string { return fmt.Sprintf("step %d", i) })
+					if hist[reqs[j].Key] == nil {
+						hist[reqs[j].Key] = &keyHistory{}
+					}
+					hist[reqs[j].Key].update(reqs[j].Limit, goStates[j])
+					compareState(t, s, c, reqs[j].Key, goStates[j], *hist[reqs[j].Key], func() string { return fmt.Sprintf("step %d", i) })
 				}
 			}
 		})

@@ -59,7 +59,7 @@ func Example() {
 // keys of any bytes are safe and Redis holds no phone number in clear.
 func ExampleStore_KeyName() {
 	// New does not connect: the client is only used by Take and TakeAll.
-	client := redis.NewClient(&redis.Options{Addr: "localhost:6379"})
+	client := redis.NewClient(&redis.Options{Addr: "localhost:6379", ContextTimeoutEnabled: true})
 	defer client.Close()
 	store, err := redisstore.New(client, redisstore.Config{})
 	if err != nil {
@@ -78,7 +78,7 @@ func ExampleStore_KeyName() {
 // Redis Cluster spreads routes over its shards while the limits of one
 // route are still taken together.
 func ExampleConfig_tagFunc() {
-	client := redis.NewClusterClient(&redis.ClusterOptions{Addrs: []string{"localhost:7000"}})
+	client := redis.NewClusterClient(&redis.ClusterOptions{Addrs: []string{"localhost:7000"}, ContextTimeoutEnabled: true})
 	defer client.Close()
 	store, err := redisstore.New(client, redisstore.Config{
 		TagFunc: func(key string) string {

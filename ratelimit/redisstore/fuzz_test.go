@@ -13,6 +13,7 @@ import (
 
 	"github.com/antifraud-go/antifraud/ratelimit"
 	"github.com/antifraud-go/antifraud/ratelimit/gcra"
+	"github.com/antifraud-go/antifraud/ratelimit/redisstore/internal/redistest"
 )
 
 // FuzzKeyName needs no server: any key and tag give a bounded name whose
@@ -24,7 +25,7 @@ func FuzzKeyName(f *testing.F) {
 	} {
 		f.Add(seed.key, seed.tag)
 	}
-	c := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1"})
+	c := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1", ContextTimeoutEnabled: true})
 	defer c.Close()
 	f.Fuzz(func(t *testing.T, key, tag string) {
 		s, err := New(c, Config{Tag: tag})
@@ -70,8 +71,15 @@ func loadState(t *testing.T, s *Store, c *redis.Client, key string) gcra.State {
 
 // FuzzTake takes with arbitrary keys and limit parameters: a bad limit,
 // cost or key is rejected with its sentinel (exactly when the core rejects
-// it, or for a penalty that is not whole microseconds), and a good one gets
-// Step's answer from the state Redis held.
+// it), and a good one gets Step's answer and state, twice: on a new key,
+// then again advance µs later on the state the first left.
+//
+// It is deterministic: every execution has keys of its own (a store with a
+// prefix of its own, its keys deleted after) and a fixed clock, the store
+// has no timeout and no breaker, and each fuzzing process shares one
+// server. (An earlier version took on keys that earlier executions had
+// left, at a clock read from the machine, so an input could fail in one
+// process and pass when the fuzzer ran it again.)
 func FuzzTake(f *testing.F) {
 	f.Add("phone:+15005550006", 3, int64(time.Hour), 3, 1, 0, int64(0), int64(0), int64(0), int64(0), false, false, int64(0))
 	f.Add("ip:192.0.2.1", 10, int64(time.Minute), 10, 0, 2, int64(time.Minute), int64(time.Second), int64(0), int64(0), false, false, int64(time.Second))
@@ -79,26 +87,39 @@ func FuzzTake(f *testing.F) {
 	f.Add("", 0, int64(0), 0, -1, -1, int64(-1), int64(1500), int64(-5), int64(1), false, false, int64(-1))
 	f.Add("rec", 5, int64(time.Hour), 5, 3, 0, int64(0), int64(0), int64(0), int64(0), false, true, int64(0))
 	f.Add("refund", 5, int64(time.Hour), 5, -2, 0, int64(0), int64(0), int64(0), int64(0), false, false, int64(0))
+	f.Add("box", 1, int64(time.Hour), 1, 1, 1, int64(time.Hour), int64(time.Minute), int64(0), int64(0), false, false, int64(time.Second))
 	f.Add("x", 1_000_000_000, int64(time.Second), 1, 1, 0, int64(0), int64(0), int64(0), int64(0), false, false, int64(0))
 	f.Add(strings.Repeat("\xff", 513), 1, int64(gcra.MaxWindow), 1<<40, 1<<40, 1, int64(gcra.MaxWindow), int64(gcra.MaxWindow), int64(gcra.MaxWindow), int64(gcra.MaxWindow), false, false, int64(1<<62))
-	s, c := newStore(f, Config{})
-	base := time.Now().Add(365 * 24 * time.Hour).UnixMicro()
+	srv := redistest.Shared(f)
+	c := srv.Client(f)
+	// A store whose breaker is open answers without a round trip, and
+	// validates on a path of its own: it must reject what Step rejects.
+	down := &fakeServer{}
+	down.fail.Store(true)
+	dc := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1", ContextTimeoutEnabled: true})
+	dc.AddHook(down)
+	defer dc.Close()
+	open, err := New(dc, Config{BreakAfter: 1})
+	if err != nil {
+		f.Fatal(err)
+	}
+	open.Take(context.Background(), oneReq)
+	var run atomic.Int64
 	f.Fuzz(func(t *testing.T, key string, rate int, period int64, burst, cost, after int, within, forD, maxD, reset int64, peek, record bool, advance int64) {
-		if advance < 0 {
-			advance = -advance
+		s, err := New(c, Config{Prefix: fmt.Sprintf("antifraud-fuzz:%d:", run.Add(1)), Timeout: -1, BreakAfter: -1})
+		if err != nil {
+			t.Fatal(err)
 		}
-		now := base + max(advance, 0)%int64(gcra.MaxWindow/time.Microsecond)
-		s.now = func() int64 { return now }
 		req := ratelimit.Request{Key: key, Cost: cost, Peek: peek, Record: record, Limit: ratelimit.Limit{
 			Rate: rate, Period: time.Duration(period), Burst: burst,
 			Penalty: ratelimit.Penalty{After: after, Within: time.Duration(within), For: time.Duration(forD), Max: time.Duration(maxD), Reset: time.Duration(reset)},
 		}}
 		reqs := []ratelimit.Request{req}
 		coreErr := gcra.Validate(reqs)
-		var before gcra.State
-		if coreErr == nil {
-			before = loadState(t, s, c, key)
+		if _, err := open.Take(context.Background(), req); isArgError(err) != (coreErr != nil) || !isArgError(err) && !errors.Is(err, ratelimit.ErrUnavailable) {
+			t.Fatalf("request %+v through an open breaker: %v; Step's validation says %v", req, err, coreErr)
 		}
+		s.now = func() int64 { return testEpoch }
 		d, err := decide(s, context.Background(), reqs)
 		if coreErr != nil {
 			if err == nil || !isArgError(err) || d.Allowed {
@@ -106,17 +127,27 @@ func FuzzTake(f *testing.F) {
 			}
 			return
 		}
-		if err != nil {
-			t.Fatalf("valid request %+v: %v", req, err)
-		}
-		states := []gcra.State{before}
-		want := make([]ratelimit.Result, 1)
-		allowed, _ := gcra.Step(now*1000, reqs, states, want)
-		if d.Allowed != allowed || d.Results[0] != want[0] {
-			t.Fatalf("request %+v on %+v:\n got %v %+v\nwant %v %+v", req, before, d.Allowed, d.Results[0], allowed, want[0])
-		}
-		if after := loadState(t, s, c, key); after != states[0] && !(after == before && states[0] == before) {
-			t.Fatalf("state after %+v:\n got %+v\nwant %+v", req, after, states[0])
+		name, _ := s.KeyName(key)
+		defer c.Del(context.Background(), name)
+		advance = min(max(advance, -advance, 0), int64(gcra.MaxWindow/time.Microsecond))
+		states := []gcra.State{{}}
+		for i, now := range []int64{testEpoch, testEpoch + advance} {
+			if i > 0 {
+				s.now = func() int64 { return now }
+				d, err = decide(s, context.Background(), reqs)
+			}
+			if err != nil {
+				t.Fatalf("valid request %+v: %v", req, err)
+			}
+			before := states[0]
+			want := make([]ratelimit.Result, 1)
+			allowed, _ := gcra.Step(now*1000, reqs, states, want)
+			if d.Allowed != allowed || d.Results[0] != want[0] {
+				t.Fatalf("take %d of %+v on %+v:\n got %v %+v\nwant %v %+v", i, req, before, d.Allowed, d.Results[0], allowed, want[0])
+			}
+			if got := loadState(t, s, c, key); got != states[0] {
+				t.Fatalf("state after take %d of %+v:\n got %+v\nwant %+v", i, req, got, states[0])
+			}
 		}
 	})
 }
@@ -148,7 +179,7 @@ func FuzzScriptMatchesStep(f *testing.F) {
 	f.Add([]byte{0})
 	f.Add([]byte("penalty box escalation: deny, deny, deny, wait, deny, deny"))
 	f.Add([]byte{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32})
-	s, c := newStore(f, Config{})
+	s, c := newStore(f, Config{Timeout: -1, BreakAfter: -1})
 	f.Fuzz(func(t *testing.T, data []byte) {
 		ops := min(len(data)/16, 40) + 1
 		diffRun(t, s, c, (&bytesSource{data}).intn, ops, fmt.Sprintf("fuzz%d", fuzzRun.Add(1)))

@@ -1,215 +1,284 @@
 package redisstore
 
-import "github.com/redis/go-redis/v9"
+import (
+	"crypto/sha1"
+	"encoding/hex"
+)
 
-// takeScript is gcra.Step in Lua. It must give the same answers as Step
-// for every input: the differential tests run both on random sequences.
+// takeLua is gcra.Step in Lua. It must give the same answers as Step for
+// every input: the differential tests run both on random sequences.
 //
 // Times are integers of microseconds in Lua numbers (doubles, exact to 2^53
 // µs, about 285 years after 1970). Every duration the script sees is a whole
 // number of microseconds (see package gcra).
 //
 // KEYS: one per request, all with the same hash tag.
-// ARGV[1]: now in µs, or "" for the server's TIME (tests pass a time; the
-// store always passes "", so that app servers' clocks do not matter).
-// ARGV[2+9(i-1) ...]: for request i: interval µs, burst, cost (negative to
-// give back), mode (0 plain, 1 peek, 2 record), penalty after (0 when off),
-// penalty interval µs, box for µs, box max µs, box reset µs (gcra.Params).
 //
-// State per key, a string: 8 bytes (TAT, a little-endian double) when the
-// key has no penalty state and Expire == TAT, else 40 bytes (TAT, PTAT,
-// BoxUntil, Level, Expire). Each key written gets PXAT Expire, rounded up
-// to the millisecond: after Expire the state is identical to a missing key.
-// A key given back up to full, which Step leaves as the zero state, is
-// deleted.
+// ARGV[1]: the take, packed as little-endian doubles, so that the server
+// makes one Lua string of it and unpacks it in one call: now in µs, or 0
+// for the server's TIME (tests pass a time; the store always passes 0, so
+// that app servers' clocks do not matter); then 9 per request: interval
+// µs, capacity µs (interval × burst), cost (negative to give back), mode
+// (0 plain, 1 peek, 2 record), and the penalty's after (0 for none),
+// interval µs, box for µs, box max µs and box reset µs (see gcra.Params).
 //
-// Reply: {allowed, binding (0-based), then per request allowed, remaining,
-// retry µs, reset µs, penalized}.
+// State per key, a string of little-endian doubles: TAT and PX (16 bytes)
+// when the key has no penalty state and Expire == TAT, else TAT, PTAT,
+// BoxUntil, Level, Expire and PX (48 bytes). PX is the key's PXAT in ms,
+// kept in the value so that a write knows whether the key's expiry already
+// covers Expire: setting an expiry costs Redis more than the rest of a
+// write, so a key's PXAT is set to a quarter of its limit's window past
+// Expire (rounded up to the ms), and later writes keep it (KEEPTTL) until
+// Expire passes it. After Expire the state is identical to a missing key,
+// so a key that lives a little longer changes no answer. A key given back
+// up to full, which Step leaves as the zero state, is deleted. (Values of
+// 8 and 40 bytes, the same without PX, are read too: they are what an
+// earlier version wrote.)
+//
+// Reply. A result's Remaining and RetryAfter follow from its ResetAfter
+// when it is not penalized (Remaining = (capacity − reset) / interval,
+// truncated; RetryAfter = 0 when allowed, else reset + interval × cost −
+// capacity), so the script sends per request one number, its code:
+// reset µs × 4 + flags (1 allowed, 2 penalized), and, when penalized, its
+// retry µs after it. A single request that is not penalized gets its code
+// as an integer reply, the cheapest there is. Any other take gets a string
+// of little-endian doubles: allowed + 2 × binding (0-based), then the
+// requests' codes (and retries). A table of integers would cost Redis more
+// to convert than the script's arithmetic.
+//
+// A single plain request, the most common take, has a path of its own
+// (Step's stepOne): GET instead of MGET, and no tables.
 const takeLua = `
-local now = tonumber(ARGV[1])
-if not now then
+local up, pack = struct.unpack, struct.pack
+local max, min, floor, ceil = math.max, math.min, math.floor, math.ceil
+local n = #KEYS
+
+-- load decodes key i's value v: TAT, PTAT, BoxUntil, Level, Expire, PX.
+local function load(v, i)
+	if not v then return 0, 0, 0, 0, 0, 0 end
+	local l = #v
+	if l == 16 then
+		local tat, px = up('<dd', v)
+		return tat, 0, 0, 0, tat, px
+	elseif l == 48 then
+		return up('<dddddd', v)
+	elseif l == 8 then
+		local tat = up('<d', v)
+		return tat, 0, 0, 0, tat, 0
+	elseif l == 40 then
+		local tat, pt, box, lv, ex = up('<ddddd', v)
+		return tat, pt, box, lv, ex, 0
+	end
+	error('antifraud: key ' .. KEYS[i] .. ' ` + scriptKeyError + `')
+end
+
+-- save writes key i's state. Its expiry is set only when PX, the one it
+-- has, ends before Expire: then to a quarter of cap (a window) past it.
+local function save(i, tat, pt, box, lv, ex, px, cap)
+	if ex == 0 then
+		redis.call('DEL', KEYS[i])
+		return
+	end
+	local need = ceil(ex / 1000)
+	local keep = px >= need
+	if not keep then px = need + floor(cap / 4000) end
+	local v
+	if pt == 0 and box == 0 and lv == 0 and ex == tat then
+		v = pack('<dd', tat, px)
+	else
+		v = pack('<dddddd', tat, pt, box, lv, ex, px)
+	end
+	if keep then
+		redis.call('SET', KEYS[i], v, 'KEEPTTL')
+	else
+		redis.call('SET', KEYS[i], v, 'PXAT', string.format('%d', px))
+	end
+end
+
+-- boxFor returns the box of a penalty of for d and max m at level: d
+-- doubled level times, at most m.
+local function boxFor(d, m, level)
+	local c = 0
+	while c < level and d < m do
+		d, c = d * 2, c + 1
+	end
+	if d > m then d = m end
+	return d
+end
+
+if n == 1 then
+	local now, iv, cap, cost, mode, after, piv, bfor, bmax, breset = up('<dddddddddd', ARGV[1])
+	if cost >= 0 and mode == 0 then
+		-- One plain request.
+		if now == 0 then
+			local t = redis.call('TIME')
+			now = t[1] * 1000000 + t[2]
+		end
+		local tat, pt, box, lv, ex, px = load(redis.call('GET', KEYS[1]), 1)
+		local t = max(tat, now)
+		if box > now then
+			return pack('<ddd', 0, (max(box, t) - now) * 4 + 2, box - now)
+		end
+		local nt = t + iv * cost
+		if nt - cap <= now then
+			save(1, nt, pt, box, lv, max(ex, nt), px, cap)
+			return (nt - now) * 4 + 1
+		end
+		local reset = t - now
+		if after == 0 then
+			return reset * 4
+		end
+		-- Count the denial, and box the key when the count runs out.
+		local q = max(pt, now) + piv
+		if q - now < piv * after then
+			save(1, tat, q, box, lv, max(ex, q), px, cap)
+			return reset * 4
+		end
+		if box > 0 and now - box >= breset then lv = 0 end
+		local d = boxFor(bfor, bmax, lv)
+		save(1, tat, now, now + d, min(lv + 1, 62), max(ex, now + d + breset), px, cap)
+		return pack('<ddd', 0, max(reset, d) * 4 + 2, d)
+	end
+end
+
+local A = {up('<d' .. string.rep('ddddddddd', n), ARGV[1])}
+local now = A[1]
+if now == 0 then
 	local t = redis.call('TIME')
 	now = t[1] * 1000000 + t[2]
 end
-local n = #KEYS
+
+-- Any take, in two passes over the requests: the first decides whether
+-- every request that can deny is allowed (and checks that every key holds
+-- limiter state before anything is written), the second computes each
+-- request's result and writes its new state. Request i's numbers are at
+-- a = 9(i-1)+1 in A.
 local vals = redis.call('MGET', unpack(KEYS))
-local floor, max, min = math.floor, math.max, math.min
--- Go's integer division, which truncates toward zero.
-local function div(x, y)
-	if x >= 0 then return floor(x / y) end
-	return -floor(-x / y)
-end
--- S: per request i at k = 6(i-1): TAT, PTAT, BoxUntil, Level, Expire,
--- dirty. A: at 4(i-1): interval, burst, cost, mode. out: the reply;
--- request i's result at j = 3+5(i-1): allowed, remaining, retry, reset,
--- penalized.
-local S, A, out = {}, {}, {1, 0}
 local all = true
 for i = 1, n do
-	local k, a, j, q = 6 * (i - 1), 1 + 9 * (i - 1), 3 + 5 * (i - 1), 4 * (i - 1)
-	local v = vals[i]
-	local tat, box = 0, 0
-	if not v then
-		S[k + 1], S[k + 2], S[k + 3], S[k + 4], S[k + 5] = 0, 0, 0, 0, 0
-	elseif #v == 8 then
-		tat = struct.unpack('<d', v)
-		S[k + 1], S[k + 2], S[k + 3], S[k + 4], S[k + 5] = tat, 0, 0, 0, tat
-	elseif #v == 40 then
-		local p, l, e
-		tat, p, box, l, e = struct.unpack('<ddddd', v)
-		S[k + 1], S[k + 2], S[k + 3], S[k + 4], S[k + 5] = tat, p, box, l, e
-	else
-		return redis.error_reply('ratelimit: key ' .. KEYS[i] .. ' does not hold limiter state')
+	local a = 9 * (i - 1) + 1
+	local tat, pt, box = load(vals[i], i)
+	local cost, mode = A[a + 3], A[a + 4]
+	if cost >= 0 and mode ~= 2 and (box > now or max(tat, now) + A[a + 1] * cost - A[a + 2] > now) then
+		all = false
 	end
-	S[k + 6] = false
-	local iv, burst, cost, mode = tonumber(ARGV[a + 1]), tonumber(ARGV[a + 2]), tonumber(ARGV[a + 3]), tonumber(ARGV[a + 4])
-	A[q + 1], A[q + 2], A[q + 3], A[q + 4] = iv, burst, cost, mode
-	if cost >= 0 then
-		-- check (gcra's check); a refund's result comes after the decision
-		local cap = iv * burst
-		local t = max(tat, now)
-		local ok, rem, retry, reset, pen = 0, 0, 0, 0, 0
+end
+
+local out, o = {all and 1 or 0}, 1
+-- binding: when allowed, the request that can deny with the fewest
+-- remaining (bv), else the one with the fewest of all (tight, tv); when
+-- denied, the denying request with the longest retry (bv).
+local binding, bv, tight, tv = 0, 0, 0, 0
+for i = 1, n do
+	local a = 9 * (i - 1) + 1
+	local iv, cap, cost, mode = A[a + 1], A[a + 2], A[a + 3], A[a + 4]
+	local tat, pt, box, lv, ex, px = load(vals[i], i)
+	local t = max(tat, now)
+	local f, rem, retry, reset, dirty = 0, 0, 0, 0, false
+	if cost < 0 then
+		-- refund: only when the take is allowed, never beyond full
+		if all and tat > now then
+			t = max(now, tat + iv * cost)
+			tat, dirty = t, true
+			if pt == 0 and box == 0 and lv == 0 then
+				ex = t
+				if t == now then tat, ex = 0, 0 end
+			end
+		end
 		if box > now then
-			pen, retry, reset = 1, box - now, max(box, t) - now
+			f, reset = 3, max(box, t) - now
 		else
-			local newtat = t + iv * cost
-			local allowAt = newtat - cap
-			if allowAt > now then
-				retry, reset = allowAt - now, t - now
-			else
-				ok = 1
-				if mode == 1 then newtat = t end
-				reset = newtat - now
-			end
-			rem = div(cap - reset, iv)
+			local x = cap - (t - now)
+			f, rem, reset = 1, x >= 0 and floor(x / iv) or -floor(-x / iv), t - now
 		end
-		if ok == 0 and mode ~= 2 then all = false end
-		out[j], out[j + 1], out[j + 2], out[j + 3], out[j + 4] = ok, rem, retry, reset, pen
-	end
-end
-
--- refund gives back request i's tokens (when apply) and writes its result.
-local function refund(i, apply)
-	local k, j, q = 6 * (i - 1), 3 + 5 * (i - 1), 4 * (i - 1)
-	local iv, burst, cost = A[q + 1], A[q + 2], A[q + 3]
-	local tat = max(S[k + 1], now)
-	if apply and S[k + 1] > now then
-		tat = max(now, S[k + 1] + iv * cost)
-		S[k + 1], S[k + 6] = tat, true
-		if S[k + 2] == 0 and S[k + 3] == 0 and S[k + 4] == 0 then
-			S[k + 5] = tat
-			if tat == now then S[k + 1], S[k + 5] = 0, 0 end
-		end
-	end
-	local box = S[k + 3]
-	if box > now then
-		out[j], out[j + 1], out[j + 2], out[j + 3], out[j + 4] = 1, 0, 0, max(box, tat) - now, 1
 	else
-		out[j], out[j + 1], out[j + 2], out[j + 3], out[j + 4] = 1, div(iv * burst - (tat - now), iv), 0, tat - now, 0
-	end
-end
-
-local binding = 0
-if all then
-	for i = 1, n do
-		local k, j, q = 6 * (i - 1), 3 + 5 * (i - 1), 4 * (i - 1)
-		local iv, burst, cost, mode = A[q + 1], A[q + 2], A[q + 3], A[q + 4]
-		if cost < 0 then
-			refund(i, true)
-		elseif mode == 2 and out[j] == 0 then
-			-- saturate: a record spends what is left
-			local cap = iv * burst
-			local t = max(S[k + 1], now)
-			local tat = max(t, min(t + iv * cost, now + cap))
-			S[k + 1], S[k + 5], S[k + 6] = tat, max(S[k + 5], tat), true
-			local box = S[k + 3]
-			if box > now then
-				out[j + 3] = max(box, tat) - now
-			else
-				out[j + 1], out[j + 2], out[j + 3] = div(cap - (tat - now), iv), tat + iv * cost - cap - now, tat - now
-			end
+		-- check
+		local nt = t + iv * cost
+		if box > now then
+			f, retry, reset = 2, box - now, max(box, t) - now
 		else
-			if mode ~= 1 then
-				local tat = max(S[k + 1], now) + iv * cost
-				S[k + 1], S[k + 5], S[k + 6] = tat, max(S[k + 5], tat), true
+			if nt - cap > now then
+				retry, reset = nt - cap - now, t - now
+			else
+				if mode == 1 then nt = t end
+				f, reset = 1, nt - now
 			end
-			if mode ~= 2 and (binding == 0 or out[j + 1] < out[3 + 5 * (binding - 1) + 1]) then binding = i end
+			local x = cap - reset
+			rem = x >= 0 and floor(x / iv) or -floor(-x / iv)
 		end
-	end
-	if binding == 0 then
-		binding = 1
-		for i = 2, n do
-			if out[3 + 5 * (i - 1) + 1] < out[3 + 5 * (binding - 1) + 1] then binding = i end
-		end
-	end
-else
-	out[1] = 0
-	for i = 1, n do
-		local k, j, q = 6 * (i - 1), 3 + 5 * (i - 1), 4 * (i - 1)
-		local iv, cost, mode = A[q + 1], A[q + 3], A[q + 4]
-		if cost < 0 then
-			refund(i, false)
-		elseif out[j] == 1 then
+		if all then
+			if mode == 2 and f ~= 1 then
+				-- saturate: a record spends what is left
+				local st = max(t, min(t + iv * cost, now + cap))
+				tat, ex, dirty = st, max(ex, st), true
+				if box > now then
+					reset = max(box, st) - now
+				else
+					local x = cap - (st - now)
+					rem, retry, reset = x >= 0 and floor(x / iv) or -floor(-x / iv), st + iv * cost - cap - now, st - now
+				end
+			else
+				if mode ~= 1 then
+					tat = now + reset
+					ex, dirty = max(ex, tat), true
+				end
+				if mode ~= 2 and (binding == 0 or rem < bv) then binding, bv = i, rem end
+			end
+		elseif f == 1 then
 			if mode ~= 1 then
 				-- allowed alone, but nothing was spent
-				out[j + 1] = out[j + 1] + cost
-				out[j + 3] = out[j + 3] - cost * iv
+				rem, reset = rem + cost, reset - cost * iv
 			end
 		elseif mode ~= 2 then
-			local a = 1 + 9 * (i - 1)
-			local after = tonumber(ARGV[a + 5])
-			if out[j + 4] == 0 and after > 0 and mode == 0 then
+			local after = A[a + 5]
+			if f == 0 and after > 0 and mode == 0 then
 				-- penalize: count a denial, and box the key when they run out
-				S[k + 6] = true
-				local piv = tonumber(ARGV[a + 6])
-				local p = max(S[k + 2], now) + piv
-				if p - now < piv * after then
-					S[k + 2], S[k + 5] = p, max(S[k + 5], p)
+				dirty = true
+				local piv = A[a + 6]
+				local q = max(pt, now) + piv
+				if q - now < piv * after then
+					pt, ex = q, max(ex, q)
 				else
-					local reset = tonumber(ARGV[a + 9])
-					local level, box = S[k + 4], S[k + 3]
-					if box > 0 and now - box >= reset then level = 0 end
-					local d, m = tonumber(ARGV[a + 7]), tonumber(ARGV[a + 8])
-					local c = 0
-					while c < level and d < m do
-						d, c = d * 2, c + 1
-					end
-					if d > m then d = m end
-					S[k + 2], S[k + 3], S[k + 4] = now, now + d, min(level + 1, 62)
-					S[k + 5] = max(S[k + 5], now + d + reset)
-					out[j + 1], out[j + 2], out[j + 3], out[j + 4] = 0, d, max(out[j + 3], d), 1
+					local breset = A[a + 9]
+					if box > 0 and now - box >= breset then lv = 0 end
+					local d = boxFor(A[a + 7], A[a + 8], lv)
+					pt, box, lv = now, now + d, min(lv + 1, 62)
+					ex = max(ex, box + breset)
+					f, rem, retry, reset = 2, 0, d, max(reset, d)
 				end
 			end
-			if binding == 0 or out[j + 2] > out[3 + 5 * (binding - 1) + 2] then binding = i end
+			if binding == 0 or retry > bv then binding, bv = i, retry end
 		end
 	end
-end
-out[2] = binding - 1
-
-for i = 1, n do
-	local k = 6 * (i - 1)
-	if S[k + 6] then
-		local tat, p, box, l, e = S[k + 1], S[k + 2], S[k + 3], S[k + 4], S[k + 5]
-		if tat == 0 and p == 0 and box == 0 and l == 0 and e == 0 then
-			redis.call('DEL', KEYS[i])
-		else
-			local v
-			if p == 0 and box == 0 and l == 0 and e == tat then
-				v = struct.pack('<d', tat)
-			else
-				v = struct.pack('<ddddd', tat, p, box, l, e)
-			end
-			redis.call('SET', KEYS[i], v, 'PXAT', string.format('%d', math.ceil(e / 1000)))
-		end
+	if tight == 0 or rem < tv then tight, tv = i, rem end
+	o = o + 1
+	out[o] = reset * 4 + f
+	if f >= 2 then
+		o = o + 1
+		out[o] = retry
 	end
+	if dirty then save(i, tat, pt, box, lv, ex, px, cap) end
 end
-return out
+if binding == 0 then binding = tight end
+out[1] = out[1] + 2 * (binding - 1)
+return pack('<' .. string.rep('d', o), unpack(out))
 `
 
-// argsPerRequest is the number of ARGV entries per request.
+// argsPerRequest is the number of packed numbers per request.
 const argsPerRequest = 9
 
-// replyPerRequest is the number of reply entries per request.
-const replyPerRequest = 5
+// scriptKeyError ends the script's error for a key that holds something
+// else than limiter state.
+const scriptKeyError = "does not hold limiter state"
 
-var takeScript = redis.NewScript(takeLua)
+// Modes of a request in the packed take.
+const (
+	modePeek   = 1
+	modeRecord = 2
+)
+
+// takeSHA is the script's SHA-1, the name EVALSHA calls it by.
+var takeSHA = func() string {
+	sum := sha1.Sum([]byte(takeLua))
+	return hex.EncodeToString(sum[:])
+}()

@@ -6,9 +6,10 @@ import (
 	"math"
 )
 
-// state is a decoded key value, in microseconds, for tests.
+// state is a decoded key value, in microseconds, for tests; PX is the
+// PXAT it says the key has, in ms.
 type state struct {
-	TAT, PTAT, BoxUntil, Level, Expire int64
+	TAT, PTAT, BoxUntil, Level, Expire, PX int64
 }
 
 // decodeState decodes a value written by takeLua.
@@ -20,8 +21,13 @@ func decodeState(v []byte) (state, error) {
 	case 8:
 		t := f(0)
 		return state{TAT: t, Expire: t}, nil
+	case 16:
+		t := f(0)
+		return state{TAT: t, Expire: t, PX: f(1)}, nil
 	case 40:
 		return state{TAT: f(0), PTAT: f(1), BoxUntil: f(2), Level: f(3), Expire: f(4)}, nil
+	case 48:
+		return state{TAT: f(0), PTAT: f(1), BoxUntil: f(2), Level: f(3), Expire: f(4), PX: f(5)}, nil
 	}
 	return state{}, fmt.Errorf("redisstore: state of %d bytes", len(v))
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -26,7 +27,7 @@ func deadClient(t *testing.T) *redis.Client {
 	}
 	addr := l.Addr().String()
 	l.Close()
-	c := redis.NewClient(&redis.Options{Addr: addr, MaxRetries: -1})
+	c := redis.NewClient(&redis.Options{Addr: addr, MaxRetries: -1, DialerRetries: 1, ContextTimeoutEnabled: true})
 	t.Cleanup(func() { c.Close() })
 	return c
 }
@@ -46,8 +47,20 @@ func hashTag(name string) string {
 }
 
 func TestNewConfig(t *testing.T) {
-	c := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1"})
+	c := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1", ContextTimeoutEnabled: true})
 	defer c.Close()
+	plain := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1"})
+	defer plain.Close()
+	ring := func(honour bool) redis.UniversalClient {
+		r := redis.NewRing(&redis.RingOptions{Addrs: map[string]string{"a": "127.0.0.1:1"}, ContextTimeoutEnabled: honour})
+		t.Cleanup(func() { r.Close() })
+		return r
+	}
+	cluster := func(honour bool) redis.UniversalClient {
+		r := redis.NewClusterClient(&redis.ClusterOptions{Addrs: []string{"127.0.0.1:1"}, ContextTimeoutEnabled: honour})
+		t.Cleanup(func() { r.Close() })
+		return r
+	}
 	tests := []struct {
 		name    string
 		client  redis.UniversalClient
@@ -63,6 +76,15 @@ func TestNewConfig(t *testing.T) {
 		{"tag at the bound", c, Config{Tag: strings.Repeat("t", maxTagLen)}, false},
 		{"custom", c, Config{Prefix: "app:", Tag: "verify", Timeout: time.Second}, false},
 		{"no timeout", c, Config{Timeout: -1}, false},
+		{"Client without ContextTimeoutEnabled", plain, Config{}, true},
+		{"Client without ContextTimeoutEnabled, no timeout", plain, Config{Timeout: -1}, false},
+		{"Ring without ContextTimeoutEnabled", ring(false), Config{}, true},
+		{"Ring without ContextTimeoutEnabled, no timeout", ring(false), Config{Timeout: -1}, false},
+		{"Ring with ContextTimeoutEnabled", ring(true), Config{}, false},
+		{"Cluster without ContextTimeoutEnabled", cluster(false), Config{}, true},
+		{"Cluster with ContextTimeoutEnabled", cluster(true), Config{}, false},
+		{"AutoPipeline", c, Config{AutoPipeline: true}, false},
+		{"AutoPipeline on a Ring", ring(true), Config{AutoPipeline: true}, true},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -101,7 +123,7 @@ func TestNewConfig(t *testing.T) {
 }
 
 func TestKeyNameAnyBytes(t *testing.T) {
-	s, err := New(redis.NewClient(&redis.Options{Addr: "127.0.0.1:1"}), Config{})
+	s, err := New(redis.NewClient(&redis.Options{Addr: "127.0.0.1:1", ContextTimeoutEnabled: true}), Config{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -278,7 +300,8 @@ func TestExactAcrossClients(t *testing.T) {
 	admin := srv.Client(t)
 	t.Cleanup(func() { deleteKeys(t, admin, prefix) })
 	for i := range stores {
-		s, err := New(srv.Client(t, func(o *redis.Options) { o.PoolSize = workers }), Config{Prefix: prefix, Timeout: 5 * time.Second})
+		// Half the clients send through go-redis's autopipeliner.
+		s, err := New(srv.Client(t, func(o *redis.Options) { o.PoolSize = workers }), Config{Prefix: prefix, Timeout: 5 * time.Second, AutoPipeline: i%2 == 1})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -362,8 +385,9 @@ func TestTTLOnEveryKey(t *testing.T) {
 	pen := ratelimit.Penalty{After: 2, Within: time.Minute, For: time.Minute, Reset: time.Hour}
 	lims := []ratelimit.Limit{ratelimit.PerSecond(5), ratelimit.PerHour(2).WithPenalty(pen), ratelimit.PerDay(1)}
 	// The longest a key may need: a full bucket of the longest limit, or a
-	// box (at most the default max) plus its reset.
-	longest := max(24*time.Hour, 24*time.Hour+pen.Reset)
+	// box (at most the default max) plus its reset; and the store may keep
+	// a key a quarter of its window (here at most a day) longer.
+	longest := max(24*time.Hour, 24*time.Hour+pen.Reset) + 24*time.Hour/4
 	written := map[string]bool{}
 	for i := range 40 {
 		k := fmt.Sprintf("k%d", i%7)
@@ -512,41 +536,34 @@ func TestOneRoundTrip(t *testing.T) {
 }
 
 // TestTimeout stalls the server with CLIENT PAUSE and checks that a call
-// gives up at the store's timeout, whether the client honours context
-// deadlines (ContextTimeoutEnabled) or not (the store's own guard).
+// gives up at the store's timeout, through each kind of client, and that
+// it leaves no goroutine behind: the store starts none.
 func TestTimeout(t *testing.T) {
 	srv := redistest.Start(t)
 	admin := srv.Client(t)
 	ctx := context.Background()
-	ring := func(honour bool) redis.UniversalClient {
-		r := redis.NewRing(&redis.RingOptions{Addrs: map[string]string{"a": srv.Addr}, ContextTimeoutEnabled: honour})
-		t.Cleanup(func() { r.Close() })
-		return r
-	}
+	ring := redis.NewRing(&redis.RingOptions{Addrs: map[string]string{"a": srv.Addr}, ContextTimeoutEnabled: true})
+	t.Cleanup(func() { ring.Close() })
 	tests := []struct {
-		name      string
-		client    redis.UniversalClient
-		wantGuard bool
+		name   string
+		client redis.UniversalClient
+		pipe   bool
 	}{
-		{"Client", srv.Client(t), true},
-		{"Client with ContextTimeoutEnabled", srv.Client(t, func(o *redis.Options) { o.ContextTimeoutEnabled = true }), false},
-		{"Ring", ring(false), true},
-		{"Ring with ContextTimeoutEnabled", ring(true), false},
+		{"Client", srv.Client(t), false},
+		{"Client, AutoPipeline", srv.Client(t), true},
+		{"Ring with ContextTimeoutEnabled", ring, false},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			// A store with a long timeout warms the pool and loads the
 			// script, so that only the pause can slow the fast one.
-			slow, err := New(tc.client, Config{Timeout: 10 * time.Second})
+			slow, err := New(tc.client, Config{Timeout: 10 * time.Second, AutoPipeline: tc.pipe})
 			if err != nil {
 				t.Fatal(err)
 			}
-			fast, err := New(tc.client, Config{Timeout: 20 * time.Millisecond})
+			fast, err := New(tc.client, Config{Timeout: 20 * time.Millisecond, AutoPipeline: tc.pipe})
 			if err != nil {
 				t.Fatal(err)
-			}
-			if fast.guard != tc.wantGuard {
-				t.Fatalf("guard = %v, want %v", fast.guard, tc.wantGuard)
 			}
 			if _, err := slow.Take(ctx, ratelimit.Request{Key: "k", Limit: ratelimit.PerSecond(10), Cost: 1}); err != nil {
 				t.Fatal(err)
@@ -555,9 +572,15 @@ func TestTimeout(t *testing.T) {
 			if err := admin.Do(ctx, "CLIENT", "PAUSE", 400, "ALL").Err(); err != nil {
 				t.Fatal(err)
 			}
+			before := runtime.NumGoroutine()
 			r, err := fast.Take(ctx, ratelimit.Request{Key: "k", Limit: ratelimit.PerSecond(10), Cost: 1})
 			if !errors.Is(err, ratelimit.ErrUnavailable) || !errors.Is(err, context.DeadlineExceeded) || r.Allowed {
 				t.Fatalf("stalled server: %+v, %v; want ErrUnavailable and DeadlineExceeded", r, err)
+			}
+			// (The autopipeliner's batch stays in flight in a goroutine of
+			// its own, one for all its commands, until the server answers.)
+			if after := runtime.NumGoroutine(); after > before && !tc.pipe {
+				t.Errorf("%d goroutines before the call, %d after: the call left some behind", before, after)
 			}
 			// The pause ends by itself; the store answers again.
 			if r, err := slow.Take(ctx, ratelimit.Request{Key: "k", Limit: ratelimit.PerSecond(10), Cost: 1}); err != nil || !r.Allowed {

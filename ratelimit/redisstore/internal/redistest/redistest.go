@@ -34,8 +34,9 @@ const (
 	EnvRequire = "ANTIFRAUD_REQUIRE_REDIS"
 )
 
-// startTimeout bounds how long a redis-server may take to become ready.
-const startTimeout = 10 * time.Second
+// startTimeout bounds how long a redis-server may take to become ready
+// (on a loaded machine, with several fuzzing processes starting one each).
+const startTimeout = 30 * time.Second
 
 // Server is a redis-server process started for tests, or an external one.
 type Server struct {
@@ -45,8 +46,10 @@ type Server struct {
 	external bool
 	port     int
 	dir      string
-	cmd      *exec.Cmd
-	done     chan struct{}
+	// args are the arguments of redis-server, but for the port.
+	args []string
+	cmd  *exec.Cmd
+	done chan struct{}
 }
 
 var (
@@ -93,15 +96,7 @@ func Shared(tb testing.TB) *Server {
 // fails tb as Shared does when redis-server cannot be run.
 func Start(tb testing.TB) *Server {
 	tb.Helper()
-	s, err := start()
-	if err != nil {
-		unavailable(tb, err)
-	}
-	tb.Cleanup(func() {
-		s.Stop()
-		os.RemoveAll(s.dir)
-	})
-	return s
+	return startOwn(tb, false)
 }
 
 // Required reports whether ANTIFRAUD_REQUIRE_REDIS=1, so that a missing
@@ -116,15 +111,35 @@ func unavailable(tb testing.TB, err error) {
 	tb.Skipf("skipping: no redis: %v (install redis-server or set %s=host:port; set %s=1 to fail instead)", err, EnvAddr, EnvRequire)
 }
 
-// Client returns a new go-redis client for s, closed at tb's end.
+// Client returns a new go-redis client for s, with ContextTimeoutEnabled
+// (as the store requires) and opts applied, closed at tb's end.
 func (s *Server) Client(tb testing.TB, opts ...func(*redis.Options)) *redis.Client {
-	o := &redis.Options{Addr: s.Addr}
+	o := &redis.Options{Addr: s.Addr, ContextTimeoutEnabled: true}
 	for _, f := range opts {
 		f(o)
 	}
 	c := redis.NewClient(o)
 	tb.Cleanup(func() { c.Close() })
 	return c
+}
+
+// CPUTime returns the time the server's main thread, which runs every
+// command, has spent on a CPU (from /proc/PID/schedstat). It reports false
+// for an external server or where the kernel does not say.
+func (s *Server) CPUTime() (time.Duration, bool) {
+	if s.cmd == nil {
+		return 0, false
+	}
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(s.cmd.Process.Pid) + "/schedstat")
+	if err != nil {
+		return 0, false
+	}
+	f := strings.Fields(string(b))
+	if len(f) == 0 {
+		return 0, false
+	}
+	ns, err := strconv.ParseInt(f[0], 10, 64)
+	return time.Duration(ns), err == nil
 }
 
 // External reports whether s is a server this package did not start.
@@ -145,6 +160,25 @@ func (s *Server) Stop() error {
 	return nil
 }
 
+// Freeze stops the server process with SIGSTOP: connections stay open and
+// the kernel still accepts new ones, but nothing answers, as with a server
+// stuck in a long command or a host that stopped responding. Thaw resumes
+// it. Both fail for an external server, and where signals do not exist.
+func (s *Server) Freeze() error { return s.signal(sigStop) }
+
+// Thaw resumes a server stopped by Freeze.
+func (s *Server) Thaw() error { return s.signal(sigCont) }
+
+func (s *Server) signal(sig os.Signal) error {
+	if s.external || s.cmd == nil {
+		return errors.New("redistest: no server process of ours to signal")
+	}
+	if sig == nil {
+		return errors.New("redistest: signal not supported here")
+	}
+	return s.cmd.Process.Signal(sig)
+}
+
 // Restart starts a stopped server again on the same port, empty.
 func (s *Server) Restart() error {
 	if s.external {
@@ -156,19 +190,29 @@ func (s *Server) Restart() error {
 	return s.run()
 }
 
-func binary() (string, error) {
-	if p, err := exec.LookPath("redis-server"); err == nil {
+func binary() (string, error) { return lookPath("redis-server") }
+
+// lookPath finds a Redis program in PATH or where Debian and Homebrew
+// install it.
+func lookPath(name string) (string, error) {
+	if p, err := exec.LookPath(name); err == nil {
 		return p, nil
 	}
-	for _, p := range []string{"/usr/bin/redis-server", "/usr/sbin/redis-server", "/usr/local/bin/redis-server"} {
+	for _, dir := range []string{"/usr/bin", "/usr/sbin", "/usr/local/bin", "/opt/homebrew/bin"} {
+		p := dir + "/" + name
 		if _, err := os.Stat(p); err == nil {
 			return p, nil
 		}
 	}
-	return "", errors.New("redis-server not found in PATH")
+	return "", fmt.Errorf("%s not found in PATH", name)
 }
 
-func start() (*Server, error) {
+func start() (*Server, error) { return startWith(false, nil) }
+
+// startWith starts a redis-server in a directory of its own, with args
+// after its defaults (bus: on a port whose cluster bus port, 10000 above,
+// is free too).
+func startWith(bus bool, args []string) (*Server, error) {
 	if _, err := binary(); err != nil {
 		return nil, err
 	}
@@ -179,12 +223,16 @@ func start() (*Server, error) {
 	var last error
 	// A free port can be taken by another process between finding and
 	// using it; try a few.
-	for range 5 {
+	for range 10 {
 		port, err := freePort()
 		if err != nil {
 			return nil, err
 		}
-		s := &Server{Addr: net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), port: port, dir: dir}
+		if bus && !portFree(port+10000) {
+			last = fmt.Errorf("cluster bus port %d busy", port+10000)
+			continue
+		}
+		s := &Server{Addr: net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), port: port, dir: dir, args: args}
 		if last = s.run(); last == nil {
 			return s, nil
 		}
@@ -202,22 +250,60 @@ func freePort() (int, error) {
 	return l.Addr().(*net.TCPAddr).Port, nil
 }
 
+func portFree(port int) bool {
+	if port >= 65536 {
+		return false
+	}
+	l, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
+	if err != nil {
+		return false
+	}
+	l.Close()
+	return true
+}
+
+// startOwn starts a server with args for tb, stopped at its end.
+func startOwn(tb testing.TB, bus bool, args ...string) *Server {
+	tb.Helper()
+	s, err := startWith(bus, args)
+	if err != nil {
+		unavailable(tb, err)
+	}
+	tb.Cleanup(func() {
+		s.Stop()
+		os.RemoveAll(s.dir)
+	})
+	return s
+}
+
 // run starts redis-server and waits until it logs that it is ready.
 func (s *Server) run() error {
 	bin, err := binary()
 	if err != nil {
 		return err
 	}
-	cmd := exec.Command(bin,
+	var args []string
+	if len(s.args) > 0 && s.args[0] == "--sentinel" {
+		// A sentinel reads (and rewrites) a configuration file.
+		conf := s.dir + "/sentinel.conf"
+		if err := os.WriteFile(conf, []byte(strings.Join(s.args[1:], "\n")+"\n"), 0o600); err != nil {
+			return err
+		}
+		args = []string{conf, "--sentinel"}
+	}
+	args = append(args,
 		"--port", strconv.Itoa(s.port),
 		"--bind", "127.0.0.1",
-		"--save", "",
-		"--appendonly", "no",
 		"--dir", s.dir,
 		"--daemonize", "no",
 		"--loglevel", "notice",
 		"--logfile", "",
 	)
+	if len(s.args) == 0 || s.args[0] != "--sentinel" {
+		args = append(args, "--save", "", "--appendonly", "no")
+		args = append(args, s.args...)
+	}
+	cmd := exec.Command(bin, args...)
 	dieWithParent(cmd)
 	out, err := cmd.StdoutPipe()
 	if err != nil {
@@ -237,7 +323,7 @@ func (s *Server) run() error {
 			line := sc.Text()
 			if !signalled {
 				logTail.WriteString(line + "\n")
-				if strings.Contains(line, "Ready to accept connections") {
+				if strings.Contains(line, "Ready to accept connections") || strings.Contains(line, "Sentinel ID is") {
 					signalled = true
 					close(ready)
 				}

@@ -1,9 +1,12 @@
 package redistest
 
 import (
+	"os"
 	"os/exec"
 	"syscall"
 )
+
+var sigStop, sigCont os.Signal = syscall.SIGSTOP, syscall.SIGCONT
 
 // dieWithParent makes the kernel kill redis-server when the test process
 // dies without cleaning up (a fuzz worker killed by its coordinator, a

@@ -2,6 +2,11 @@
 
 package redistest
 
-import "os/exec"
+import (
+	"os"
+	"os/exec"
+)
+
+var sigStop, sigCont os.Signal
 
 func dieWithParent(*exec.Cmd) {}
