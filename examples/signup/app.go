@@ -239,7 +239,7 @@ func (a *app) newStore() (ratelimit.Store, error) {
 	if err := c.Ping(ctx).Err(); err != nil {
 		return nil, fmt.Errorf("REDIS_URL: %w", err)
 	}
-	store, err := redisstore.New(c, redisstore.Config{})
+	store, err := redisstore.New(c, redisstore.Config{Logger: a.opts.Logger})
 	if err != nil {
 		return nil, err
 	}
