@@ -66,7 +66,7 @@ type app struct {
 	guard    *guard.Guard
 	verify   *verify.Service
 	budget   *guard.Budget
-	policy   *numbers.Policy // SMS, and verify's
+	policy   *numbers.Policy // the texts' static policy
 	monitor  *monitor
 	codes    *devCodes // nil unless codes are local
 	stats    *recorder
@@ -139,14 +139,14 @@ func newApp(opts options) (_ *app, err error) {
 		return nil, err
 	}
 
-	// The number policies. Texts go anywhere but the known fraud
-	// destinations and the ranges the monitor blocked; calls only to the
+	// The number policies of the phone field, which the guard applies:
+	// texts go anywhere but the known fraud destinations; calls only to the
 	// countries the app serves, never to VoIP or toll-free numbers, and
-	// never to numbers outside the known ranges.
-	a.policy, err = numbers.ModeratePolicy().With(
-		numbers.WithName("signup"),
-		numbers.WithPrefixSet(a.monitor.blocklist()),
-	)
+	// never to numbers outside the known ranges. verify applies the texts'
+	// policy again with the ranges the monitor blocked (its Blocklist), so
+	// that the monitor hears of every number refused in a blocked range: a
+	// range that pumpers keep hitting stays blocked longer.
+	a.policy, err = numbers.ModeratePolicy().With(numbers.WithName("signup"))
 	if err != nil {
 		return nil, err
 	}
@@ -157,6 +157,10 @@ func newApp(opts options) (_ *app, err error) {
 	)
 	if err != nil {
 		return nil, fmt.Errorf("-voice-regions: %w", err)
+	}
+	verifyPolicy, err := a.policy.With(numbers.WithPrefixSet(a.monitor.blocklist()))
+	if err != nil {
+		return nil, err
 	}
 
 	// The spend budget and its kill switch, in the same store: instances
@@ -177,7 +181,7 @@ func newApp(opts options) (_ *app, err error) {
 		return nil, err
 	}
 	a.verify, err = verify.New(sender, a.limiter, verify.Config{
-		Policy:         a.policy,
+		Policy:         verifyPolicy,
 		DefaultRegion:  opts.Region,
 		Channels:       []numbers.Channel{numbers.SMS, numbers.Voice},
 		SharedCooldown: a.shared(),
