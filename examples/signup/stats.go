@@ -144,8 +144,9 @@ type countrySeries struct {
 	*series
 }
 
-// byCountry returns the series of the countries with the most sends in
-// events, at most max of them, busiest first.
+// byCountry returns the series of the countries of events, at most limit
+// of them: those with the most unconfirmed sends first (where pumping
+// shows), then the busiest.
 func byCountry(w window, events []event, limit int) []countrySeries {
 	m := map[string]*series{}
 	for _, e := range events {
@@ -168,8 +169,11 @@ func byCountry(w window, events []event, limit int) []countrySeries {
 		out = append(out, countrySeries{r, s})
 	}
 	slices.SortFunc(out, func(a, b countrySeries) int {
-		as, _ := a.totals()
-		bs, _ := b.totals()
+		as, ac := a.totals()
+		bs, bc := b.totals()
+		if au, bu := max(as-ac, 0), max(bs-bc, 0); au != bu {
+			return bu - au
+		}
 		if as != bs {
 			return bs - as
 		}

@@ -268,6 +268,14 @@ func (wd *webdriver) waitFor(what string, cond func() bool) {
 	}
 }
 
+// resize sets the size of the window's viewport.
+func (wd *webdriver) resize(width, height int) {
+	wd.t.Helper()
+	var chrome struct{ W, H int }
+	wd.script(`return {W: window.outerWidth - window.innerWidth, H: window.outerHeight - window.innerHeight}`, &chrome)
+	wd.call(http.MethodPost, "/window/rect", map[string]int{"width": width + chrome.W, "height": height + chrome.H}, nil)
+}
+
 // screenshot returns the page as a PNG.
 func (wd *webdriver) screenshot() []byte {
 	wd.t.Helper()
