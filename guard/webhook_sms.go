@@ -23,12 +23,20 @@ type smsRemovedKey struct{}
 // codes: what policy strips) out of the message's Body before the handler
 // sees it, so that a phishing text forwarded to staff or shown in an inbox
 // carries nothing to click or call. What was removed is kept for audit:
-// SMSRemoved returns it. A nil policy means sanitize's defaults.
+// SMSRemoved returns it. A nil policy means sanitize's defaults; give a
+// policy built with sanitize.WithAllow to keep links to the app's own site
+// and its own numbers. Twilio's FromCountry, when the webhook carries it,
+// is the region hint for the numbers in the message (sanitize's
+// Policy.ForRegion).
 //
 // The handler reads the cleaned Body however it reads the request:
 // r.FormValue, r.PostForm, or the raw body, which is re-encoded when
 // something was removed and left byte for byte otherwise. A GET webhook's
 // Body, in the query, is cleaned the same way.
+//
+// The sender's country, Twilio's FromCountry, is the region hint
+// (sanitize.Policy.ForRegion): it decides which country a number written in
+// national format is read for, never whether it is removed.
 //
 // Mount it inside the signature check, which needs the message as Twilio
 // signed it: webhook.Handler(guard.InboundSMS(p)(sms)). A body that cannot
@@ -53,6 +61,12 @@ func InboundSMS(policy *sanitize.Policy) func(http.Handler) http.Handler {
 	}
 }
 
+// defaultSMSPolicy is sanitize's default policy, for ForRegion.
+var defaultSMSPolicy = func() *sanitize.Policy {
+	p, _ := sanitize.NewPolicy() // the defaults are valid
+	return p
+}()
+
 // SMSRemoved returns what InboundSMS removed from the message of r, with
 // offsets into the message as it came, or nil when it removed nothing. A
 // Finding logged through log/slog masks phone numbers.
@@ -65,18 +79,17 @@ func SMSRemoved(r *http.Request) []sanitize.Finding {
 // r with its form parsed and its body readable.
 func cleanSMS(r *http.Request, policy *sanitize.Policy) ([]sanitize.Finding, error) {
 	var removed []sanitize.Finding
+	if policy == nil {
+		policy = defaultSMSPolicy
+	}
+	var hinted *sanitize.Policy
 	strip := func(vs url.Values) bool {
 		changed := false
 		for i, text := range vs["Body"] {
-			var res sanitize.Result
-			if policy != nil {
-				res = policy.Strip(text)
-			} else {
-				res = sanitize.Strip(text)
-			}
-			if res.Changed() {
-				vs["Body"][i] = res.Text
-				removed = append(removed, res.Removed...)
+			text, found := hinted.Strip(text)
+			if found != nil {
+				vs["Body"][i] = text
+				removed = append(removed, found...)
 				changed = true
 			}
 		}
@@ -86,20 +99,30 @@ func cleanSMS(r *http.Request, policy *sanitize.Policy) ([]sanitize.Finding, err
 	// Pairs that url.ParseQuery cannot read (a ';') are dropped, as
 	// net/http's ParseForm drops them; the rest is read.
 	query, _ := url.ParseQuery(r.URL.RawQuery)
-	if strip(query) {
-		u := *r.URL
-		u.RawQuery = query.Encode()
-		r.URL = &u
-	}
-
 	post := url.Values{}
-	if r.Body != nil && r.Body != http.NoBody && isFormContentType(r.Header.Get("Content-Type")) {
-		raw, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, maxSMSForm))
+	var raw []byte
+	form := r.Body != nil && r.Body != http.NoBody && isFormContentType(r.Header.Get("Content-Type"))
+	if form {
+		var err error
+		raw, err = io.ReadAll(http.MaxBytesReader(nil, r.Body, maxSMSForm))
 		if err != nil {
 			return nil, err
 		}
 		r.Body.Close()
 		post, _ = url.ParseQuery(string(raw))
+	}
+	from := post.Get("FromCountry")
+	if from == "" {
+		from = query.Get("FromCountry")
+	}
+	hinted = policy.ForRegion(from)
+
+	if strip(query) {
+		u := *r.URL
+		u.RawQuery = query.Encode()
+		r.URL = &u
+	}
+	if form {
 		if strip(post) {
 			raw = []byte(post.Encode())
 			r.ContentLength = int64(len(raw))

@@ -52,6 +52,20 @@ func TestInboundSMSStripsBody(t *testing.T) {
 	}
 }
 
+// TestInboundSMSFromCountry: the sender's country decides which country a
+// national number is read for, never whether it is removed.
+func TestInboundSMSFromCountry(t *testing.T) {
+	for _, tc := range []struct{ from, region string }{{"GB", "GB"}, {"IN", "IN"}, {"", "NL"}, {"XX", "NL"}} {
+		var seen smsSeen
+		h := InboundSMS(nil)(smsHandler(&seen))
+		form := url.Values{"From": {"+15005550006"}, "Body": {"URGENT call 09061701461"}, "FromCountry": {tc.from}}
+		h.ServeHTTP(httptest.NewRecorder(), formRequest("https://example.com/sms", form.Encode(), ""))
+		if seen.formValue != "URGENT call [number removed]" || len(seen.removed) != 1 || seen.removed[0].Number.Region != tc.region {
+			t.Errorf("FromCountry %q: Body %q, removed %v, want the number read for %s", tc.from, seen.formValue, seen.removed, tc.region)
+		}
+	}
+}
+
 func TestInboundSMSCleanMessageUntouched(t *testing.T) {
 	var seen smsSeen
 	h := InboundSMS(nil)(smsHandler(&seen))
@@ -77,7 +91,11 @@ func TestInboundSMSGET(t *testing.T) {
 func TestInboundSMSBehindWebhook(t *testing.T) {
 	var seen smsSeen
 	w := newTestWebhook(t, WebhookConfig{})
-	h := w.Handler(InboundSMS(sanitize.MustPolicy(sanitize.WithKinds(sanitize.Link)))(smsHandler(&seen)))
+	links, err := sanitize.NewPolicy(sanitize.WithKinds(sanitize.Link))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := w.Handler(InboundSMS(links)(smsHandler(&seen)))
 	form := url.Values{"From": {"+15005550006"}, "Body": {"Call +44 906 170 1461 or visit evil-login.com/x"}}
 	target := "https://example.com/sms"
 	rec := httptest.NewRecorder()

@@ -380,7 +380,7 @@ func TestNewWebhookConfigErrors(t *testing.T) {
 // A genuine request costs two allocations: the body and its reader, which
 // the handler keeps (see Webhook.Handler); everything else is pooled.
 func TestWebhookCheckAllocations(t *testing.T) {
-	if testing.Short() && webhookRace {
+	if webhookRace {
 		t.Skip("allocation counts are off under the race detector")
 	}
 	target := "https://example.com/sms"

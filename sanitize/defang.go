@@ -1,25 +1,29 @@
 package sanitize
 
-import "math"
+import (
+	"math"
+	"strings"
+)
 
 // refang undoes the ways phishers write a link so that it does not look like
 // one: hxxp://, example[.]com, example(dot)com, "example dot com",
 // "www . example . com", [:], [at]. It works on a normalised view and returns
 // a view of it (so spans map back through both), with each rewrite marked by
 // its evasion. Nothing is allocated when there is nothing to rewrite.
-func refang(s string) view {
+//
+// The view's map is held in w, which it must not outlive.
+func refang(s string, w *builder) view {
 	if len(s) > math.MaxInt32 {
 		return view{s: s}
 	}
-	var w *builder
+	started := false
 	last := 0 // s[last:i] is still to be copied into w
 	start := func(i int) {
-		if w == nil {
-			w = newBuilder(len(s))
+		if !started {
+			w.reset(len(s))
+			started = true
 		}
-		for k := last; k < i; k++ {
-			w.emit(s[k], k, k+1)
-		}
+		w.plain(s, last, i)
 	}
 	for i := 0; i < len(s); {
 		for i < len(s) && !refangTrigger[s[i]] {
@@ -28,26 +32,26 @@ func refang(s string) view {
 		if i == len(s) {
 			break
 		}
-		n, rep, ev := 0, "", Evasion(0)
+		n, rep, ev := 0, "", trick(0)
 		switch s[i] {
 		case ' ':
 			if i+1 == len(s) || !maybeSpacedDefang(s[i+1:]) {
 				break
 			}
 			n, rep = bracketed(s, i)
-			ev = Defanged
+			ev = tDefanged
 			if n == 0 {
 				n, rep, ev = spacedDot(s, i)
 			}
 		case '[', '(', '{':
 			n, rep = bracketed(s, i)
-			ev = Defanged
+			ev = tDefanged
 		case '.':
 			if i+1 < len(s) && s[i+1] != ' ' {
 				break
 			}
 			if n = dotThenSpace(s, i); n > 0 {
-				rep, ev = ".", SpacedDot
+				rep, ev = ".", tSpacedDot
 			}
 		case 'h', 'H':
 			if i+1 < len(s) && s[i+1] != 'x' && s[i+1] != 'X' && s[i+1] != '*' {
@@ -55,7 +59,7 @@ func refang(s string) view {
 			}
 			if hxxp(s, i) {
 				start(i)
-				w.mark(Defanged)
+				w.mark(tDefanged)
 				w.emit(s[i], i, i+1)
 				w.emit('t', i+1, i+2)
 				w.emit('t', i+2, i+3)
@@ -76,7 +80,7 @@ func refang(s string) view {
 		i += n
 		last = i
 	}
-	if w == nil {
+	if !started {
 		return view{s: s}
 	}
 	start(len(s))
@@ -208,20 +212,20 @@ func bracketed(s string, i int) (int, string) {
 	return end - i, rep
 }
 
-// spacedDot matches at a space: "example dot com" (SpelledDot) and
-// "example . com" (SpacedDot), and "www .example" after www or an
+// spacedDot matches at a space: "example dot com" (a spelled dot) and
+// "example . com" (a spaced dot), and "www .example" after www or an
 // unfinished scheme host.
-func spacedDot(s string, i int) (int, string, Evasion) {
+func spacedDot(s string, i int) (int, string, trick) {
 	if i == 0 || !labelByte(s[i-1]) {
 		return 0, "", 0
 	}
 	j := skipSpaces(s, i, 2)
-	var ev Evasion
+	var ev trick
 	switch {
 	case hasFoldPrefix(s, j, "dot") && j+3 < len(s) && s[j+3] == ' ':
-		ev, j = SpelledDot, j+3
+		ev, j = tSpelledDot, j+3
 	case j < len(s) && s[j] == '.':
-		ev, j = SpacedDot, j+1
+		ev, j = tSpacedDot, j+1
 	default:
 		return 0, "", 0
 	}
@@ -229,26 +233,53 @@ func spacedDot(s string, i int) (int, string, Evasion) {
 	if after >= len(s) || !labelByte(s[after]) {
 		return 0, "", 0
 	}
-	if ev == SpelledDot && after == j {
+	if ev == tSpelledDot && after == j {
 		return 0, "", 0 // "dotcom", "dots"
 	}
-	if ev == SpacedDot && after == j && !hostContinues(s, i) {
+	if ev == tSpacedDot && after == j && !hostContinues(s, i) {
 		return 0, "", 0 // "end .Next" is a typo, not a link
 	}
 	return after - i, ".", ev
 }
 
-// dotThenSpace matches "www. example" and "http://wap. example.com": a dot
-// followed by spaces where the host before it cannot be complete.
+// dotThenSpace matches "www. example", "http://wap. example.com" and
+// "example.com/index. php?id=1": a dot followed by spaces where the host
+// before it cannot be complete, or inside a path when what follows goes on
+// as a path.
 func dotThenSpace(s string, i int) int {
 	if i == 0 || !labelByte(s[i-1]) || i+1 >= len(s) || s[i+1] != ' ' {
 		return 0
 	}
 	after := skipSpaces(s, i+1, 2)
-	if after >= len(s) || !labelByte(s[after]) || !hostContinues(s, i) {
+	if after >= len(s) || !labelByte(s[after]) || !hostContinues(s, i) && !pathContinues(s, i, after) {
 		return 0
 	}
 	return after - i
+}
+
+// pathContinues reports whether the dot at i ends a word in the path of a
+// link ("example.com/index.") and the word at after goes on with a query,
+// fragment or further path ("php?id=1").
+func pathContinues(s string, i, after int) bool {
+	k := after
+	for k < len(s) && (isAlnum(s[k]) || s[k] == '_' || s[k] == '-') {
+		k++
+	}
+	if k == after || k == len(s) || strings.IndexByte("?#/&=", s[k]) < 0 {
+		return false
+	}
+	// Back to the start of the word, at most 256 bytes: a slash after a
+	// dotted host.
+	slash, dot := false, false
+	for j := i - 1; j >= 0 && i-j < 256 && !isTokenBreak(s[j]); j-- {
+		switch s[j] {
+		case '/':
+			slash = true
+		case '.':
+			dot = dot || slash
+		}
+	}
+	return dot
 }
 
 // hostContinues reports whether the label ending at i is "www" or the first

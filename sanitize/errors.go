@@ -5,14 +5,15 @@ import (
 	"strings"
 )
 
-// Sentinel errors. Use errors.Is to test for them; the typed errors below
-// carry the details and unwrap to them.
+// Sentinel errors. Use errors.Is to test for them.
 var (
 	// ErrCallToAction is returned by [Policy.Check] when text carries a link,
 	// email address, phone number or short code that the policy refuses.
+	// The error is a [*CallToActionError] that lists them.
 	ErrCallToAction = errors.New("sanitize: text carries a call to action")
-	// ErrInvalidPolicy is returned by [NewPolicy] for a bad option.
-	ErrInvalidPolicy = errors.New("sanitize: invalid policy")
+	// ErrInvalidConfig is wrapped by every error [NewPolicy] returns for a
+	// bad option.
+	ErrInvalidConfig = errors.New("sanitize: invalid configuration")
 )
 
 // CallToActionError is the error [Policy.Check] returns. It unwraps to
@@ -34,20 +35,3 @@ func (e *CallToActionError) Error() string {
 
 // Unwrap returns [ErrCallToAction].
 func (e *CallToActionError) Unwrap() error { return ErrCallToAction }
-
-// PolicyError is the error [NewPolicy] returns for a bad option. It unwraps
-// to [ErrInvalidPolicy].
-type PolicyError struct {
-	// Option names the option ("WithRegion", "WithReplacement" ...).
-	Option string
-	// Reason says what is wrong with it.
-	Reason string
-}
-
-// Error returns "sanitize: invalid policy: Option: Reason".
-func (e *PolicyError) Error() string {
-	return "sanitize: invalid policy: " + e.Option + ": " + e.Reason
-}
-
-// Unwrap returns [ErrInvalidPolicy].
-func (e *PolicyError) Unwrap() error { return ErrInvalidPolicy }

@@ -1,13 +1,9 @@
 package sanitize
 
 import (
-	"regexp"
 	"strings"
-	"sync"
 	"unicode"
 	"unicode/utf8"
-
-	"mvdan.cc/xurls/v2"
 )
 
 // maxToken bounds the text handed to xurls at once. A longer run without
@@ -15,32 +11,18 @@ import (
 // piece is taken to go on to the end of the run.
 const maxToken = 2048
 
-// relaxed is xurls' Relaxed expression, compiled on first use (compiling it
-// takes longer than stripping a thousand messages).
-var relaxed = sync.OnceValues(func() (*regexp.Regexp, int) {
-	re := xurls.Relaxed()
-	return re, re.SubexpIndex("relaxedEmail")
-})
-
-// match is a finding in the coordinates of the view it was found in.
-type match struct {
-	kind       Kind
-	start, end int
-	normalized string
-	ev         Evasion
-	unverified bool
-}
-
 // linkScanner finds links and emails in a refanged view.
 type linkScanner struct {
 	v1, v2 *view // the normalised text and its refanged view
 	budget *budget
 	out    []match
+	spans  []urlSpan  // scratch for findURLs
+	um     urlMatcher // scratch for findURLs
 }
 
 // evasionsAt returns the evasions within v2's bytes [a, b), including those
 // of the normalisation underneath.
-func (ls *linkScanner) evasionsAt(a, b int) Evasion {
+func (ls *linkScanner) evasionsAt(a, b int) trick {
 	ev := ls.v2.evasions(a, b)
 	if len(ls.v1.marks) > 0 {
 		x, y := ls.v2.span(a, b)
@@ -95,9 +77,6 @@ func (ls *linkScanner) token(a, b int) {
 	if !hasLinkByte(ls.v2.s[a:b]) {
 		return
 	}
-	if plainHostFastPath && ls.plainHost(a, b) {
-		return
-	}
 	for a < b {
 		cut, ok := ls.worthParsing(a, b)
 		if !ok {
@@ -107,88 +86,15 @@ func (ls *linkScanner) token(a, b int) {
 			cut = b
 		}
 		n := len(ls.out)
-		if !ls.budget.url(cut - a) {
-			ls.unverifiedHosts(a, cut)
-		} else {
-			ls.parse(a, cut)
-		}
+		ls.parse(a, cut)
 		if cut < b && len(ls.out) > n && ls.out[len(ls.out)-1].end == cut {
-			ls.out[len(ls.out)-1].ev |= Glued
+			ls.out[len(ls.out)-1].ev |= tGlued
 		}
 		if cut == b {
 			return
 		}
 		a = cut
 	}
-}
-
-// plainHostFastPath is switched off by a test that checks it changes no
-// result.
-var plainHostFastPath = true
-
-// plainHost handles the commonest link without running xurls: a token that
-// is nothing but an ASCII host name ("www.example.co.uk", "Example.com."),
-// perhaps in brackets or quotes or before a punctuation mark. For such a
-// token xurls Relaxed matches exactly the host, provided its labels are well
-// formed and its last label is a TLD, so the result is the same. It reports
-// whether it took the token.
-func (ls *linkScanner) plainHost(a, b int) bool {
-	s := ls.v2.s
-	i := a
-	for i < b && (s[i] == '(' || s[i] == '[' || s[i] == '\'' || s[i] == '"') {
-		i++
-	}
-	j := i
-	labels, labelStart := 0, i
-	for ; j < b && (isAlnum(s[j]) || s[j] == '-' || s[j] == '.'); j++ {
-		if s[j] != '.' {
-			continue
-		}
-		if j == labelStart || s[labelStart] == '-' || s[j-1] == '-' {
-			if j == b-1 || !isAlnum(s[j+1]) {
-				break // a final dot ends the host
-			}
-			return false
-		}
-		labels++
-		labelStart = j + 1
-	}
-	host := s[i:j]
-	if j < b && s[j] == '.' {
-		// stopped at a final dot
-	} else if labelStart == j || s[labelStart] == '-' || s[j-1] == '-' {
-		return false
-	} else {
-		labels++
-	}
-	host = strings.TrimSuffix(host, ".")
-	if labels < 2 {
-		return false
-	}
-	for k := j; k < b; k++ {
-		if strings.IndexByte(".,;!?)]'\"", s[k]) < 0 {
-			return false
-		}
-	}
-	tld := host[strings.LastIndexByte(host, '.')+1:]
-	for k := 0; k < len(tld); k++ {
-		if !isLetter(tld[k]) {
-			return false
-		}
-	}
-	if !in(validTLDs, tld) {
-		return false // maybe a TLD glued to a word: leave it to token
-	}
-	if !ls.accept(host, false, false, i, i+len(host)) {
-		return true // xurls would match only this host, and it is not a link
-	}
-	ev := hostEvasions(host) | ls.evasionsAt(i, i+len(host))
-	if in(shorteners, host) {
-		ev |= Shortener
-	}
-	ls.out = append(ls.out, match{kind: Link, start: i, end: i + len(host), ev: ev,
-		normalized: "http://" + toASCIIHost(host)})
-	return true
 }
 
 // hasLinkByte reports whether tok has a '.', ':' or '@', without which it
@@ -207,6 +113,7 @@ func hasLinkByte(tok string) bool {
 // domain is glued to the word after it ("www.example.com1win"), it returns
 // where to cut the token.
 func (ls *linkScanner) worthParsing(a, b int) (cut int, ok bool) {
+	ls.budget.work += b - a
 	s := ls.v2.s
 	tok := s[a:b]
 	if strings.Contains(tok, "://") || strings.IndexByte(tok, '@') >= 0 || hasNoAuthorityScheme(tok) {
@@ -247,19 +154,18 @@ func (ls *linkScanner) hostRunWorthParsing(i, j, tokEnd int) (cut int, ok bool) 
 	path := next == '/' || next == '?' || next == '#' || next == ':'
 	labelStart := 0
 	prevStart := -1
+	tld := false
 	for k := 0; k <= len(run); k++ {
 		if k < len(run) && run[k] != '.' {
 			continue
 		}
 		if prevStart >= 0 && labelStart < k {
-			host := run[:k]
-			tld := run[labelStart:k]
+			label := run[labelStart:k]
 			last := k == len(run) || k == len(run)-1
-			if (in(validTLDs, tld) || path && last && isDigit(tld[0])) && ls.accept(host, false, path && last, i, i+k) {
-				return 0, true
-			}
-			if k == len(run) {
-				if n := gluedTLD(tld, strings.HasPrefix(lowerASCII(host), "www.")); n > 0 {
+			valid := !isDigit(label[0]) && ls.um.tlds.kind(label)&tldValid != 0
+			tld = tld || valid || path && last && isDigit(label[0])
+			if k == len(run) && !valid {
+				if n := gluedTLD(label, hasFoldPrefix(run, 0, "www.")); n > 0 {
 					return i + labelStart + n, true
 				}
 			}
@@ -267,7 +173,7 @@ func (ls *linkScanner) hostRunWorthParsing(i, j, tokEnd int) (cut int, ok bool) 
 		prevStart = labelStart
 		labelStart = k + 1
 	}
-	return 0, false
+	return 0, tld
 }
 
 // gluedTLD returns the length of a common TLD at the start of label when the
@@ -275,13 +181,10 @@ func (ls *linkScanner) hostRunWorthParsing(i, j, tokEnd int) (cut int, ok bool) 
 // change from lower to upper case to be sure.
 func gluedTLD(label string, www bool) int {
 	for n := 2; n <= 4 && n < len(label); n++ {
-		if !in(commonTLDs, label[:n]) {
-			continue
-		}
 		c, p := label[n], label[n-1]
 		caseChange := 'a' <= p && p <= 'z' && 'A' <= c && c <= 'Z'
 		digit := '0' <= c && c <= '9'
-		if caseChange || www && (digit || c == '-') {
+		if (caseChange || www && (digit || c == '-')) && tldKind(label[:n])&tldCommon != 0 {
 			return n
 		}
 	}
@@ -323,7 +226,8 @@ func (ls *linkScanner) accept(host string, scheme, path bool, a, b int) bool {
 		return path // "10.0.0.1/login", not "version 1.2.3.4"
 	}
 	tld := host[dot+1:]
-	if !in(validTLDs, tld) {
+	kind := ls.um.tlds.kind(tld)
+	if kind&tldValid == 0 {
 		return false
 	}
 	if in(shorteners, host) {
@@ -341,19 +245,19 @@ func (ls *linkScanner) accept(host string, scheme, path bool, a, b int) bool {
 	}
 	asciiTLD := !hasNonASCII(tld)
 	ev := ls.evasionsAt(a, b)
-	if ev&(Defanged|Fullwidth|Invisible) != 0 && asciiTLD {
+	if ev&(tDefanged|tFullwidth|tInvisible) != 0 && asciiTLD {
 		return true
 	}
-	if path && ev&(SpacedDot|SpelledDot) == 0 {
+	if path && ev&(tSpacedDot|tSpelledDot) == 0 {
 		return true // a path is evidence, unless the dot itself is in doubt
 	}
 	sldStart := strings.LastIndexByte(host[:dot], '.') + 1
 	sld := host[sldStart:dot]
-	if ev&SpelledDot != 0 {
+	if ev&tSpelledDot != 0 {
 		// "example dot com", but not "the dot com bubble".
-		return (in(commonTLDs, tld) || len(tld) == 2) && !in(spelledDotStopLabels, first)
+		return (kind&tldCommon != 0 || len(tld) == 2) && !in(spelledDotStopLabels, first)
 	}
-	if in(commonTLDs, tld) {
+	if kind&tldCommon != 0 {
 		return true
 	}
 	if len(tld) == 2 && sldStart > 0 && in(genericSLDs, sld) {
@@ -376,35 +280,40 @@ func hasASCIILetter(s string) bool {
 	return false
 }
 
+// isIPv4 reports four dot-separated groups of one to three digits.
 func isIPv4(host string) bool {
-	parts := 0
-	for _, p := range strings.Split(host, ".") {
-		if p == "" || len(p) > 3 {
-			return false
-		}
-		for i := 0; i < len(p); i++ {
-			if p[i] < '0' || p[i] > '9' {
+	parts, n := 1, 0
+	for i := 0; i < len(host); i++ {
+		switch c := host[i]; {
+		case c == '.':
+			if n == 0 {
 				return false
 			}
+			parts, n = parts+1, 0
+		case isDigit(c) && n < 3:
+			n++
+		default:
+			return false
 		}
-		parts++
 	}
-	return parts == 4
+	return parts == 4 && n > 0
 }
 
-// parse runs xurls over s[a:b] and keeps the matches the rules accept.
+// parse finds the links in s[a:b] as xurls' Relaxed expression does and
+// keeps the matches the rules accept.
 func (ls *linkScanner) parse(a, b int) {
+	ls.budget.work += b - a
 	s := ls.v2.s
 	tok := s[a:b]
-	re, emailGroup := relaxed()
+	ls.spans = findURLs(tok, ls.spans[:0], &ls.um)
 	last := 0
-	for _, m := range re.FindAllStringSubmatchIndex(tok, -1) {
-		ms, me := m[0], m[1]
+	for _, m := range ls.spans {
+		ms, me, email := m.start, m.end, m.email
 		if ms < last {
 			continue // inside the previous match's extension
 		}
-		email := emailGroup > 0 && m[2*emailGroup] >= 0
 		if f, ok := ls.classify(a, tok, ms, me, email); ok {
+			last = f.end
 			f.start += a
 			f.end += a
 			f.ev |= ls.evasionsAt(f.start, f.end)
@@ -419,22 +328,22 @@ func (ls *linkScanner) classify(base int, tok string, ms, me int, email bool) (m
 	text := tok[ms:me]
 	// scheme://[userinfo@]host[:port][/path]
 	if i := strings.Index(text, "://"); i > 0 && isScheme(text[:i]) {
-		scheme := strings.ToLower(text[:i])
+		scheme := lowerASCII(text[:i+3])
 		rest := text[i+3:]
 		auth := rest
 		if k := strings.IndexAny(rest, "/?#"); k >= 0 {
 			auth = rest[:k]
 		}
 		tail := rest[len(auth):]
-		var ev Evasion
+		var ev trick
 		if k := strings.LastIndexByte(auth, '@'); k >= 0 {
-			ev |= Userinfo
+			ev |= tUserinfo
 			auth = auth[k+1:]
 		}
 		host, port := splitPort(auth)
 		ev |= hostEvasions(host)
 		return match{kind: Link, start: ms, end: me, ev: ev,
-			normalized: scheme + "://" + toASCIIHost(host) + port + tail}, true
+			normalized: hostURL(scheme, host, port, tail)}, true
 	}
 	if email {
 		at := strings.LastIndexByte(text, '@')
@@ -445,11 +354,11 @@ func (ls *linkScanner) classify(base int, tok string, ms, me int, email bool) (m
 			if !ls.accept(domain, false, end > me, base+ms+at+1, base+me) {
 				return match{}, false
 			}
-			return match{kind: Link, start: ms, end: end, ev: Userinfo | hostEvasions(domain),
-				normalized: "http://" + toASCIIHost(domain) + tok[me:end]}, true
+			return match{kind: Link, start: ms, end: end, ev: tUserinfo | hostEvasions(domain),
+				normalized: hostURL("http://", domain, tok[me:end])}, true
 		}
 		return match{kind: Email, start: ms, end: me, ev: hostEvasions(domain),
-			normalized: local + "@" + toASCIIHost(domain)}, true
+			normalized: hostURL(local+"@", domain)}, true
 	}
 	if k := strings.IndexByte(text, ':'); k > 0 && in(noAuthoritySchemes, text[:k]) {
 		return match{kind: Link, start: ms, end: me,
@@ -474,10 +383,10 @@ func (ls *linkScanner) classify(base int, tok string, ms, me int, email bool) (m
 	}
 	ev := hostEvasions(host)
 	if in(shorteners, strings.TrimSuffix(host, ".")) {
-		ev |= Shortener
+		ev |= tShortener
 	}
 	return match{kind: Link, start: ms, end: end, ev: ev,
-		normalized: "http://" + toASCIIHost(host) + tok[ms+hostEnd:end]}, true
+		normalized: hostURL("http://", host, tok[ms+hostEnd:end])}, true
 }
 
 func isScheme(s string) bool {
@@ -506,7 +415,7 @@ func looksLikeHost(local string) bool {
 		return true
 	}
 	dot := strings.LastIndexByte(local, '.')
-	return dot > 0 && in(commonTLDs, local[dot+1:])
+	return dot > 0 && tldKind(local[dot+1:])&tldCommon != 0
 }
 
 // extendPath extends a bare host match ending at me over a query, fragment or
@@ -530,15 +439,15 @@ func extendPath(tok string, me int) int {
 }
 
 // hostEvasions flags punycode labels and mixed scripts in a host.
-func hostEvasions(host string) Evasion {
-	var ev Evasion
-	for _, label := range strings.Split(host, ".") {
-		if hasFoldPrefix(label, 0, "xn--") {
-			ev |= Punycode
+func hostEvasions(host string) trick {
+	var ev trick
+	for i := 0; i < len(host); i++ {
+		if (i == 0 || host[i-1] == '.') && hasFoldPrefix(host, i, "xn--") {
+			ev |= tPunycode
 		}
 	}
 	if hasNonASCII(host) && mixedScript(host) {
-		ev |= MixedScript
+		ev |= tMixedScript
 	}
 	return ev
 }
@@ -572,31 +481,4 @@ func mixedScript(host string) bool {
 		}
 	}
 	return n > 1
-}
-
-// unverifiedHosts reports, without xurls, the hosts in s[a:b] that the
-// acceptance rules keep, once the work budget is spent.
-func (ls *linkScanner) unverifiedHosts(a, b int) {
-	s := ls.v2.s
-	for i := a; i < b; {
-		if !labelByte(s[i]) {
-			i++
-			continue
-		}
-		j := i
-		for j < b && (labelByte(s[j]) || s[j] == '-' || s[j] == '.') {
-			j++
-		}
-		if strings.IndexByte(s[i:j], '.') > 0 {
-			if _, ok := ls.hostRunWorthParsing(i, j, b); ok {
-				end := j
-				for end < b && !isTokenBreak(s[end]) {
-					end++
-				}
-				ls.out = append(ls.out, match{kind: Link, start: a, end: end, unverified: true, ev: ls.evasionsAt(a, end)})
-				return
-			}
-		}
-		i = j
-	}
 }

@@ -21,11 +21,11 @@ type view struct {
 }
 
 // mark records an evasion at byte pos of a view: the byte produced by a
-// fullwidth character or a foreign digit, or, for Invisible, the byte that
+// fullwidth character or a foreign digit, or, for invisible characters, the byte that
 // followed the deleted characters.
 type mark struct {
 	pos int
-	ev  Evasion
+	ev  trick
 }
 
 // span maps the view's bytes [a, b) to the source's bytes.
@@ -38,12 +38,12 @@ func (v *view) span(a, b int) (int, int) {
 
 // evasions returns the evasions marked within [a, b). Invisible characters
 // count only between the first and the last byte, not at the edges.
-func (v *view) evasions(a, b int) Evasion {
+func (v *view) evasions(a, b int) trick {
 	i := sort.Search(len(v.marks), func(i int) bool { return v.marks[i].pos >= a })
-	var ev Evasion
+	var ev trick
 	for ; i < len(v.marks) && v.marks[i].pos < b; i++ {
 		m := v.marks[i]
-		if m.ev == Invisible && m.pos == a {
+		if m.ev == tInvisible && m.pos == a {
 			continue
 		}
 		ev |= m.ev
@@ -58,11 +58,13 @@ type builder struct {
 	marks      []mark
 }
 
-func newBuilder(size int) *builder {
-	return &builder{
-		b:     make([]byte, 0, size),
-		start: make([]int32, 0, size),
-		end:   make([]int32, 0, size),
+// reset empties w for a view of about size bytes, keeping its memory.
+func (w *builder) reset(size int) {
+	w.b, w.start, w.end, w.marks = w.b[:0], w.start[:0], w.end[:0], w.marks[:0]
+	if cap(w.b) < size {
+		w.b = make([]byte, 0, size)
+		w.start = make([]int32, 0, size)
+		w.end = make([]int32, 0, size)
 	}
 }
 
@@ -78,7 +80,16 @@ func (w *builder) copy(src string, from, to int) {
 	}
 }
 
-func (w *builder) mark(ev Evasion) {
+// plain appends src[from:to], bytes that map to themselves.
+func (w *builder) plain(src string, from, to int) {
+	w.b = append(w.b, src[from:to]...)
+	for i := from; i < to; i++ {
+		w.start = append(w.start, int32(i))
+		w.end = append(w.end, int32(i+1))
+	}
+}
+
+func (w *builder) mark(ev trick) {
 	if n := len(w.marks); n > 0 && w.marks[n-1].pos == len(w.b) && w.marks[n-1].ev == ev {
 		return
 	}
@@ -97,20 +108,23 @@ func (w *builder) view() view {
 //
 // A text of 2 GiB or more, which no message is, is its own view: the map
 // holds 32-bit offsets.
-func normalize(text string) view {
+//
+// The view's map is held in w, which it must not outlive.
+func normalize(text string, w *builder) view {
 	i := firstChange(text)
 	if i == len(text) || len(text) > math.MaxInt32 {
 		return view{s: text}
 	}
-	w := newBuilder(len(text))
-	for k := 0; k < i; k++ {
-		w.emit(text[k], k, k+1)
-	}
+	w.reset(len(text))
+	w.plain(text, 0, i)
 	for i < len(text) {
-		c := text[i]
-		if c < utf8.RuneSelf {
-			w.emit(c, i, i+1)
-			i++
+		if text[i] < utf8.RuneSelf {
+			j := i + 1
+			for j < len(text) && text[j] < utf8.RuneSelf {
+				j++
+			}
+			w.plain(text, i, j)
+			i = j
 			continue
 		}
 		r, n := utf8.DecodeRuneInString(text[i:])
@@ -122,12 +136,12 @@ func normalize(text string) view {
 		}
 		switch classify(r) {
 		case invisible:
-			w.mark(Invisible)
+			w.mark(tInvisible)
 		case fullwidth:
-			w.mark(Fullwidth)
+			w.mark(tFullwidth)
 			w.emit(byte(r-0xFEE0), i, j)
 		case dotLike:
-			w.mark(Fullwidth)
+			w.mark(tFullwidth)
 			w.emit('.', i, j)
 		case space:
 			w.emit(' ', i, j)
@@ -135,7 +149,7 @@ func normalize(text string) view {
 			w.emit('-', i, j)
 		case digit:
 			d, _ := digitValue(r)
-			w.mark(UnicodeDigits)
+			w.mark(tUnicodeDigits)
 			w.emit('0'+d, i, j)
 		default:
 			w.copy(text, i, j)

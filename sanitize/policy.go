@@ -1,57 +1,15 @@
 package sanitize
 
 import (
+	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"unicode"
 	"unicode/utf8"
 
-	"github.com/nyaruka/phonenumbers/v2"
+	"github.com/antifraud-go/antifraud/numbers"
 )
-
-// Work limits per text: xurls runs on at most maxURLTries candidates and
-// maxURLBytes bytes in all; libphonenumber parses at most maxNumberTries
-// candidates (a search inside a run costs findTries). A text of any length
-// stays linear: past the limits, candidates are reported as Unverified
-// instead of checked. An SMS of 1,600 characters cannot reach them.
-const (
-	maxURLTries    = 128
-	maxURLBytes    = 8 << 10
-	maxNumberTries = 512
-)
-
-type budget struct{ urls, urlBytes, numbers int }
-
-func (b *budget) url(size int) bool {
-	if b.urls <= 0 || b.urlBytes < size {
-		b.urls = 0
-		return false
-	}
-	b.urls--
-	b.urlBytes -= size
-	return true
-}
-
-func (b *budget) number(cost int) bool {
-	if b.numbers < cost {
-		return false
-	}
-	b.numbers -= cost
-	return true
-}
-
-// Default replacement texts, by kind.
-const (
-	DefaultLinkReplacement      = "[link removed]"
-	DefaultEmailReplacement     = "[email removed]"
-	DefaultPhoneReplacement     = "[number removed]"
-	DefaultShortCodeReplacement = "[short code removed]"
-)
-
-// DefaultRegion is the region whose national format a [Policy] reads when
-// no [WithRegion] option is given. Numbers in international format
-// (+44 ..., 0044 ...) are found whatever the region.
-const DefaultRegion = "US"
 
 // Policy decides what counts as a call to action and how [Policy.Strip]
 // replaces it. Build one with [NewPolicy] and share it: a Policy is
@@ -60,46 +18,115 @@ const DefaultRegion = "US"
 type Policy struct {
 	kinds        Kind
 	replacements [4]string // by bit index of Kind
-	region       string
+	region       string    // the region hint, or ""
+	allow        *allowList
+	// hinted holds the policy's variants by region hint, shared by all of
+	// them; see ForRegion.
+	hinted *hinted
 }
 
-// Option configures a [Policy].
-type Option func(*Policy) error
+// hinted holds the variants of one policy for each region hint, made on
+// first use: 26×26 slots for two-letter codes, so that hints from outside
+// (a webhook's FromCountry) cannot grow it.
+type hinted struct {
+	base   *Policy
+	slots  [26 * 26]atomic.Pointer[Policy]
+	create sync.Mutex
+}
+
+// Option configures a [Policy]. Options record what they are given;
+// [NewPolicy] checks them all.
+type Option func(*config)
+
+type config struct {
+	kinds        *Kind
+	replacements []replacement
+	region       *string
+	allow        []string
+}
+
+type replacement struct {
+	kinds Kind
+	text  string
+}
 
 // WithKinds sets the kinds that [Policy.Strip] removes and [Policy.Check]
-// refuses. The default is [AllKinds]. [Policy.Find] reports every kind
-// regardless.
+// refuses: one or more of [Link], [Email], [Phone] and [ShortCode]. The
+// default is all four. [Policy.Find] reports every kind regardless.
 func WithKinds(kinds Kind) Option {
-	return func(p *Policy) error {
-		if kinds == 0 || kinds&^AllKinds != 0 {
-			return &PolicyError{Option: "WithKinds", Reason: "need one or more of Link, Email, Phone, ShortCode"}
-		}
-		p.kinds = kinds
-		return nil
-	}
+	return func(c *config) { c.kinds = &kinds }
 }
 
 // WithReplacement sets the text that replaces findings of the given kinds
 // (one kind or several). The defaults are "[link removed]",
 // "[email removed]", "[number removed]" and "[short code removed]". The
 // text may be empty; it must be valid UTF-8, at most 100 bytes, contain no
-// digits and nothing that is itself a link or number, so that stripping
-// twice changes nothing.
+// digits, nothing that is itself a link or number, and no word that asks
+// to call or text ("call", "txt", "phone" ...), so that stripping twice
+// changes nothing.
 func WithReplacement(kinds Kind, text string) Option {
-	return func(p *Policy) error {
-		if kinds == 0 || kinds&^AllKinds != 0 {
-			return &PolicyError{Option: "WithReplacement", Reason: "need one or more of Link, Email, Phone, ShortCode"}
+	return func(c *config) { c.replacements = append(c.replacements, replacement{kinds, text}) }
+}
+
+// WithRegion sets the region (ISO 3166-1 alpha-2, such as "GB") that the
+// policy takes messages to come from. It is a hint: it decides which
+// country a number written in national format belongs to when it could
+// belong to several (09061701461 is British with "GB"), and so the E.164
+// form and [Finding.Number]. It never decides whether a number is found:
+// numbers are found whatever their country, with a hint or without. The
+// default is no hint. [Policy.ForRegion] gives the hint per message.
+func WithRegion(region string) Option {
+	return func(c *config) { c.region = &region }
+}
+
+// NewPolicy returns a policy with the given options applied over the
+// defaults: every kind is a call to action, the default replacements, and
+// no region hint. Every error it returns wraps [ErrInvalidConfig] and names
+// the option.
+func NewPolicy(opts ...Option) (*Policy, error) {
+	var c config
+	for _, opt := range opts {
+		opt(&c)
+	}
+	p := &Policy{
+		kinds: allKinds,
+		replacements: [4]string{
+			"[link removed]", "[email removed]", "[number removed]", "[short code removed]",
+		},
+	}
+	if c.kinds != nil {
+		if *c.kinds == 0 || *c.kinds&^allKinds != 0 {
+			return nil, fmt.Errorf("sanitize: WithKinds: %d is not one or more of Link, Email, Phone, ShortCode: %w", *c.kinds, ErrInvalidConfig)
 		}
-		if err := checkReplacement(text); err != "" {
-			return &PolicyError{Option: "WithReplacement", Reason: err}
+		p.kinds = *c.kinds
+	}
+	for _, r := range c.replacements {
+		if r.kinds == 0 || r.kinds&^allKinds != 0 {
+			return nil, fmt.Errorf("sanitize: WithReplacement: %d is not one or more of Link, Email, Phone, ShortCode: %w", r.kinds, ErrInvalidConfig)
+		}
+		if reason := checkReplacement(r.text); reason != "" {
+			return nil, fmt.Errorf("sanitize: WithReplacement: %s: %w", reason, ErrInvalidConfig)
 		}
 		for i := range p.replacements {
-			if kinds&(1<<i) != 0 {
-				p.replacements[i] = text
+			if r.kinds&(1<<i) != 0 {
+				p.replacements[i] = r.text
 			}
 		}
-		return nil
 	}
+	if c.region != nil {
+		r, ok := knownRegion(*c.region)
+		if !ok {
+			return nil, fmt.Errorf("sanitize: WithRegion: unknown region %s: %w", quote(*c.region), ErrInvalidConfig)
+		}
+		p.region = r
+	}
+	allow, err := newAllowList(c.allow)
+	if err != nil {
+		return nil, err
+	}
+	p.allow = allow
+	p.hinted = &hinted{base: p}
+	return p, nil
 }
 
 func checkReplacement(text string) string {
@@ -112,69 +139,66 @@ func checkReplacement(text string) string {
 	if strings.IndexFunc(text, unicode.IsDigit) >= 0 {
 		return "replacement contains a digit"
 	}
-	if strings.ContainsAny(text, ".:@/") || len(find(text, DefaultRegion)) > 0 {
+	if strings.ContainsAny(text, ".:@/") || len(find(text, "")) > 0 {
 		return "replacement looks like a link or a number"
+	}
+	if w := pointingWord(text); w != "" {
+		return "replacement has the word " + quote(w) + ", which would make a call to action of a number after it"
 	}
 	return ""
 }
 
-// WithRegion sets the region (ISO 3166-1 alpha-2, such as "GB") whose
-// national format is read for phone numbers without a country code: with
-// "GB", 09061701461 is a UK premium-rate number. The default is
-// [DefaultRegion].
-func WithRegion(region string) Option {
-	return func(p *Policy) error {
-		r := strings.ToUpper(region)
-		if phonenumbers.GetCountryCodeForRegion(r) == 0 {
-			return &PolicyError{Option: "WithRegion", Reason: "unknown region " + strconvQuote(region)}
-		}
-		p.region = r
-		return nil
+// knownRegion returns region in upper case when numbers knows it as a
+// country or territory.
+func knownRegion(region string) (string, bool) {
+	r := strings.ToUpper(region)
+	if len(r) != 2 {
+		return "", false
 	}
+	_, err := numbers.NewPolicy(numbers.AllowRegions(r))
+	return r, err == nil
 }
 
-func strconvQuote(s string) string {
+func quote(s string) string {
 	if len(s) > 16 {
 		s = s[:16]
 	}
 	return "\"" + strings.ToValidUTF8(s, "?") + "\""
 }
 
-// NewPolicy returns a policy with the given options applied over the
-// defaults: every kind is a call to action, the default replacements, and
-// [DefaultRegion]. It returns a [*PolicyError] for a bad option.
-func NewPolicy(opts ...Option) (*Policy, error) {
-	p := &Policy{
-		kinds: AllKinds,
-		replacements: [4]string{
-			DefaultLinkReplacement, DefaultEmailReplacement,
-			DefaultPhoneReplacement, DefaultShortCodeReplacement,
-		},
-		region: DefaultRegion,
+// ForRegion returns the policy with region (ISO 3166-1 alpha-2, in any
+// case) as its region hint instead of the one given by [WithRegion], for a
+// message known to come from there: an inbound SMS webhook passes Twilio's
+// FromCountry. An empty or unknown region gives the policy as it was built.
+// The variant for each region is made once and kept, so calling ForRegion
+// per message costs a lookup and allocates nothing.
+func (p *Policy) ForRegion(region string) *Policy {
+	base := p.hinted.base
+	if len(region) != 2 {
+		return base
 	}
-	for _, opt := range opts {
-		if err := opt(p); err != nil {
-			return nil, err
-		}
+	a, b := region[0]|0x20, region[1]|0x20
+	if a < 'a' || a > 'z' || b < 'a' || b > 'z' {
+		return base
 	}
-	return p, nil
+	slot := &p.hinted.slots[int(a-'a')*26+int(b-'a')]
+	if v := slot.Load(); v != nil {
+		return v
+	}
+	p.hinted.create.Lock()
+	defer p.hinted.create.Unlock()
+	if v := slot.Load(); v != nil {
+		return v
+	}
+	v := base
+	if r, ok := knownRegion(region); ok {
+		c := *base
+		c.region = r
+		v = &c
+	}
+	slot.Store(v)
+	return v
 }
-
-// MustPolicy is like [NewPolicy] but panics on a bad option. It is meant for
-// package-level variables.
-func MustPolicy(opts ...Option) *Policy {
-	p, err := NewPolicy(opts...)
-	if err != nil {
-		panic(err)
-	}
-	return p
-}
-
-// Region returns the region the policy reads national numbers for.
-func (p *Policy) Region() string { return p.region }
-
-// Kinds returns the kinds the policy removes and refuses.
-func (p *Policy) Kinds() Kind { return p.kinds }
 
 // Find returns every link, email address, phone number and short code in
 // text, in order and without overlaps, with offsets into text. It sees
@@ -185,42 +209,45 @@ func (p *Policy) Find(text string) []Finding {
 }
 
 // Strip replaces each finding of the policy's kinds with the replacement for
-// its kind and returns the text and what was removed. Text outside the
-// findings is kept byte for byte.
+// its kind and returns the text and what was removed, for audit (nil when
+// nothing was). Text outside the findings is kept byte for byte.
 //
 // Stripping is idempotent: stripping the result again changes nothing. When
 // removing a finding joins the text around it into a new one (possible with
 // an empty replacement: "call 0906... . example.com"), Strip removes that
 // too, and reports the union as one finding.
-func (p *Policy) Strip(text string) Result {
-	removed := p.calls(text)
+func (p *Policy) Strip(text string) (string, []Finding) {
+	st := newScan(len(text))
+	defer st.release()
+	removed := p.calls(st, text)
 	if len(removed) == 0 {
-		return Result{Text: text}
+		return text, nil
 	}
-	out, segs := p.rebuild(text, removed)
+	out := p.rebuild(text, removed)
 	for round := 1; round < maxStripRounds; round++ {
-		more := p.calls(out)
+		more := p.calls(st, out)
 		if len(more) == 0 {
 			break
 		}
+		segs := p.segments(text, removed)
 		for i := range more {
 			more[i].Start, more[i].End = segs.orig(more[i].Start, more[i].End)
 		}
 		removed = mergeFindings(text, removed, more)
-		out, segs = p.rebuild(text, removed)
+		out = p.rebuild(text, removed)
 	}
-	return Result{Text: out, Removed: removed}
+	return out, removed
 }
 
 // maxStripRounds bounds the rounds of Strip; each is linear in the text.
 const maxStripRounds = 4
 
 // calls returns the findings of the policy's kinds.
-func (p *Policy) calls(text string) []Finding {
-	fs := find(text, p.region)
+func (p *Policy) calls(st *scanState, text string) []Finding {
+	fs := st.find(text, p.region)
 	n := 0
 	for _, f := range fs {
-		if p.kinds&f.Kind != 0 {
+		if p.kinds&f.Kind != 0 && !p.allow.allows(&f) {
 			fs[n] = f
 			n++
 		}
@@ -263,26 +290,43 @@ func (ss segments) at(pos int, end bool) int {
 }
 
 // rebuild replaces the findings in text.
-func (p *Policy) rebuild(text string, fs []Finding) (string, segments) {
+func (p *Policy) rebuild(text string, fs []Finding) string {
+	n := len(text)
+	for _, f := range fs {
+		n += len(p.replacement(f.Kind)) - (f.End - f.Start)
+	}
 	var b strings.Builder
-	b.Grow(len(text))
+	b.Grow(n)
+	last := 0
+	for _, f := range fs {
+		b.WriteString(text[last:f.Start])
+		b.WriteString(p.replacement(f.Kind))
+		last = f.End
+	}
+	b.WriteString(text[last:])
+	return b.String()
+}
+
+// segments maps the output of rebuild(text, fs) back to text.
+func (p *Policy) segments(text string, fs []Finding) segments {
 	segs := make(segments, 0, 2*len(fs)+1)
+	out := 0
 	copyTo := func(from, to int) {
 		if from < to {
-			segs = append(segs, segment{b.Len(), b.Len() + to - from, from, to, false})
-			b.WriteString(text[from:to])
+			segs = append(segs, segment{out, out + to - from, from, to, false})
+			out += to - from
 		}
 	}
 	last := 0
 	for _, f := range fs {
 		copyTo(last, f.Start)
-		rep := p.Replacement(f.Kind)
-		segs = append(segs, segment{b.Len(), b.Len() + len(rep), f.Start, f.End, true})
-		b.WriteString(rep)
+		rep := p.replacement(f.Kind)
+		segs = append(segs, segment{out, out + len(rep), f.Start, f.End, true})
+		out += len(rep)
 		last = f.End
 	}
 	copyTo(last, len(text))
-	return b.String(), segs
+	return segs
 }
 
 // mergeFindings adds the findings more (in original offsets, in order) to
@@ -308,6 +352,7 @@ func mergeFindings(text string, fs, more []Finding) []Finding {
 				prev.Kind = f.Kind
 			}
 			prev.Normalized = ""
+			prev.Number = numbers.Number{}
 			prev.Evasions |= f.Evasions
 			prev.Unverified = prev.Unverified || f.Unverified
 			prev.Text = text[prev.Start:prev.End]
@@ -315,6 +360,7 @@ func mergeFindings(text string, fs, more []Finding) []Finding {
 		}
 		if isNew {
 			f.Normalized = ""
+			f.Number = numbers.Number{}
 		}
 		f.Text = text[f.Start:f.End]
 		all = append(all, f)
@@ -322,8 +368,8 @@ func mergeFindings(text string, fs, more []Finding) []Finding {
 	return all
 }
 
-// Replacement returns the text that replaces a finding of kind k.
-func (p *Policy) Replacement(k Kind) string {
+// replacement returns the text that replaces a finding of kind k.
+func (p *Policy) replacement(k Kind) string {
 	for i := range p.replacements {
 		if k == 1<<i {
 			return p.replacements[i]
@@ -337,14 +383,19 @@ func (p *Policy) Replacement(k Kind) string {
 // and otherwise a [*CallToActionError] listing the findings, which unwraps to
 // [ErrCallToAction].
 func (p *Policy) Check(text string) error {
-	fs := p.calls(text)
+	st := newScan(len(text))
+	defer st.release()
+	fs := p.calls(st, text)
 	if len(fs) == 0 {
 		return nil
 	}
 	return &CallToActionError{Findings: fs}
 }
 
-var defaultPolicy = MustPolicy()
+var defaultPolicy = func() *Policy {
+	p, _ := NewPolicy() // the defaults are valid
+	return p
+}()
 
 // Find returns the links, email addresses, phone numbers and short codes in
 // text, using the default policy. See [Policy.Find].
@@ -352,78 +403,9 @@ func Find(text string) []Finding { return defaultPolicy.Find(text) }
 
 // Strip removes every link, email address, phone number and short code from
 // text with the default replacements. See [Policy.Strip].
-func Strip(text string) Result { return defaultPolicy.Strip(text) }
+func Strip(text string) (string, []Finding) { return defaultPolicy.Strip(text) }
 
 // Check returns a [*CallToActionError] when text carries a link, email
 // address, phone number or short code, and nil otherwise. See
 // [Policy.Check].
 func Check(text string) error { return defaultPolicy.Check(text) }
-
-// scanState is all a find needs, kept in a pool between calls.
-type scanState struct {
-	v1, v2 view
-	budget budget
-	links  linkScanner
-	nums   numberScanner
-}
-
-var scanStates = sync.Pool{New: func() any { return new(scanState) }}
-
-// release returns st to the pool, keeping the capacity of its match slices
-// and nothing that points into a text.
-func (st *scanState) release() {
-	lo, no := st.links.out, st.nums.out
-	clear(lo)
-	clear(no)
-	*st = scanState{}
-	st.links.out, st.nums.out = lo[:0], no[:0]
-	scanStates.Put(st)
-}
-
-// find is the scanner behind Find, Strip and Check.
-func find(text, region string) []Finding {
-	st := scanStates.Get().(*scanState)
-	defer st.release()
-	st.budget = budget{urls: maxURLTries, urlBytes: maxURLBytes, numbers: maxNumberTries}
-	st.v1 = normalize(text)
-	st.v2 = refang(st.v1.s)
-	ls := &st.links
-	ls.v1, ls.v2, ls.budget = &st.v1, &st.v2, &st.budget
-	ls.scan()
-	links := ls.out
-	for i := range links {
-		links[i].start, links[i].end = st.v2.span(links[i].start, links[i].end)
-	}
-	ns := &st.nums
-	ns.s, ns.region, ns.budget, ns.skip = st.v1.s, region, &st.budget, links
-	ns.scan()
-	if len(links) == 0 && len(ns.out) == 0 {
-		return nil
-	}
-	v1 := &st.v1
-	out := make([]Finding, 0, len(links)+len(ns.out))
-	last := 0
-	add := func(m match) {
-		if m.start < last || m.start >= m.end {
-			return
-		}
-		start, end := v1.span(m.start, m.end)
-		out = append(out, Finding{
-			Kind: m.kind, Start: start, End: end, Text: text[start:end],
-			Normalized: m.normalized, Evasions: m.ev | v1.evasions(m.start, m.end),
-			Unverified: m.unverified,
-		})
-		last = m.end
-	}
-	i, j := 0, 0
-	for i < len(links) || j < len(ns.out) {
-		if j == len(ns.out) || i < len(links) && links[i].start <= ns.out[j].start {
-			add(links[i])
-			i++
-		} else {
-			add(ns.out[j])
-			j++
-		}
-	}
-	return out
-}

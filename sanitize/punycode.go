@@ -34,6 +34,33 @@ func toASCIIHost(host string) string {
 	return strings.Join(labels, ".")
 }
 
+// hostURL returns pre + toASCIIHost(host) + the suffixes, with one
+// allocation when host is ASCII.
+func hostURL(pre, host string, suf ...string) string {
+	if hasNonASCII(host) {
+		return pre + toASCIIHost(host) + strings.Join(suf, "")
+	}
+	host = strings.TrimSuffix(host, ".")
+	n := len(pre) + len(host)
+	for _, x := range suf {
+		n += len(x)
+	}
+	var b strings.Builder
+	b.Grow(n)
+	b.WriteString(pre)
+	for i := 0; i < len(host); i++ {
+		c := host[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		b.WriteByte(c)
+	}
+	for _, x := range suf {
+		b.WriteString(x)
+	}
+	return b.String()
+}
+
 // punycode encodes a label (RFC 3492, section 6.3). Invalid UTF-8 encodes as
 // U+FFFD.
 func punycode(label string) string {

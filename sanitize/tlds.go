@@ -6,16 +6,68 @@ import (
 	"mvdan.cc/xurls/v2"
 )
 
-// validTLDs holds every public top-level domain that xurls knows, in lower
-// case. xurls' pseudo-TLDs (onion, local, example ...) are left out on
-// purpose: "now.onion" in a chat is not a link.
-var validTLDs = func() map[string]struct{} {
-	m := make(map[string]struct{}, len(xurls.TLDs))
+// What tldKinds knows of a top-level domain.
+const (
+	// tldValid: a public top-level domain that xurls knows. xurls'
+	// pseudo-TLDs (onion, local, example ...) are not: "now.onion" in a
+	// chat is not a link.
+	tldValid = 1 << iota
+	// tldPseudo: one of xurls' pseudo-TLDs, which its expression matches.
+	tldPseudo
+	// tldCommon: in commonTLDs.
+	tldCommon
+)
+
+// tldKinds maps each top-level domain, in lower case, to what it is, so
+// that a label is looked up once.
+var tldKinds = func() map[string]uint8 {
+	m := make(map[string]uint8, len(xurls.TLDs)+len(xurls.PseudoTLDs))
 	for _, t := range xurls.TLDs {
-		m[strings.ToLower(t)] = struct{}{}
+		m[strings.ToLower(t)] |= tldValid
+	}
+	for _, t := range xurls.PseudoTLDs {
+		m[t] |= tldPseudo
+	}
+	for t := range commonTLDs {
+		m[t] |= tldCommon
 	}
 	return m
 }()
+
+// tldMemo remembers the last label looked up: a link's top-level domain
+// is asked about several times.
+type tldMemo struct {
+	label string
+	k     uint8
+}
+
+func (m *tldMemo) kind(label string) uint8 {
+	if label != m.label || label == "" {
+		m.label, m.k = label, tldKind(label)
+	}
+	return m.k
+}
+
+// tldKind returns what label is as a top-level domain, in any case.
+func tldKind(label string) uint8 {
+	var buf [64]byte
+	if len(label) > len(buf) {
+		return 0
+	}
+	b := buf[:len(label)]
+	for i := 0; i < len(label); i++ {
+		c := label[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		b[i] = c
+	}
+	k, ok := tldKinds[string(b)]
+	if !ok && hasNonASCII(label) {
+		k = tldKinds[strings.ToLower(label)]
+	}
+	return k
+}
 
 // commonTLDs are the top-level domains that are links even when written bare
 // ("icicibank.com", "WAY2SMS.COM"): the generic ones people type without
