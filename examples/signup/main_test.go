@@ -432,3 +432,59 @@ func TestLibraryImportsNoMetrics(t *testing.T) {
 		t.Error("examples/signup does not import prometheus: the check is broken")
 	}
 }
+
+// The attack of -attack: the monitor blocks the pumped ranges, real users
+// still sign in, and a block can be lifted from the dashboard.
+func TestAttack(t *testing.T) {
+	ta := newTestApp(t, nil, nil)
+	if !ta.monitor.available() {
+		t.Skip("no pumping monitor in this build")
+	}
+	if err := ta.attack(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if err := ta.attack(context.Background()); err != errAttackRunning {
+		t.Errorf("second attack: %v", err)
+	}
+	ta.attacks.mu.Lock()
+	done := ta.attacks.done
+	ta.attacks.mu.Unlock()
+	<-done
+	st := ta.attacks.status()
+	t.Logf("%+v", st)
+	if st.Requests < 100 || st.Sent > st.Requests/5 || st.Refused["prefix_blocked"] == 0 {
+		t.Errorf("%d requests, %d codes sent, refused %v: the monitor did not stop the pumping", st.Requests, st.Sent, st.Refused)
+	}
+	if st.Legit == 0 || st.LegitOK != st.Legit {
+		t.Errorf("real users: %d of %d signed in", st.LegitOK, st.Legit)
+	}
+	if !strings.Contains(ta.out.String(), "attack: ") {
+		t.Errorf("no summary printed: %q", ta.out)
+	}
+
+	blocks := ta.monitor.blocks()
+	var rng *block
+	for i := range blocks {
+		if blocks[i].Scope == "range" {
+			rng = &blocks[i]
+			break
+		}
+	}
+	if rng == nil {
+		t.Fatalf("no range blocked: %+v", blocks)
+	}
+	c := browserless(t)
+	_, page := get(t, c, ta.admin.URL+"/admin")
+	if !strings.Contains(page, rng.Key+"…") || !strings.Contains(page, "Last attack: ") {
+		t.Fatalf("dashboard does not show the block of %s", rng.Key)
+	}
+	res, _ := postForm(t, c, ta.admin.URL+"/admin/unblock", url.Values{"scope": {"range"}, "key": {rng.Key}})
+	if res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != "/admin?done=unblocked" {
+		t.Fatalf("unblock: %d %s", res.StatusCode, res.Header.Get("Location"))
+	}
+	for _, b := range ta.monitor.blocks() {
+		if b.Scope == "range" && b.Key == rng.Key {
+			t.Fatalf("%s still blocked", rng.Key)
+		}
+	}
+}
