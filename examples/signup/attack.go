@@ -284,7 +284,9 @@ func (a *app) runAttack(ctx context.Context, p *attackPlan) {
 		if ctx.Err() != nil {
 			return
 		}
-		addrs[st.addr] = true
+		if !st.legit {
+			addrs[st.addr] = true
+		}
 		status, reason := a.replay(ctx, "/signup/code", st, map[string]string{"phone": st.number.E164})
 		sent := status == http.StatusAccepted
 		confirmed := false
