@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"html/template"
+	"net"
 	"net/http"
+	"net/netip"
 	"strings"
 	"time"
 
@@ -37,7 +39,24 @@ func (a *app) adminHandler() (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	return allow(securityHeaders(http.NewCrossOriginProtection().Handler(mux))), nil
+	return allow(localHost(securityHeaders(http.NewCrossOriginProtection().Handler(mux)))), nil
+}
+
+// localHost refuses requests whose Host is a name other than localhost: a
+// web page whose domain an attacker points at 127.0.0.1 (DNS rebinding)
+// would otherwise read the dashboard and post to it as its own origin.
+func localHost(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		host := r.Host
+		if hp, _, err := net.SplitHostPort(r.Host); err == nil {
+			host = hp
+		}
+		if _, err := netip.ParseAddr(strings.Trim(host, "[]")); err != nil && host != "localhost" {
+			http.Error(w, "The dashboard answers on localhost or an IP address only.", http.StatusMisdirectedRequest)
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
 }
 
 // windows are the spans the dashboard can show, and their buckets.

@@ -62,18 +62,19 @@ type app struct {
 	public, admin http.Handler
 	parts         []part
 
-	limiter  *ratelimit.Limiter
-	guard    *guard.Guard
-	verify   *verify.Service
-	budget   *guard.Budget
-	policy   *numbers.Policy // the texts' static policy
-	monitor  *monitor
-	codes    *devCodes // nil unless codes are local
-	stats    *recorder
-	metrics  *metrics
-	sessions *sessions
-	accounts *accounts
-	attacks  attacks
+	limiter     *ratelimit.Limiter
+	sharedStore bool // with other instances, in Redis
+	guard       *guard.Guard
+	verify      *verify.Service
+	budget      *guard.Budget
+	policy      *numbers.Policy // the texts' static policy
+	monitor     *monitor
+	codes       *devCodes // nil unless codes are local
+	stats       *recorder
+	metrics     *metrics
+	sessions    *sessions
+	accounts    *accounts
+	attacks     attacks
 
 	// publicURL and adminURL are where the two sites listen, for the links
 	// between them.
@@ -184,7 +185,7 @@ func newApp(opts options) (_ *app, err error) {
 		Policy:         verifyPolicy,
 		DefaultRegion:  opts.Region,
 		Channels:       []numbers.Channel{numbers.SMS, numbers.Voice},
-		SharedCooldown: a.shared(),
+		SharedCooldown: a.sharedStore,
 		Monitor:        a.monitor.verify(),
 		Hooks:          a.metrics.verifyHooks(),
 		Logger:         opts.Logger,
@@ -215,9 +216,6 @@ func newApp(opts options) (_ *app, err error) {
 	return a, nil
 }
 
-// shared reports whether the store is shared with other instances.
-func (a *app) shared() bool { return a.parts[0].Kind == "real" }
-
 // newStore returns the Redis store when REDIS_URL is set, the memory store
 // otherwise.
 func (a *app) newStore() (ratelimit.Store, error) {
@@ -247,6 +245,7 @@ func (a *app) newStore() (ratelimit.Store, error) {
 	if err != nil {
 		return nil, err
 	}
+	a.sharedStore = true
 	a.parts = append(a.parts, part{"store", "real", "Redis at " + ro.Addr + ": limits, cooldowns, budget and the monitor's counters are shared with every instance using it"})
 	return store, nil
 }

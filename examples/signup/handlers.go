@@ -86,7 +86,7 @@ func (a *app) start(ch numbers.Channel, route string, rules []guard.Rule) http.H
 		// it refuses the next send, not this one.
 		cost := price(ch, n.Region)
 		if err := a.budget.Send(r.Context(), ch, n.Region); err != nil {
-			a.opts.Logger.Warn("budget", "err", err)
+			a.opts.Logger.Warn("budget charge", "err", err)
 		}
 		a.stats.sent(n, ch, cost)
 		a.metrics.spent(cost)
@@ -113,7 +113,7 @@ func (a *app) approved(w http.ResponseWriter, r *http.Request, res verify.CheckR
 	n, _ := numbers.Parse(res.To, "")
 	created := a.accounts.signIn(res.To)
 	a.stats.confirmed(n)
-	a.sessions.update(w, r, func(s *session) {
+	a.sessions.signIn(w, r, func(s *session) {
 		s.pending, s.user, s.welcome = nil, res.To, created
 	})
 	if wantsJSON(r) {
@@ -148,7 +148,7 @@ func (a *app) logout(w http.ResponseWriter, r *http.Request) {
 // denied is the guard's deny handler: here, the refusals of VerifyCheck.
 func (a *app) denied(w http.ResponseWriter, r *http.Request) {
 	var n numbers.Number
-	if s := a.sessions.get(r); s != nil && s.pending != nil {
+	if s, ok := a.sessions.get(r); ok && s.pending != nil {
 		n = s.pending.number
 	}
 	a.refuse(w, r, routeVerify, numbers.SMS, n, guard.FailureReason(r))
@@ -179,7 +179,7 @@ func (a *app) refuse(w http.ResponseWriter, r *http.Request, route string, ch nu
 	typed := ""
 	if route != routeVerify {
 		typed = r.PostFormValue("phone") // the guard put the body back
-		if s := a.sessions.get(r); s == nil || s.pending == nil || s.pending.number.E164 != n.E164 {
+		if s, ok := a.sessions.get(r); !ok || s.pending == nil || s.pending.number.E164 != n.E164 {
 			step = stepPhone
 		}
 	}
@@ -316,7 +316,7 @@ func (a *app) render(w http.ResponseWriter, r *http.Request, status int, msg, ty
 	if d.Local && a.adminURL != "" {
 		d.DevURL = a.adminURL + "/dev/codes"
 	}
-	if s := a.sessions.get(r); s != nil {
+	if s, ok := a.sessions.get(r); ok {
 		switch {
 		case s.user != "":
 			d.User, d.Welcome = numbers.Mask(s.user), s.welcome

@@ -142,9 +142,14 @@ func TestSignupJSON(t *testing.T) {
 	if res.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(body["detail"].(string), "not right") {
 		t.Fatalf("wrong code: %d %v", res.StatusCode, body)
 	}
+	u, _ := url.Parse(ta.public.URL)
+	before := c.Jar.Cookies(u)
 	res, body = postJSON(t, c, ta.public.URL+"/signup/verify", `{"phone":"`+usNumber+`","code":"`+code+`"}`)
 	if res.StatusCode != http.StatusOK || body["status"] != "approved" || body["account"] != "created" {
 		t.Fatalf("check: %d %v", res.StatusCode, body)
+	}
+	if after := c.Jar.Cookies(u); len(before) != 1 || len(after) != 1 || before[0].Value == after[0].Value {
+		t.Errorf("the session cookie was not renewed at sign-in: %v, then %v", before, after)
 	}
 	if _, page := get(t, c, ta.public.URL+"/"); !strings.Contains(page, "You are signed in with") {
 		t.Errorf("not signed in:\n%s", page)
@@ -256,11 +261,22 @@ func TestAdminAllowList(t *testing.T) {
 	ta := newTestApp(t, nil, nil)
 	for addr, want := range map[string]int{"127.0.0.1:4000": http.StatusOK, "[::1]:4000": http.StatusOK, "203.0.113.9:4000": http.StatusForbidden} {
 		r := httptest.NewRequest(http.MethodGet, "/admin", nil)
-		r.RemoteAddr = addr
+		r.RemoteAddr, r.Host = addr, "localhost:8081"
 		rec := httptest.NewRecorder()
 		ta.app.admin.ServeHTTP(rec, r)
 		if rec.Code != want {
 			t.Errorf("%s: %d, want %d", addr, rec.Code, want)
+		}
+	}
+	// A name other than localhost is refused: a page that rebinds its
+	// domain to 127.0.0.1 cannot use the dashboard as its own origin.
+	for host, want := range map[string]int{"localhost:8081": http.StatusOK, "127.0.0.1:8081": http.StatusOK, "[::1]:8081": http.StatusOK, "evil.example:8081": http.StatusMisdirectedRequest} {
+		r := httptest.NewRequest(http.MethodGet, "/admin", nil)
+		r.RemoteAddr, r.Host = "127.0.0.1:4000", host
+		rec := httptest.NewRecorder()
+		ta.app.admin.ServeHTTP(rec, r)
+		if rec.Code != want {
+			t.Errorf("Host %s: %d, want %d", host, rec.Code, want)
 		}
 	}
 }

@@ -46,24 +46,34 @@ type sessions struct {
 
 func newSessions() *sessions { return &sessions{m: make(map[string]*session)} }
 
-// get returns r's session, or nil.
-func (s *sessions) get(r *http.Request) *session {
+// get returns a copy of r's session, and whether there is one.
+func (s *sessions) get(r *http.Request) (session, bool) {
 	c, err := r.Cookie(sessionCookie)
 	if err != nil {
-		return nil
+		return session{}, false
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	ss := s.m[c.Value]
 	if ss == nil || time.Since(ss.seen) > sessionTTL {
-		return nil
+		return session{}, false
 	}
 	ss.seen = time.Now()
-	return ss
+	return *ss, true
 }
 
 // update runs f on r's session, creating it (and its cookie) when needed.
 func (s *sessions) update(w http.ResponseWriter, r *http.Request, f func(*session)) {
+	s.change(w, r, false, f)
+}
+
+// signIn runs f on r's session under a new cookie value, so that a value
+// learnt before signing in is worth nothing after.
+func (s *sessions) signIn(w http.ResponseWriter, r *http.Request, f func(*session)) {
+	s.change(w, r, true, f)
+}
+
+func (s *sessions) change(w http.ResponseWriter, r *http.Request, renew bool, f func(*session)) {
 	var id string
 	if c, err := r.Cookie(sessionCookie); err == nil {
 		id = c.Value
@@ -71,10 +81,13 @@ func (s *sessions) update(w http.ResponseWriter, r *http.Request, f func(*sessio
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	ss := s.m[id]
-	if ss == nil {
+	if ss == nil || renew {
+		if ss == nil {
+			ss = &session{}
+			s.evict()
+		}
+		delete(s.m, id)
 		id = rand.Text()
-		ss = &session{}
-		s.evict()
 		s.m[id] = ss
 		http.SetCookie(w, &http.Cookie{
 			Name: sessionCookie, Value: id, Path: "/", MaxAge: int(sessionTTL / time.Second),
