@@ -51,6 +51,7 @@
 //	-budget-day N       spend budget per day, in dollars (default 100)
 //	-shadow             run the pumping monitor in shadow mode
 //	-attack             replay a pumping attack once the app is up
+//	-attack-gap D       time between two requests of the attack (default 150ms)
 //	-v                  log the library's decisions
 package main
 
