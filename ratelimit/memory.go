@@ -312,11 +312,15 @@ func (m *MemoryStore) TakeAll(_ context.Context, reqs []Request, results []Resul
 	return m.takeAll(reqs, results[:len(reqs)], false)
 }
 
-// takeAllStack is how many requests TakeAll handles without allocating
-// scratch space: the five limits of package verify (per number, IP, block,
-// country and overall). Each more costs every take the zeroing of its
-// stack space.
-const takeAllStack = 5
+// A take's scratch space lives on the stack for up to takeAllStack requests
+// (the five limits of package verify: per number, IP, block, country and
+// overall), and, in a second frame that only larger takes pay to zero, for
+// up to takeAllMid (verify's limits with its cooldown, a refusals peek and a
+// pumping monitor's counters: 12 to 15). Larger takes allocate it.
+const (
+	takeAllStack = 5
+	takeAllMid   = 16
+)
 
 // takeKeys is what a take computes before it looks at the store, one
 // entry per request.
@@ -329,6 +333,35 @@ type takeKeys struct {
 	collide bool
 }
 
+// smallTake and midTake back the scratch space of takes of up to
+// takeAllStack and takeAllMid requests.
+type (
+	smallTake struct {
+		hashes [takeAllStack]uint64
+		ivs    [takeAllStack]int64
+		shard  [takeAllStack]uint32
+		owner  [takeAllStack]int
+		tbs    [takeAllStack]*table
+		idx    [takeAllStack]int
+		tags   [takeAllStack]uint64
+		words  [takeAllStack]uint64
+		states [takeAllStack]state
+		seq    [takeAllStack]int
+	}
+	midTake struct {
+		hashes [takeAllMid]uint64
+		ivs    [takeAllMid]int64
+		shard  [takeAllMid]uint32
+		owner  [takeAllMid]int
+		tbs    [takeAllMid]*table
+		idx    [takeAllMid]int
+		tags   [takeAllMid]uint64
+		words  [takeAllMid]uint64
+		states [takeAllMid]state
+		seq    [takeAllMid]int
+	}
+)
+
 // takeAll is TakeAll into results, which has one entry per request; with
 // lockAll, it takes the locks of all the keys' shards from the start.
 func (m *MemoryStore) takeAll(reqs []Request, results []Result, lockAll bool) (allowed bool, binding int, err error) {
@@ -336,18 +369,36 @@ func (m *MemoryStore) takeAll(reqs []Request, results []Result, lockAll bool) (a
 	if n == 0 {
 		return false, 0, invalidRequest("a take of no requests")
 	}
-	var (
-		hashesA [takeAllStack]uint64
-		ivsA    [takeAllStack]int64
-		shardA  [takeAllStack]uint32
-		ownerA  [takeAllStack]int
-	)
-	var k takeKeys
-	if n <= takeAllStack {
-		k.hashes, k.ivs, k.shard, k.owner = hashesA[:n], ivsA[:n], shardA[:n], ownerA[:n]
-	} else {
-		k.hashes, k.ivs, k.shard, k.owner = make([]uint64, n), make([]int64, n), make([]uint32, n), make([]int, n)
+	if n > takeAllStack {
+		return m.takeAllLarger(reqs, results, lockAll)
 	}
+	var a smallTake
+	k := takeKeys{hashes: a.hashes[:n], ivs: a.ivs[:n], shard: a.shard[:n], owner: a.owner[:n]}
+	f := takeFound{tbs: a.tbs[:n], idx: a.idx[:n], tags: a.tags[:n], words: a.words[:n], states: a.states[:n], seq: a.seq[:n]}
+	return m.takeAllWith(reqs, results, lockAll, &k, &f)
+}
+
+// takeAllLarger is takeAll for more than takeAllStack requests: its own
+// frame, so that smaller takes do not zero its stack space.
+//
+//go:noinline
+func (m *MemoryStore) takeAllLarger(reqs []Request, results []Result, lockAll bool) (allowed bool, binding int, err error) {
+	n := len(reqs)
+	var k takeKeys
+	var f takeFound
+	if n <= takeAllMid {
+		var a midTake
+		k = takeKeys{hashes: a.hashes[:n], ivs: a.ivs[:n], shard: a.shard[:n], owner: a.owner[:n]}
+		f = takeFound{tbs: a.tbs[:n], idx: a.idx[:n], tags: a.tags[:n], words: a.words[:n], states: a.states[:n], seq: a.seq[:n]}
+		return m.takeAllWith(reqs, results, lockAll, &k, &f)
+	}
+	k = takeKeys{hashes: make([]uint64, n), ivs: make([]int64, n), shard: make([]uint32, n), owner: make([]int, n)}
+	f = takeFound{tbs: make([]*table, n), idx: make([]int, n), tags: make([]uint64, n), words: make([]uint64, n), states: make([]state, n), seq: make([]int, n)}
+	return m.takeAllWith(reqs, results, lockAll, &k, &f)
+}
+
+// takeAllWith is takeAll with its scratch space, one entry per request.
+func (m *MemoryStore) takeAllWith(reqs []Request, results []Result, lockAll bool, k *takeKeys, f *takeFound) (allowed bool, binding int, err error) {
 	for i := range reqs {
 		r := &reqs[i]
 		iv, err := validateRequest(r)
@@ -371,23 +422,9 @@ func (m *MemoryStore) takeAll(reqs []Request, results []Result, lockAll bool) (a
 	if m.closed.Load() {
 		return false, 0, errClosed
 	}
-	var (
-		tbsA    [takeAllStack]*table
-		idxA    [takeAllStack]int
-		tagsA   [takeAllStack]uint64
-		wordsA  [takeAllStack]uint64
-		statesA [takeAllStack]state
-		seqA    [takeAllStack]int
-	)
-	var f takeFound
-	if n <= takeAllStack {
-		f.tbs, f.idx, f.tags, f.words, f.states, f.seq = tbsA[:n], idxA[:n], tagsA[:n], wordsA[:n], statesA[:n], seqA[:n]
-	} else {
-		f.tbs, f.idx, f.tags, f.words, f.states, f.seq = make([]*table, n), make([]int, n), make([]uint64, n), make([]uint64, n), make([]state, n), make([]int, n)
-	}
 	var locks uint64 // requests whose shard's lock the take needs
 	if !lockAll && !k.collide {
-		done, allowed, binding, missing := m.takeFast(reqs, results, &k, &f)
+		done, allowed, binding, missing := m.takeFast(reqs, results, k, f)
 		if done {
 			return allowed, binding, nil
 		}
@@ -395,7 +432,7 @@ func (m *MemoryStore) takeAll(reqs []Request, results []Result, lockAll bool) (a
 	} else {
 		f.tbs[0] = nil // nothing looked up
 	}
-	return m.takeSlow(reqs, results, &k, &f, lockAll, locks)
+	return m.takeSlow(reqs, results, k, f, lockAll, locks)
 }
 
 // takeFound is what a take finds in the store, one entry per request.
@@ -508,19 +545,19 @@ type takeScratch struct {
 func (m *MemoryStore) takeSlow(reqs []Request, results []Result, k *takeKeys, f *takeFound, lockAll bool, locks uint64) (allowed bool, binding int, err error) {
 	n := len(reqs)
 	var (
-		ordA    [takeAllStack]int
-		frozenA [takeAllStack]bool
-		homeA   [takeAllStack]bool
-		orderA  [takeAllStack]uint32
-		needA   [takeAllStack]bool
-		lockedA [takeAllStack]bool
+		ordA    [takeAllMid]int
+		frozenA [takeAllMid]bool
+		homeA   [takeAllMid]bool
+		orderA  [takeAllMid]uint32
+		needA   [takeAllMid]bool
+		lockedA [takeAllMid]bool
 	)
 	// Field by field: a composite literal is built aside and copied with
 	// wide loads of narrow stores, which stalls on store forwarding.
 	var sc takeScratch
 	sc.takeKeys, sc.takeFound = *k, *f
 	sc.looked = f.tbs[0] != nil
-	if n <= takeAllStack {
+	if n <= takeAllMid { // 16 bytes a request: cheap to zero
 		sc.ord, sc.frozen, sc.homeless = ordA[:n], frozenA[:n], homeA[:n]
 		sc.order, sc.need, sc.locked = orderA[:n], needA[:n], lockedA[:n]
 	} else {
@@ -630,7 +667,7 @@ func (m *MemoryStore) tryTake(reqs []Request, results []Result, sc *takeScratch)
 	// Room for new keys, in the locked shards, before anything is frozen
 	// (a rebuild waits for frozen slots).
 	var full []uint32
-	var needA [takeAllStack]int
+	var needA [takeAllMid]int
 	need := needA[:]
 	if len(sc.order) > len(need) {
 		need = make([]int, len(sc.order))

@@ -237,17 +237,33 @@ func TestMemoryTakeAllAllOrNothing(t *testing.T) {
 	}
 }
 
+// TestMemoryTakeAllManyKeys covers takes of each size of scratch space:
+// on the stack, in the second frame, on the heap.
 func TestMemoryTakeAllManyKeys(t *testing.T) {
-	m := clockStore(t, testkit.NewClock())
-	reqs := make([]Request, 2*takeAllStack+1)
-	for i := range reqs {
-		reqs[i] = Request{Key: "k" + strconv.Itoa(i), Limit: PerHour(1)}
-	}
-	for want, take := range []bool{true, false} {
-		d, err := decide(m, reqs)
-		if err != nil || d.Allowed != take || len(d.Results) != len(reqs) {
-			t.Fatalf("take %d: %+v, %v", want, d, err)
-		}
+	for _, n := range []int{takeAllStack, takeAllStack + 1, takeAllMid, takeAllMid + 1, 2*takeAllMid + 3} {
+		t.Run(strconv.Itoa(n), func(t *testing.T) {
+			m := clockStore(t, testkit.NewClock())
+			reqs := make([]Request, n)
+			for i := range reqs {
+				reqs[i] = Request{Key: "k" + strconv.Itoa(i), Limit: PerHour(1)}
+			}
+			for want, take := range []bool{true, false} {
+				d, err := decide(m, reqs)
+				if err != nil || d.Allowed != take || len(d.Results) != len(reqs) {
+					t.Fatalf("take %d: %+v, %v", want, d, err)
+				}
+			}
+			// The lock-free path: keys held, a take denied by the last one.
+			reqs[n-1].Cost = -1 // gives one back to the last key only
+			if d, err := decide(m, reqs); err != nil || d.Allowed {
+				t.Fatalf("take with the others empty: %+v, %v", d, err)
+			}
+			// All or nothing: the denied take gave nothing back.
+			last := []Request{{Key: reqs[n-1].Key, Limit: PerHour(1)}}
+			if d, err := decide(m, last); err != nil || d.Allowed {
+				t.Fatalf("the last key after a denied take that gave back to it: %+v, %v", d, err)
+			}
+		})
 	}
 }
 
