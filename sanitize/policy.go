@@ -224,7 +224,7 @@ func (p *Policy) Strip(text string) (string, []Finding) {
 		return text, nil
 	}
 	out := p.rebuild(text, removed)
-	for round := 1; round < maxStripRounds; round++ {
+	for round := 1; ; round++ {
 		more := p.calls(st, out)
 		if len(more) == 0 {
 			break
@@ -234,13 +234,38 @@ func (p *Policy) Strip(text string) (string, []Finding) {
 			more[i].Start, more[i].End = segs.orig(more[i].Start, more[i].End)
 		}
 		removed = mergeFindings(text, removed, more)
+		if round == maxStripRounds {
+			// Text built so that every removal reveals one more call to
+			// action: remove all from the first finding to the last, and
+			// if even that joins into one, the whole text.
+			removed = []Finding{hull(text, removed, removed[0].Start, removed[len(removed)-1].End)}
+			out = p.rebuild(text, removed)
+			if len(p.calls(st, out)) > 0 {
+				removed = []Finding{hull(text, removed, 0, len(text))}
+				out = p.rebuild(text, removed)
+			}
+			break
+		}
 		out = p.rebuild(text, removed)
 	}
 	return out, removed
 }
 
-// maxStripRounds bounds the rounds of Strip; each is linear in the text.
+// maxStripRounds bounds the rounds of Strip that remove what earlier
+// removals revealed, each linear in the text; past it, Strip removes the
+// span of all its findings at once.
 const maxStripRounds = 4
+
+// hull is one finding over text[start:end] that stands for the findings fs
+// within it: the kind of the last one, their evasions.
+func hull(text string, fs []Finding, start, end int) Finding {
+	h := Finding{Kind: fs[len(fs)-1].Kind, Start: start, End: end, Text: text[start:end]}
+	for _, f := range fs {
+		h.Evasions |= f.Evasions
+		h.Unverified = h.Unverified || f.Unverified
+	}
+	return h
+}
 
 // calls returns the findings of the policy's kinds.
 func (p *Policy) calls(st *scanState, text string) []Finding {
