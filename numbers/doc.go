@@ -30,6 +30,11 @@
 // American). [Number.Type] is computed on first use and remembered;
 // [UnknownType] means the number matches no known range.
 //
+// [Recognize] is for digits found in free text, where the region is unknown:
+// it reads them in every region whose national format they fit, and the
+// region given is only a hint that decides between valid readings. Package
+// sanitize finds phone numbers in SMS text with it.
+//
 // # Policies
 //
 // A [Policy] is built with [NewPolicy] from options, each a rule:
