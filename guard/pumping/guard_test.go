@@ -8,13 +8,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/redis/go-redis/v9"
-
 	"github.com/antifraud-go/antifraud/guard"
 	"github.com/antifraud-go/antifraud/internal/testkit"
 	"github.com/antifraud-go/antifraud/numbers"
 	"github.com/antifraud-go/antifraud/ratelimit"
-	"github.com/antifraud-go/antifraud/ratelimit/redisstore"
 )
 
 // newGuard returns a guard whose phone routes consult m (and m's
@@ -78,25 +75,7 @@ func TestGuardMonitor(t *testing.T) {
 // TestRedisRoundTripsGuard counts the commands of a Phone request with
 // the Redis store, with and without the monitor: one either way.
 func TestRedisRoundTripsGuard(t *testing.T) {
-	addr := startRedis(t)
-	c := redis.NewClient(&redis.Options{Addr: addr, ContextTimeoutEnabled: true})
-	t.Cleanup(func() { c.Close() })
-	h := &countHook{}
-	c.AddHook(h)
-	store, err := redisstore.New(c, redisstore.Config{Timeout: 10 * time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
-	lim, err := ratelimit.New(store)
-	if err != nil {
-		t.Fatal(err)
-	}
-	clock := testkit.NewClock()
-	clock.Set(time.Now())
-	m, err := New(lim, Config{Now: clock.Now})
-	if err != nil {
-		t.Fatal(err)
-	}
+	lim, m, _, h := redisMonitor(t)
 	plain, err := guard.New(lim)
 	if err != nil {
 		t.Fatal(err)

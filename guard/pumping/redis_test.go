@@ -71,6 +71,33 @@ func startRedis(t *testing.T) string {
 }
 
 // countHook counts the commands a client sends.
+// redisMonitor is a Monitor over a Limiter on a redis-server of the test's
+// own, with a hook that counts the commands sent, and its clock set to now
+// (the Redis store keeps the server's time).
+func redisMonitor(t *testing.T) (*ratelimit.Limiter, *Monitor, *testkit.Clock, *countHook) {
+	t.Helper()
+	addr := startRedis(t)
+	c := redis.NewClient(&redis.Options{Addr: addr, ContextTimeoutEnabled: true})
+	t.Cleanup(func() { c.Close() })
+	h := &countHook{}
+	c.AddHook(h)
+	store, err := redisstore.New(c, redisstore.Config{Timeout: 10 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	lim, err := ratelimit.New(store)
+	if err != nil {
+		t.Fatal(err)
+	}
+	clock := testkit.NewClock()
+	clock.Set(time.Now())
+	m, err := New(lim, Config{Now: clock.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return lim, m, clock, h
+}
+
 type countHook struct{ cmds atomic.Int64 }
 
 func (h *countHook) DialHook(next redis.DialHook) redis.DialHook { return next }
@@ -92,25 +119,7 @@ func (h *countHook) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.Pr
 // monitor's counters in the same take. Both are one command (one round
 // trip); judging the send costs none; a confirmation costs one.
 func TestRedisRoundTrips(t *testing.T) {
-	addr := startRedis(t)
-	c := redis.NewClient(&redis.Options{Addr: addr, ContextTimeoutEnabled: true})
-	t.Cleanup(func() { c.Close() })
-	h := &countHook{}
-	c.AddHook(h)
-	store, err := redisstore.New(c, redisstore.Config{Timeout: 10 * time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
-	lim, err := ratelimit.New(store)
-	if err != nil {
-		t.Fatal(err)
-	}
-	clock := testkit.NewClock()
-	clock.Set(time.Now()) // the Redis store keeps the server's time
-	m, err := New(lim, Config{Now: clock.Now})
-	if err != nil {
-		t.Fatal(err)
-	}
+	lim, m, _, h := redisMonitor(t)
 	limits := func(s Send) []ratelimit.Request {
 		return []ratelimit.Request{
 			{Key: "verify:start:" + ratelimit.KeyPhone(s.Number.E164), Limit: ratelimit.PerHour(5)},

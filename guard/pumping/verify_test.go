@@ -8,12 +8,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/redis/go-redis/v9"
-
 	"github.com/antifraud-go/antifraud/internal/testkit"
 	"github.com/antifraud-go/antifraud/numbers"
 	"github.com/antifraud-go/antifraud/ratelimit"
-	"github.com/antifraud-go/antifraud/ratelimit/redisstore"
 	"github.com/antifraud-go/antifraud/verify"
 )
 
@@ -167,25 +164,7 @@ func TestVerifyMonitor(t *testing.T) {
 // costs the same one command either way; an approval one more, for the
 // confirmation.
 func TestRedisRoundTripsVerify(t *testing.T) {
-	addr := startRedis(t)
-	c := redis.NewClient(&redis.Options{Addr: addr, ContextTimeoutEnabled: true})
-	t.Cleanup(func() { c.Close() })
-	h := &countHook{}
-	c.AddHook(h)
-	store, err := redisstore.New(c, redisstore.Config{Timeout: 10 * time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
-	lim, err := ratelimit.New(store)
-	if err != nil {
-		t.Fatal(err)
-	}
-	clock := testkit.NewClock()
-	clock.Set(time.Now()) // the Redis store keeps the server's time
-	m, err := New(lim, Config{Now: clock.Now})
-	if err != nil {
-		t.Fatal(err)
-	}
+	lim, m, clock, h := redisMonitor(t)
 	count := func(f func()) int64 {
 		before := h.cmds.Load()
 		f()
