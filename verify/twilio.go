@@ -4,18 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
 	"strings"
 	"time"
 
+	"github.com/antifraud-go/antifraud/internal/twilioctx"
 	"github.com/antifraud-go/antifraud/numbers"
 	"github.com/twilio/twilio-go/client"
 	openapi "github.com/twilio/twilio-go/rest/verify/v2"
 )
-
-// twilioDefaultTimeout is twilio-go's own default for a client without an
-// http.Client (client.defaultHTTPClient), kept when the sender builds one.
-const twilioDefaultTimeout = 10 * time.Second
 
 // Twilio error codes the senders map onto this package's errors.
 const (
@@ -189,7 +185,7 @@ func (s *TwilioSender) call(ctx context.Context, op string, fn func(*openapi.Api
 		return &ProviderError{Op: op, Err: err}
 	}
 	handler := s.api.RequestHandler()
-	bound, cancel, ok := bindContext(ctx, handler.Client)
+	bound, cancel, ok := twilioctx.Bind(ctx, handler.Client)
 	if ok {
 		defer cancel()
 		api := openapi.NewApiService(&client.RequestHandler{Client: bound, Edge: handler.Edge, Region: handler.Region})
@@ -203,51 +199,6 @@ func (s *TwilioSender) call(ctx context.Context, op string, fn func(*openapi.Api
 	case <-ctx.Done():
 		return &ProviderError{Op: op, Err: ctx.Err()}
 	}
-}
-
-// bindContext returns a copy of c whose requests run under ctx (and under
-// c's own timeout), and a function to release the timeout. It reports false
-// when c is not a *client.Client.
-func bindContext(ctx context.Context, c client.BaseClient) (client.BaseClient, context.CancelFunc, bool) {
-	cc, ok := c.(*client.Client)
-	if !ok || cc == nil {
-		return nil, nil, false
-	}
-	bound := *cc
-	timeout := twilioDefaultTimeout
-	hc := &http.Client{CheckRedirect: noRedirect}
-	var next http.RoundTripper
-	if cc.HTTPClient != nil {
-		timeout = cc.HTTPClient.Timeout
-		next = cc.HTTPClient.Transport
-		hc.CheckRedirect = cc.HTTPClient.CheckRedirect
-		hc.Jar = cc.HTTPClient.Jar
-	}
-	cancel := context.CancelFunc(func() {})
-	if timeout > 0 {
-		ctx, cancel = context.WithTimeout(ctx, timeout)
-	}
-	hc.Transport = &contextTransport{ctx: ctx, next: next}
-	bound.HTTPClient = hc
-	return &bound, cancel, true
-}
-
-// noRedirect is twilio-go's redirect policy for the http.Client it builds.
-func noRedirect(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-
-// contextTransport runs every request under ctx.
-type contextTransport struct {
-	ctx  context.Context
-	next http.RoundTripper
-}
-
-// RoundTrip implements http.RoundTripper.
-func (t *contextTransport) RoundTrip(req *http.Request) (*http.Response, error) {
-	next := t.next
-	if next == nil {
-		next = http.DefaultTransport
-	}
-	return next.RoundTrip(req.WithContext(t.ctx))
 }
 
 // mapTwilioError turns a twilio-go error into this package's errors.
